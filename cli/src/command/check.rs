@@ -1,0 +1,166 @@
+//! `dualtrack check`: load, validate, evaluate both tracks, render, exit by `--fail-on`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use dualtrack_engine::render::{self, HumanStyle};
+use dualtrack_engine::{eval, inventory, policy, Model, Problems, Severity, Track};
+
+use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID};
+use crate::diagnostics;
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Grouped by identity and track, for people.
+    Human,
+    /// The findings contract (DESIGN.md).
+    Json,
+}
+
+/// Which tracks to evaluate.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TrackArg {
+    /// SOC 2 only.
+    Soc,
+    /// SOX only.
+    Sox,
+    /// Both.
+    Both,
+}
+
+/// Lowest severity that fails the run.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    /// Any open finding.
+    Low,
+    /// Medium and above.
+    Medium,
+    /// High and above.
+    High,
+    /// Critical only.
+    Critical,
+    /// Never fail on findings (invalid input still exits 3).
+    Never,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Inventory: a YAML/JSON file, or a directory of systems/identities/entitlements files.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: PathBuf,
+    /// Policy pack directory (default: the built-in pack).
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now).
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Tracks to evaluate.
+    #[arg(long, value_enum, default_value = "both")]
+    pub track: TrackArg,
+    /// Exit 1 when an open finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    pub fail_on: FailOn,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
+    dualtrack_engine::node::parse_date(s)
+        .ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD or an RFC 3339 timestamp"))
+}
+
+/// Everything `check` loads before evaluating, or the problems that stop it.
+pub struct Loaded {
+    /// The schema model.
+    pub model: Model,
+    /// The policy pack.
+    pub pack: policy::Pack,
+    /// The inventory.
+    pub inventory: inventory::Inventory,
+}
+
+/// Loads model, pack and inventory, collecting every problem from all three.
+pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>) -> Result<Loaded, Problems> {
+    let mut problems = Problems::default();
+    let model = Model::load().map_err(|p| Problems(vec![p]))?;
+    let files = match policies {
+        Some(dir) => policy::dir_files(dir),
+        None => Ok(policy::builtin_files()),
+    };
+    let pack = match files.and_then(|f| policy::load(f, &model)) {
+        Ok(p) => Some(p),
+        Err(mut e) => {
+            problems.0.append(&mut e.0);
+            None
+        }
+    };
+    let inv = match inventory::load(inventory_path) {
+        Ok((inv, _)) => Some(inv),
+        Err(mut e) => {
+            problems.0.append(&mut e.0);
+            None
+        }
+    };
+    if let (Some(pack), Some(inv)) = (&pack, &inv) {
+        problems.0.append(&mut eval::crosscheck(inv, pack).0);
+    }
+    match (pack, inv) {
+        (Some(pack), Some(inventory)) if !problems.has_errors() => Ok(Loaded { model, pack, inventory }),
+        _ => {
+            problems.sort();
+            Err(problems)
+        }
+    }
+}
+
+/// Runs `check`.
+pub fn run(args: &CheckArgs) -> ExitCode {
+    let loaded = match load(&args.inventory, args.policies.as_deref()) {
+        Ok(l) => l,
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let tracks = match args.track {
+        TrackArg::Soc => vec![Track::Soc],
+        TrackArg::Sox => vec![Track::Sox],
+        TrackArg::Both => Track::ALL.to_vec(),
+    };
+    let opts = eval::Options {
+        as_of: args.as_of.unwrap_or_else(Utc::now),
+        tracks,
+    };
+    let report = match eval::evaluate(&loaded.inventory, &loaded.pack, &loaded.model, &opts) {
+        Ok(r) => r,
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let text = match args.format {
+        Format::Json => render::json(&report),
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            render::human(&report, HumanStyle { color, width: 80 })
+        }
+    };
+    print!("{text}");
+    let min = match args.fail_on {
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::Never => None,
+    };
+    match min {
+        Some(s) if report.open_at_or_above(s) > 0 => ExitCode::from(EXIT_FINDINGS),
+        _ => ExitCode::from(EXIT_CLEAN),
+    }
+}

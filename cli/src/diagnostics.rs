@@ -1,0 +1,38 @@
+//! Printing coded diagnostics with miette: colour only on a terminal.
+
+use std::io::IsTerminal;
+
+use dualtrack_engine::Problems;
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+/// Renders every problem as miette draws it, at `width` columns.
+pub fn render(problems: &Problems, color: bool, width: usize) -> String {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false);
+    let mut out = String::new();
+    for p in &problems.0 {
+        if handler.render_report(&mut out, p).is_err() {
+            out.push_str(&format!("{}: {} ({})\n", p.code.as_str(), p.message, p.at()));
+        }
+    }
+    let errors = problems
+        .0
+        .iter()
+        .filter(|p| p.level == dualtrack_engine::Level::Error)
+        .count();
+    let warnings = problems.0.len() - errors;
+    out.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
+    out
+}
+
+/// Prints problems to stderr.
+pub fn eprint(problems: &Problems) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    eprint!("{}", render(problems, color, 100));
+}

@@ -1,0 +1,21 @@
+//! `dualtrack`: evaluate an entitlement inventory against the SOC and SOX tracks.
+
+mod command;
+mod diagnostics;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Policy-as-code access reviews: one inventory, two audit tracks (SOC and SOX).
+#[derive(Debug, Parser)]
+#[command(name = "dualtrack", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: command::Command,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    command::run(&cli.command)
+}

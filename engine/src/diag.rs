@@ -1,0 +1,245 @@
+//! Coded diagnostics: every problem with an input names a stable code, a file:line span and
+//! a help line, and a run collects all of them before it stops.
+
+use std::fmt;
+
+use miette::{Diagnostic, LabeledSpan, SourceCode};
+
+use crate::source::Loc;
+
+/// How serious a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// The input is unusable; the run fails with exit code 3.
+    Error,
+    /// Worth a look, the run goes on.
+    Warning,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal; )*) => {
+        /// Every diagnostic code dualtrack emits. Codes are stable: a retired code is marked
+        /// removed in this table and never reused.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $(#[$doc])* $variant, )* }
+
+        impl Code {
+            /// All codes, in table order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable code, e.g. `DT103`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// A short kebab-case name, e.g. `unknown-field`.
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A file or directory could not be read.
+    Io = "DT100", "io";
+    /// YAML, JSON or CSV syntax error.
+    Syntax = "DT101", "syntax";
+    /// A value has the wrong shape (a list where a map was expected, …).
+    Shape = "DT102", "shape";
+    /// A field that the format does not have.
+    UnknownField = "DT103", "unknown-field";
+    /// A required field is absent.
+    MissingField = "DT104", "missing-field";
+    /// Two records (or rules) share an id.
+    DuplicateId = "DT105", "duplicate-id";
+    /// A reference names a record that does not exist.
+    DanglingReference = "DT106", "dangling-reference";
+    /// A date that is not `YYYY-MM-DD` or RFC 3339.
+    BadDate = "DT107", "bad-date";
+    /// A value outside the allowed set (unknown kind, status, boolean …).
+    BadValue = "DT108", "bad-value";
+    /// The inventory directory is missing a file or holds two candidates for one.
+    Layout = "DT109", "layout";
+    /// A key appears twice in one YAML or JSON map.
+    DuplicateKey = "DT110", "duplicate-key";
+    /// A Cedar policy does not parse.
+    CedarSyntax = "DT201", "cedar-syntax";
+    /// A policy fails Strict validation against the dualtrack Cedar schema.
+    CedarValidation = "DT202", "cedar-validation";
+    /// A policy annotation is missing or has a bad value.
+    BadAnnotation = "DT203", "bad-annotation";
+    /// A policy cites a control id that the control catalog does not hold.
+    UnknownControl = "DT204", "unknown-control";
+    /// A SoD conflict or mapping names a business function the catalog does not hold.
+    UnknownFunction = "DT205", "unknown-function";
+    /// A policy does not target exactly one dualtrack action.
+    BadAction = "DT206", "bad-action";
+    /// A policy in a pack is not a `forbid` (findings come from satisfied `forbid`s).
+    NotForbid = "DT207", "not-forbid";
+    /// A YAML rule names an attribute path dualtrack does not know.
+    UnknownAttribute = "DT208", "unknown-attribute";
+    /// The Cedar schema itself is invalid.
+    Schema = "DT209", "schema";
+    /// Cedar reported an error while evaluating a policy: the run fails closed.
+    EvaluationError = "DT301", "evaluation-error";
+    /// The Cedar entities for an identity could not be built.
+    EntityError = "DT302", "entity-error";
+}
+
+/// One coded problem with an input, renderable by miette.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Problem {
+    /// Stable code.
+    pub code: Code,
+    /// Error or warning.
+    pub level: Level,
+    /// Lowercase message, user input in backticks.
+    pub message: String,
+    /// Advice.
+    pub help: Option<String>,
+    /// Where; `None` only when no file is involved.
+    pub loc: Option<Loc>,
+    /// Text under the highlighted span.
+    pub label: Option<String>,
+    /// Further problems shown with this one.
+    pub related: Vec<Problem>,
+}
+
+impl Problem {
+    /// An error at `loc`.
+    pub fn error(code: Code, loc: Option<Loc>, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            level: Level::Error,
+            message: message.into(),
+            help: None,
+            loc,
+            label: None,
+            related: Vec::new(),
+        }
+    }
+
+    /// A warning at `loc`.
+    pub fn warning(code: Code, loc: Option<Loc>, message: impl Into<String>) -> Self {
+        Self {
+            level: Level::Warning,
+            ..Self::error(code, loc, message)
+        }
+    }
+
+    /// Adds advice.
+    #[must_use]
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a label under the span.
+    #[must_use]
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// `file:line` of the problem, or an empty string.
+    pub fn at(&self) -> String {
+        self.loc.as_ref().map(Loc::to_string).unwrap_or_default()
+    }
+}
+
+struct CodeDisplay(Code);
+
+impl fmt::Display for CodeDisplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.0.as_str(), self.0.name())
+    }
+}
+
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(CodeDisplay(self.code)))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.level {
+            Level::Error => miette::Severity::Error,
+            Level::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.loc.as_ref().map(|l| &*l.src as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let loc = self.loc.as_ref()?;
+        let label = self
+            .label
+            .clone()
+            .or_else(|| Some(format!("{}:{}", loc.file(), loc.line)));
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(label, loc.span()))))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.related.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+/// All problems found by one step; loading goes on after an error so every problem shows.
+#[derive(Debug, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// Records a problem.
+    pub fn push(&mut self, p: Problem) {
+        self.0.push(p);
+    }
+
+    /// True when any error (not only warnings) was recorded.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|p| p.level == Level::Error)
+    }
+
+    /// Sorts by file, line, then code, so output is deterministic.
+    pub fn sort(&mut self) {
+        self.0.sort_by(|a, b| {
+            let ka = a.loc.as_ref().map(|l| (l.file().to_owned(), l.offset));
+            let kb = b.loc.as_ref().map(|l| (l.file().to_owned(), l.offset));
+            ka.cmp(&kb).then(a.code.cmp(&b.code)).then(a.message.cmp(&b.message))
+        });
+    }
+}
+
+/// A "did you mean" hint: the closest of `candidates` to `given`, if close enough.
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(given, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(given.len()) / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Help text for an unknown name: a suggestion when one is close, else the allowed list.
+pub fn suggest(given: &str, candidates: &[&str]) -> String {
+    match did_you_mean(given, candidates.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => format!(
+            "expected one of {}",
+            candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

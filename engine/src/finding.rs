@@ -1,0 +1,181 @@
+//! Findings and the report: the data every renderer reads. Ids are stable fingerprints and
+//! everything is sorted, so the same inputs give the same bytes.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+
+use crate::policy::{Category, Severity, Track};
+
+/// Whether a finding still needs action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FindingStatus {
+    /// Needs remediation.
+    Open,
+    /// Covered by a live exception.
+    Excepted,
+}
+
+impl FindingStatus {
+    /// `open` or `excepted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Excepted => "excepted",
+        }
+    }
+}
+
+/// One satisfied `forbid`: access that fails a track's criteria.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Fingerprint of rule, track, identity and entitlements.
+    pub id: String,
+    /// Rule id.
+    pub rule: String,
+    /// Track.
+    pub track: Track,
+    /// Category.
+    pub category: Category,
+    /// Severity.
+    pub severity: Severity,
+    /// Control ids cited.
+    pub controls: Vec<String>,
+    /// Identity id.
+    pub identity: String,
+    /// Entitlement ids involved, sorted.
+    pub entitlements: Vec<String>,
+    /// What is wrong, in a sentence.
+    pub message: String,
+    /// The attribute values that made the rule fire.
+    pub evidence: BTreeMap<String, Json>,
+    /// What to do.
+    pub remediation: String,
+    /// Open or excepted.
+    pub status: FindingStatus,
+    /// File of the record the finding is about.
+    pub file: String,
+    /// Line of that record.
+    pub line: u32,
+}
+
+/// The stable fingerprint of a finding.
+pub fn fingerprint(rule: &str, track: Track, identity: &str, entitlements: &[String]) -> String {
+    let mut h = Sha256::new();
+    for part in [rule, track.as_str(), identity] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for e in entitlements {
+        h.update(e.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+impl Finding {
+    /// The sort key: identity, track, rule, entitlements.
+    fn key(&self) -> (&str, Track, &str, &[String]) {
+        (&self.identity, self.track, &self.rule, &self.entitlements)
+    }
+
+    /// The finding as JSON, in the findings contract's field order.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "id": self.id,
+            "rule": self.rule,
+            "track": self.track.as_str(),
+            "category": self.category.as_str(),
+            "severity": self.severity.as_str(),
+            "controls": self.controls,
+            "identity": self.identity,
+            "entitlements": self.entitlements,
+            "message": self.message,
+            "evidence": self.evidence,
+            "remediation": self.remediation,
+            "status": self.status.as_str(),
+            "location": { "file": self.file, "line": self.line },
+        })
+    }
+}
+
+/// The outcome of one `check` run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The review date.
+    pub as_of: DateTime<Utc>,
+    /// Tracks evaluated.
+    pub tracks: Vec<Track>,
+    /// Identities in the inventory.
+    pub identities: usize,
+    /// Entitlements in the inventory.
+    pub entitlements: usize,
+    /// Entitlements evaluated per track (every one, once per track).
+    pub evaluated: BTreeMap<Track, usize>,
+    /// Rules per track.
+    pub rules: BTreeMap<Track, usize>,
+    /// Findings, sorted.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Sorts findings by identity, track, rule, entitlements.
+    pub fn sort(&mut self) {
+        self.findings.sort_by(|a, b| a.key().cmp(&b.key()));
+    }
+
+    /// Open findings at or above `min`.
+    pub fn open_at_or_above(&self, min: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::Open && f.severity >= min)
+            .count()
+    }
+
+    /// Findings per (track, severity).
+    pub fn counts(&self) -> BTreeMap<(Track, Severity), usize> {
+        let mut out = BTreeMap::new();
+        for f in &self.findings {
+            *out.entry((f.track, f.severity)).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// The report as the findings-contract JSON object.
+    pub fn to_json(&self) -> Json {
+        let per_track = |m: &BTreeMap<Track, usize>| -> Json {
+            Json::Object(
+                self.tracks
+                    .iter()
+                    .map(|t| (t.as_str().to_owned(), Json::from(m.get(t).copied().unwrap_or(0))))
+                    .collect(),
+            )
+        };
+        let mut by_category: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut by_track: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &self.findings {
+            *by_category.entry(f.category.as_str()).or_default() += 1;
+            *by_severity.entry(f.severity.as_str()).or_default() += 1;
+            *by_track.entry(f.track.as_str()).or_default() += 1;
+        }
+        json!({
+            "as_of": self.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "summary": {
+                "identities": self.identities,
+                "entitlements": self.entitlements,
+                "evaluated": per_track(&self.evaluated),
+                "rules": per_track(&self.rules),
+                "findings": self.findings.len(),
+                "open": self.findings.iter().filter(|f| f.status == FindingStatus::Open).count(),
+                "by_track": by_track,
+                "by_category": by_category,
+                "by_severity": by_severity,
+            },
+            "findings": self.findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+        })
+    }
+}

@@ -1,0 +1,131 @@
+//! Decoding one record of each kind from a located node, reporting every bad field.
+
+use crate::diag::Problems;
+use crate::node::{Fields, Node};
+
+use super::{Entitlement, Identity, IdentityKind, Status, System};
+
+/// Field names of a system record.
+pub const SYSTEM_FIELDS: &[&str] = &["id", "name", "owner", "sox_in_scope", "environment", "tags"];
+
+/// Field names of an identity record.
+pub const IDENTITY_FIELDS: &[&str] = &[
+    "id",
+    "kind",
+    "display_name",
+    "status",
+    "owner",
+    "manager",
+    "department",
+    "terminated_at",
+    "created_at",
+    "last_seen",
+    "credential_rotated_at",
+    "credential_expires_at",
+    "interactive_login",
+    "tags",
+];
+
+/// Field names of an entitlement record.
+pub const ENTITLEMENT_FIELDS: &[&str] = &[
+    "id",
+    "identity",
+    "system",
+    "permission",
+    "privileged",
+    "functions",
+    "granted_at",
+    "last_used",
+    "justification",
+    "ticket",
+    "expires_at",
+    "source",
+];
+
+fn text(f: &Fields<'_>, key: &str, sink: &mut Problems) -> Option<String> {
+    f.opt_str(key, sink).map(|s| s.value).filter(|s| !s.is_empty())
+}
+
+/// Decodes a system; `None` when a required field is missing or the record is not a map.
+pub fn system(node: &Node, sink: &mut Problems) -> Option<System> {
+    let f = Fields::new(node, "system", SYSTEM_FIELDS, sink)?;
+    let id = f.req_str("id", sink);
+    let rec = System {
+        id: String::new(),
+        name: text(&f, "name", sink),
+        owner: f.opt_str("owner", sink),
+        sox_in_scope: f.opt_bool("sox_in_scope", sink).unwrap_or(false),
+        environment: text(&f, "environment", sink),
+        tags: f.opt_map("tags", sink),
+        loc: f.loc().clone(),
+    };
+    Some(System { id: id?.value, ..rec })
+}
+
+/// Decodes an identity.
+pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
+    let f = Fields::new(node, "identity", IDENTITY_FIELDS, sink)?;
+    let id = f.req_str("id", sink);
+    let kind = match f.get("kind") {
+        None => {
+            f.req_str("kind", sink);
+            None
+        }
+        Some(_) => f.opt_enum("kind", IdentityKind::CHOICES, sink),
+    };
+    let rec = Identity {
+        id: String::new(),
+        kind: IdentityKind::Human,
+        display_name: text(&f, "display_name", sink),
+        status: f.opt_enum("status", Status::CHOICES, sink).unwrap_or(Status::Active),
+        owner: f.opt_str("owner", sink),
+        manager: f.opt_str("manager", sink),
+        department: text(&f, "department", sink),
+        terminated_at: f.opt_date("terminated_at", sink),
+        created_at: f.opt_date("created_at", sink),
+        last_seen: f.opt_date("last_seen", sink),
+        credential_rotated_at: f.opt_date("credential_rotated_at", sink),
+        credential_expires_at: f.opt_date("credential_expires_at", sink),
+        interactive_login: f.opt_bool("interactive_login", sink).unwrap_or(false),
+        tags: f.opt_map("tags", sink),
+        loc: f.loc().clone(),
+    };
+    Some(Identity {
+        id: id?.value,
+        kind: kind?,
+        ..rec
+    })
+}
+
+/// Decodes an entitlement; its id defaults to `identity:system:permission`.
+pub fn entitlement(node: &Node, sink: &mut Problems) -> Option<Entitlement> {
+    let f = Fields::new(node, "entitlement", ENTITLEMENT_FIELDS, sink)?;
+    let id = f.opt_str("id", sink).map(|s| s.value).filter(|s| !s.is_empty());
+    let identity = f.req_str("identity", sink);
+    let system = f.req_str("system", sink);
+    let permission = f.req_str("permission", sink);
+    let privileged = f.opt_bool("privileged", sink).unwrap_or(false);
+    let functions = f.opt_list("functions", sink);
+    let granted_at = f.opt_date("granted_at", sink);
+    let last_used = f.opt_date("last_used", sink);
+    let justification = text(&f, "justification", sink);
+    let ticket = text(&f, "ticket", sink);
+    let expires_at = f.opt_date("expires_at", sink);
+    let source = text(&f, "source", sink);
+    let (identity, system, permission) = (identity?, system?, permission?.value);
+    Some(Entitlement {
+        id: id.unwrap_or_else(|| format!("{}:{}:{}", identity.value, system.value, permission)),
+        identity,
+        system,
+        permission,
+        privileged,
+        functions,
+        granted_at,
+        last_used,
+        justification,
+        ticket,
+        expires_at,
+        source,
+        loc: f.loc().clone(),
+    })
+}

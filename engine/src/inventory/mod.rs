@@ -1,0 +1,198 @@
+//! The entitlement inventory: systems, identities (people and non-human identities) and
+//! entitlements, each record keeping the file and line it came from.
+
+mod decode;
+mod load;
+mod validate;
+
+use chrono::{DateTime, Utc};
+
+use crate::node::Spanned;
+use crate::source::Loc;
+
+pub use load::load;
+
+/// What kind of identity holds access. Every kind but `Human` is a non-human identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdentityKind {
+    /// A person.
+    Human,
+    /// A service account.
+    ServiceAccount,
+    /// An API key.
+    ApiKey,
+    /// A token (personal access token, bot token …).
+    Token,
+    /// A workload identity (pod, function, VM role …).
+    Workload,
+}
+
+impl IdentityKind {
+    /// Names as written in the inventory.
+    pub const CHOICES: &'static [(&'static str, IdentityKind)] = &[
+        ("human", Self::Human),
+        ("service_account", Self::ServiceAccount),
+        ("api_key", Self::ApiKey),
+        ("token", Self::Token),
+        ("workload", Self::Workload),
+    ];
+
+    /// The name as written in the inventory.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Human => "human",
+            Self::ServiceAccount => "service_account",
+            Self::ApiKey => "api_key",
+            Self::Token => "token",
+            Self::Workload => "workload",
+        }
+    }
+
+    /// True for every non-human identity.
+    pub fn is_nhi(self) -> bool {
+        self != Self::Human
+    }
+}
+
+/// Lifecycle status of an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// In use (the default).
+    Active,
+    /// Disabled but not removed.
+    Disabled,
+    /// The person left, or the NHI was decommissioned.
+    Terminated,
+}
+
+impl Status {
+    /// Names as written in the inventory.
+    pub const CHOICES: &'static [(&'static str, Status)] = &[
+        ("active", Self::Active),
+        ("disabled", Self::Disabled),
+        ("terminated", Self::Terminated),
+    ];
+
+    /// The name as written in the inventory.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Terminated => "terminated",
+        }
+    }
+}
+
+/// A system (application, account, database) that grants entitlements.
+#[derive(Debug, Clone)]
+pub struct System {
+    /// Unique id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Identity id of the accountable owner.
+    pub owner: Option<Spanned<String>>,
+    /// In scope for SOX (affects financial reporting).
+    pub sox_in_scope: bool,
+    /// e.g. `production`.
+    pub environment: Option<String>,
+    /// Free-form tags, sorted by key.
+    pub tags: Vec<(String, String)>,
+    /// Where the record is.
+    pub loc: Loc,
+}
+
+/// A person or a non-human identity.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Unique id.
+    pub id: String,
+    /// Human or which kind of NHI.
+    pub kind: IdentityKind,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Lifecycle status.
+    pub status: Status,
+    /// Identity id of the accountable person (expected for every NHI).
+    pub owner: Option<Spanned<String>>,
+    /// Identity id of the manager.
+    pub manager: Option<Spanned<String>>,
+    /// Department.
+    pub department: Option<String>,
+    /// When the identity was terminated.
+    pub terminated_at: Option<DateTime<Utc>>,
+    /// When the identity was created.
+    pub created_at: Option<DateTime<Utc>>,
+    /// Last authentication.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// Last credential rotation.
+    pub credential_rotated_at: Option<DateTime<Utc>>,
+    /// Credential expiry.
+    pub credential_expires_at: Option<DateTime<Utc>>,
+    /// A person logged in interactively with this NHI.
+    pub interactive_login: bool,
+    /// Free-form tags, sorted by key.
+    pub tags: Vec<(String, String)>,
+    /// Where the record is.
+    pub loc: Loc,
+}
+
+/// One permission an identity holds on a system.
+#[derive(Debug, Clone)]
+pub struct Entitlement {
+    /// Unique id (default `identity:system:permission`).
+    pub id: String,
+    /// The holder.
+    pub identity: Spanned<String>,
+    /// The system.
+    pub system: Spanned<String>,
+    /// The permission, role or group.
+    pub permission: String,
+    /// Administrative or otherwise privileged.
+    pub privileged: bool,
+    /// SoD business functions written on the record (the catalog may add more).
+    pub functions: Vec<Spanned<String>>,
+    /// When it was granted.
+    pub granted_at: Option<DateTime<Utc>>,
+    /// When it was last used.
+    pub last_used: Option<DateTime<Utc>>,
+    /// Business need.
+    pub justification: Option<String>,
+    /// Request or approval ticket.
+    pub ticket: Option<String>,
+    /// When the grant expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Where the record came from (connector, export …).
+    pub source: Option<String>,
+    /// Where the record is.
+    pub loc: Loc,
+}
+
+/// A loaded, validated inventory with records sorted by id.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    /// Systems by id.
+    pub systems: Vec<System>,
+    /// Identities by id.
+    pub identities: Vec<Identity>,
+    /// Entitlements by id.
+    pub entitlements: Vec<Entitlement>,
+}
+
+impl Inventory {
+    /// The system with `id`.
+    pub fn system(&self, id: &str) -> Option<&System> {
+        self.systems
+            .binary_search_by(|s| s.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| self.systems.get(i))
+    }
+
+    /// The identity with `id`.
+    pub fn identity(&self, id: &str) -> Option<&Identity> {
+        self.identities
+            .binary_search_by(|s| s.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| self.identities.get(i))
+    }
+}

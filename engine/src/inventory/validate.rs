@@ -1,0 +1,92 @@
+//! Second pass over a decoded inventory: unique ids and references that resolve, every
+//! problem reported. Leaves the records sorted by id so output never depends on input order.
+
+use std::collections::BTreeMap;
+
+use crate::diag::{did_you_mean, Code, Problem, Problems};
+use crate::source::Loc;
+
+use super::Inventory;
+
+fn dedupe<T>(records: &mut Vec<T>, what: &str, id: impl Fn(&T) -> &str, loc: impl Fn(&T) -> &Loc, sink: &mut Problems) {
+    records.sort_by(|a, b| {
+        id(a)
+            .cmp(id(b))
+            .then_with(|| loc(a).file().cmp(loc(b).file()))
+            .then(loc(a).offset.cmp(&loc(b).offset))
+    });
+    let mut i = 1;
+    while i < records.len() {
+        match (records.get(i - 1), records.get(i)) {
+            (Some(prev), Some(cur)) if id(prev) == id(cur) => {
+                sink.push(
+                    Problem::error(
+                        Code::DuplicateId,
+                        Some(loc(cur).clone()),
+                        format!("duplicate {what} id `{}`", id(cur)),
+                    )
+                    .with_label("second record with this id")
+                    .with_help(format!("the first is at {}; ids must be unique", loc(prev))),
+                );
+                records.remove(i);
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &BTreeMap<&str, ()>, sink: &mut Problems) {
+    let help = match did_you_mean(given, known.keys().copied()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => format!("add a {what} with id `{given}`, or fix `{field}`"),
+    };
+    sink.push(
+        Problem::error(
+            Code::DanglingReference,
+            Some(loc.clone()),
+            format!("`{field}` names unknown {what} `{given}`"),
+        )
+        .with_label(format!("no {what} has this id"))
+        .with_help(help),
+    );
+}
+
+/// Sorts, removes duplicates (reporting them) and checks every reference.
+pub fn check(inv: &mut Inventory, sink: &mut Problems) {
+    dedupe(&mut inv.systems, "system", |s| &s.id, |s| &s.loc, sink);
+    dedupe(&mut inv.identities, "identity", |s| &s.id, |s| &s.loc, sink);
+    dedupe(&mut inv.entitlements, "entitlement", |s| &s.id, |s| &s.loc, sink);
+    let identities: BTreeMap<&str, ()> = inv.identities.iter().map(|i| (i.id.as_str(), ())).collect();
+    let systems: BTreeMap<&str, ()> = inv.systems.iter().map(|s| (s.id.as_str(), ())).collect();
+    for s in &inv.systems {
+        if let Some(o) = &s.owner {
+            if !identities.contains_key(o.value.as_str()) {
+                dangling("identity", "owner", &o.value, &o.loc, &identities, sink);
+            }
+        }
+    }
+    for i in &inv.identities {
+        for (field, r) in [("owner", &i.owner), ("manager", &i.manager)] {
+            if let Some(r) = r {
+                if !identities.contains_key(r.value.as_str()) {
+                    dangling("identity", field, &r.value, &r.loc, &identities, sink);
+                }
+            }
+        }
+    }
+    for e in &inv.entitlements {
+        if !identities.contains_key(e.identity.value.as_str()) {
+            dangling(
+                "identity",
+                "identity",
+                &e.identity.value,
+                &e.identity.loc,
+                &identities,
+                sink,
+            );
+        }
+        if !systems.contains_key(e.system.value.as_str()) {
+            dangling("system", "system", &e.system.value, &e.system.loc, &systems, sink);
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! A JSON reader that keeps the location of every value (serde_json does not), producing
+//! the same [`Node`] tree as the YAML reader.
+
+use std::sync::Arc;
+
+use crate::diag::{Code, Problem};
+use crate::node::{Node, Value};
+use crate::source::Source;
+
+/// Deepest nesting accepted; inventories and rules are shallow.
+const MAX_DEPTH: usize = 128;
+
+/// Parses one JSON document.
+pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
+    let mut p = JsonParser {
+        src,
+        bytes: src.text().as_bytes(),
+        pos: 0,
+    };
+    p.ws();
+    let node = p.value(0)?;
+    p.ws();
+    if p.pos < p.bytes.len() {
+        return Err(p.err("unexpected text after the JSON value"));
+    }
+    Ok(node)
+}
+
+struct JsonParser<'a> {
+    src: &'a Arc<Source>,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl JsonParser<'_> {
+    fn err(&self, msg: &str) -> Problem {
+        Problem::error(
+            Code::Syntax,
+            Some(self.src.loc(self.pos, 1)),
+            format!("invalid JSON: {msg}"),
+        )
+        .with_label("here")
+        .with_help("fix the JSON syntax at this position")
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn expect(&mut self, b: u8) -> Result<(), Problem> {
+        if self.peek() == Some(b) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.err(&format!("expected `{}`", b as char)))
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Node, Problem> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("nesting is too deep"));
+        }
+        let start = self.pos;
+        let value = match self.peek() {
+            Some(b'{') => self.object(depth)?,
+            Some(b'[') => self.array(depth)?,
+            Some(b'"') => Value::Str(self.string()?),
+            Some(b't') => self.word("true", Value::Bool(true))?,
+            Some(b'f') => self.word("false", Value::Bool(false))?,
+            Some(b'n') => self.word("null", Value::Null)?,
+            Some(b'-' | b'0'..=b'9') => self.number()?,
+            Some(_) => return Err(self.err("expected a value")),
+            None => return Err(self.err("unexpected end of input")),
+        };
+        let len = match value {
+            Value::Map(_) | Value::Seq(_) => 1,
+            _ => self.pos - start,
+        };
+        Ok(Node {
+            loc: self.src.loc(start, len),
+            value,
+        })
+    }
+
+    fn word(&mut self, word: &str, v: Value) -> Result<Value, Problem> {
+        if self.bytes.get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
+            self.pos += word.len();
+            Ok(v)
+        } else {
+            Err(self.err("expected a value"))
+        }
+    }
+
+    fn number(&mut self) -> Result<Value, Problem> {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        let text = std::str::from_utf8(self.bytes.get(start..self.pos).unwrap_or_default()).unwrap_or_default();
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
+        text.parse::<f64>()
+            .map(Value::Float)
+            .map_err(|_| self.err("invalid number"))
+    }
+
+    fn string(&mut self) -> Result<String, Problem> {
+        self.expect(b'"')?;
+        let mut out = String::new();
+        loop {
+            let run_start = self.pos;
+            while matches!(self.peek(), Some(b) if b != b'"' && b != b'\\' && b >= 0x20) {
+                self.pos += 1;
+            }
+            let run = self.bytes.get(run_start..self.pos).unwrap_or_default();
+            out.push_str(std::str::from_utf8(run).map_err(|_| self.err("invalid UTF-8"))?);
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(out);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = match self.peek() {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.pos += 1;
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                                    return Err(self.err("unpaired surrogate in string escape"));
+                                }
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.err("unpaired surrogate in string escape"));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            out.push(char::from_u32(code).ok_or_else(|| self.err("invalid unicode escape"))?);
+                            continue;
+                        }
+                        _ => return Err(self.err("invalid escape in string")),
+                    };
+                    self.pos += 1;
+                    out.push(c);
+                }
+                Some(_) => return Err(self.err("control character in string")),
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Problem> {
+        let digits = self
+            .bytes
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.err("short unicode escape"))?;
+        let text = std::str::from_utf8(digits).map_err(|_| self.err("invalid unicode escape"))?;
+        let v = u32::from_str_radix(text, 16).map_err(|_| self.err("invalid unicode escape"))?;
+        self.pos += 4;
+        Ok(v)
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Value, Problem> {
+        self.expect(b'[')?;
+        let mut items = Vec::new();
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(Value::Seq(items));
+        }
+        loop {
+            self.ws();
+            items.push(self.value(depth + 1)?);
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::Seq(items));
+                }
+                _ => return Err(self.err("expected `,` or `]`")),
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Value, Problem> {
+        self.expect(b'{')?;
+        let mut entries: Vec<(String, Node, crate::source::Loc)> = Vec::new();
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(Value::Map(entries));
+        }
+        loop {
+            self.ws();
+            let key_start = self.pos;
+            if self.peek() != Some(b'"') {
+                return Err(self.err("expected a string key"));
+            }
+            let key = self.string()?;
+            let key_loc = self.src.loc(key_start, self.pos - key_start);
+            if entries.iter().any(|(k, _, _)| *k == key) {
+                return Err(
+                    Problem::error(Code::DuplicateKey, Some(key_loc), format!("duplicate key `{key}`"))
+                        .with_label("second occurrence")
+                        .with_help("each key may appear once in an object; remove or rename one"),
+                );
+            }
+            self.ws();
+            self.expect(b':')?;
+            self.ws();
+            let v = self.value(depth + 1)?;
+            entries.push((key, v, key_loc));
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(Value::Map(entries));
+                }
+                _ => return Err(self.err("expected `,` or `}`")),
+            }
+        }
+    }
+}

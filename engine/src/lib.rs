@@ -1,0 +1,22 @@
+//! dualtrack's engine: loads an entitlement inventory and a Cedar policy pack, evaluates
+//! every entitlement against the SOC and SOX tracks, and returns findings as data.
+//! No printing and no process exits here: the CLI renders and decides exit codes.
+
+pub mod derive;
+pub mod diag;
+pub mod eval;
+pub mod finding;
+pub mod inventory;
+pub mod json;
+pub mod model;
+pub mod node;
+pub mod policy;
+pub mod render;
+pub mod source;
+pub mod yaml;
+
+pub use diag::{Code, Level, Problem, Problems};
+pub use eval::{evaluate, Options};
+pub use finding::{Finding, FindingStatus, Report};
+pub use model::Model;
+pub use policy::{Category, Pack, Severity, Track};

@@ -1,0 +1,362 @@
+//! A small document tree in which every value keeps its location, built from YAML, JSON or
+//! CSV, and the strict field-by-field decoding helpers records and rules are read with.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::diag::{suggest, Code, Problem, Problems};
+use crate::source::{Loc, Source};
+
+/// A value with its location.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Where the value starts.
+    pub loc: Loc,
+    /// The value.
+    pub value: Value,
+}
+
+/// The value of a node.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// `null`, `~` or nothing.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A non-integer number.
+    Float(f64),
+    /// A string (quoted, or plain and not a number/bool/null).
+    Str(String),
+    /// A CSV cell: text whose type is decided by the field that reads it.
+    Cell(String),
+    /// A list.
+    Seq(Vec<Node>),
+    /// A map, in file order. Keys are strings.
+    Map(Vec<(String, Node, Loc)>),
+}
+
+impl Node {
+    /// What kind of value this is, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Str(_) | Value::Cell(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a map",
+        }
+    }
+
+    /// The map entries, or a shape problem.
+    pub fn as_map(&self, what: &str) -> Result<&[(String, Node, Loc)], Problem> {
+        match &self.value {
+            Value::Map(m) => Ok(m),
+            _ => Err(shape(self, &format!("{what} must be a map"))),
+        }
+    }
+
+    /// The list items, or a shape problem.
+    pub fn as_seq(&self, what: &str) -> Result<&[Node], Problem> {
+        match &self.value {
+            Value::Seq(s) => Ok(s),
+            _ => Err(shape(self, &format!("{what} must be a list"))),
+        }
+    }
+
+    /// The text of a scalar (numbers and booleans as written), or `None` for lists and maps.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) | Value::Cell(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null | Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+}
+
+fn shape(node: &Node, message: &str) -> Problem {
+    Problem::error(
+        Code::Shape,
+        Some(node.loc.clone()),
+        format!("{message}, found {}", node.kind()),
+    )
+}
+
+/// Reads the fields of one map strictly: unknown keys are reported with a suggestion,
+/// required ones when absent, and typed accessors report bad values. Problems go to the
+/// shared sink so one record can report several.
+pub struct Fields<'a> {
+    node: &'a Node,
+    entries: &'a [(String, Node, Loc)],
+    what: &'a str,
+}
+
+impl<'a> Fields<'a> {
+    /// Starts reading `node` as a `what` with the `allowed` field names.
+    pub fn new(node: &'a Node, what: &'a str, allowed: &[&str], sink: &mut Problems) -> Option<Self> {
+        let entries = match node.as_map(what) {
+            Ok(e) => e,
+            Err(p) => {
+                sink.push(p);
+                return None;
+            }
+        };
+        for (key, _, key_loc) in entries {
+            if !allowed.contains(&key.as_str()) {
+                sink.push(
+                    Problem::error(
+                        Code::UnknownField,
+                        Some(key_loc.clone()),
+                        format!("unknown field `{key}` in {what}"),
+                    )
+                    .with_label("not a field of this record")
+                    .with_help(suggest(key, allowed)),
+                );
+            }
+        }
+        Some(Self { node, entries, what })
+    }
+
+    /// Location of the whole map.
+    pub fn loc(&self) -> &Loc {
+        &self.node.loc
+    }
+
+    /// The node of `key`, if present and not null (an empty CSV cell counts as absent).
+    pub fn get(&self, key: &str) -> Option<&'a Node> {
+        self.entries
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, n, _)| n)
+            .filter(|n| match &n.value {
+                Value::Null => false,
+                Value::Cell(s) => !s.trim().is_empty(),
+                _ => true,
+            })
+    }
+
+    fn missing(&self, key: &str) -> Problem {
+        Problem::error(
+            Code::MissingField,
+            Some(self.node.loc.clone()),
+            format!("{} is missing required field `{key}`", self.what),
+        )
+        .with_help(format!("add `{key}:` to this {}", self.what))
+    }
+
+    /// A required string.
+    pub fn req_str(&self, key: &str, sink: &mut Problems) -> Option<Spanned<String>> {
+        match self.get(key) {
+            None => {
+                sink.push(self.missing(key));
+                None
+            }
+            Some(_) => self.opt_str(key, sink),
+        }
+    }
+
+    /// An optional string. Numbers are read as written (ids like `1001` are fine).
+    pub fn opt_str(&self, key: &str, sink: &mut Problems) -> Option<Spanned<String>> {
+        let node = self.get(key)?;
+        match &node.value {
+            Value::Str(s) | Value::Cell(s) => Some(Spanned::new(s.trim().to_owned(), node.loc.clone())),
+            Value::Int(_) | Value::Float(_) => node.scalar_text().map(|s| Spanned::new(s, node.loc.clone())),
+            _ => {
+                sink.push(shape(node, &format!("`{key}` must be a string")));
+                None
+            }
+        }
+    }
+
+    /// An optional boolean; CSV cells accept `true`/`false` in any case.
+    pub fn opt_bool(&self, key: &str, sink: &mut Problems) -> Option<bool> {
+        let node = self.get(key)?;
+        match &node.value {
+            Value::Bool(b) => Some(*b),
+            Value::Cell(s) => match s.trim().to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                other => {
+                    sink.push(
+                        Problem::error(
+                            Code::BadValue,
+                            Some(node.loc.clone()),
+                            format!("`{key}` must be `true` or `false`, found `{other}`"),
+                        )
+                        .with_help("write `true` or `false`"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                sink.push(
+                    shape(node, &format!("`{key}` must be `true` or `false`"))
+                        .with_help("write `true` or `false` without quotes"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional date: `YYYY-MM-DD` (midnight UTC) or RFC 3339.
+    pub fn opt_date(&self, key: &str, sink: &mut Problems) -> Option<DateTime<Utc>> {
+        let node = self.get(key)?;
+        let Some(text) = node.scalar_text() else {
+            sink.push(shape(node, &format!("`{key}` must be a date")));
+            return None;
+        };
+        match parse_date(&text) {
+            Some(d) => Some(d),
+            None => {
+                sink.push(
+                    Problem::error(
+                        Code::BadDate,
+                        Some(node.loc.clone()),
+                        format!("`{key}` is not a valid date: `{text}`"),
+                    )
+                    .with_label("not a date")
+                    .with_help("write `YYYY-MM-DD` or an RFC 3339 timestamp such as `2026-10-01T00:00:00Z`"),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional list of strings; a CSV cell is split on `;`.
+    pub fn opt_list(&self, key: &str, sink: &mut Problems) -> Vec<Spanned<String>> {
+        let Some(node) = self.get(key) else {
+            return Vec::new();
+        };
+        match &node.value {
+            Value::Cell(s) => s
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Spanned::new(s.to_owned(), node.loc.clone()))
+                .collect(),
+            Value::Str(s) => vec![Spanned::new(s.trim().to_owned(), node.loc.clone())],
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|item| match item.scalar_text() {
+                    Some(s) => Some(Spanned::new(s.trim().to_owned(), item.loc.clone())),
+                    None => {
+                        sink.push(shape(item, &format!("items of `{key}` must be strings")));
+                        None
+                    }
+                })
+                .collect(),
+            _ => {
+                sink.push(shape(node, &format!("`{key}` must be a list of strings")));
+                Vec::new()
+            }
+        }
+    }
+
+    /// An optional string-to-string map; a CSV cell reads `k=v;k2=v2`.
+    pub fn opt_map(&self, key: &str, sink: &mut Problems) -> Vec<(String, String)> {
+        let Some(node) = self.get(key) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        match &node.value {
+            Value::Cell(s) => {
+                for pair in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                    match pair.split_once('=') {
+                        Some((k, v)) => out.push((k.trim().to_owned(), v.trim().to_owned())),
+                        None => sink.push(
+                            Problem::error(
+                                Code::BadValue,
+                                Some(node.loc.clone()),
+                                format!("`{key}` entry `{pair}` is not `key=value`"),
+                            )
+                            .with_help("write tags in CSV as `key=value;key2=value2`"),
+                        ),
+                    }
+                }
+            }
+            Value::Map(entries) => {
+                for (k, v, _) in entries {
+                    match v.scalar_text() {
+                        Some(t) => out.push((k.clone(), t)),
+                        None => sink.push(shape(v, &format!("values of `{key}` must be strings"))),
+                    }
+                }
+            }
+            _ => sink.push(shape(node, &format!("`{key}` must be a map of strings"))),
+        }
+        out.sort();
+        out
+    }
+
+    /// An optional value out of a fixed set.
+    pub fn opt_enum<T: Copy>(&self, key: &str, choices: &[(&str, T)], sink: &mut Problems) -> Option<T> {
+        let s = self.opt_str(key, sink)?;
+        if let Some((_, v)) = choices.iter().find(|(name, _)| *name == s.value) {
+            return Some(*v);
+        }
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        sink.push(
+            Problem::error(
+                Code::BadValue,
+                Some(s.loc.clone()),
+                format!("unknown {key} `{}` in {}", s.value, self.what),
+            )
+            .with_label("not an allowed value")
+            .with_help(suggest(&s.value, &names)),
+        );
+        None
+    }
+}
+
+/// A value and where it was written.
+#[derive(Debug, Clone)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Its location.
+    pub loc: Loc,
+}
+
+impl<T> Spanned<T> {
+    /// Pairs a value with a location.
+    pub fn new(value: T, loc: Loc) -> Self {
+        Self { value, loc }
+    }
+}
+
+/// Parses `YYYY-MM-DD` (as midnight UTC) or an RFC 3339 timestamp.
+pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
+    }
+    DateTime::parse_from_rfc3339(text).ok().map(|d| d.with_timezone(&Utc))
+}
+
+/// Builds a map node for one CSV row: each cell keeps the row's line.
+pub fn csv_row(src: &Arc<Source>, offset: usize, headers: &[(String, Loc)], cells: &[String]) -> Node {
+    let loc = src.loc_to_eol(offset);
+    let entries = headers
+        .iter()
+        .zip(cells)
+        .map(|((h, _), c)| {
+            (
+                h.clone(),
+                Node {
+                    loc: loc.clone(),
+                    value: Value::Cell(c.clone()),
+                },
+                loc.clone(),
+            )
+        })
+        .collect();
+    Node {
+        loc,
+        value: Value::Map(entries),
+    }
+}

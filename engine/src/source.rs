@@ -1,0 +1,139 @@
+//! Source files and locations: every record and rule remembers where it came from.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+/// The text of one input file, shared by every location that points into it.
+#[derive(Debug)]
+pub struct Source {
+    name: String,
+    text: String,
+    line_starts: Vec<usize>,
+}
+
+impl Source {
+    /// Wraps `text` read from the file called `name` (a path, or `builtin:…` for the pack).
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
+        let text = text.into();
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Arc::new(Self {
+            name: name.into(),
+            text,
+            line_starts,
+        })
+    }
+
+    /// The file name as the user gave it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> u32 {
+        let idx = self.line_starts.partition_point(|&s| s <= offset);
+        u32::try_from(idx.max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// Byte offset of a 1-based line and a 1-based column counted in characters.
+    pub fn offset_of(&self, line: usize, col: usize) -> usize {
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(self.text.len());
+        let rest = self.text.get(start..).unwrap_or_default();
+        let within = rest
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+        start + within
+    }
+
+    /// A location covering `len` bytes at `offset`.
+    pub fn loc(self: &Arc<Self>, offset: usize, len: usize) -> Loc {
+        let offset = offset.min(self.text.len());
+        let len = len.min(self.text.len() - offset);
+        Loc {
+            line: self.line_of(offset),
+            src: Arc::clone(self),
+            offset,
+            len,
+        }
+    }
+
+    /// A location covering the rest of the line that starts at `offset`'s line, from `offset`.
+    pub fn loc_to_eol(self: &Arc<Self>, offset: usize) -> Loc {
+        let rest = self.text.get(offset..).unwrap_or_default();
+        let len = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        self.loc(offset, len)
+    }
+
+    /// A location for a whole file (used when nothing finer is known).
+    pub fn whole(self: &Arc<Self>) -> Loc {
+        self.loc(0, 0)
+    }
+}
+
+impl SourceCode for Source {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// Where something is: a file, a 1-based line and a byte span within the file.
+#[derive(Clone)]
+pub struct Loc {
+    /// The file.
+    pub src: Arc<Source>,
+    /// 1-based line of the start of the span.
+    pub line: u32,
+    /// Byte offset of the start.
+    pub offset: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl Loc {
+    /// The file name.
+    pub fn file(&self) -> &str {
+        self.src.name()
+    }
+
+    /// The span for miette labels.
+    pub fn span(&self) -> SourceSpan {
+        SourceSpan::new(self.offset.into(), self.len)
+    }
+}
+
+impl fmt::Debug for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.src.name(), self.line)
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.src.name(), self.line)
+    }
+}
