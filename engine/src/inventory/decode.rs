@@ -90,9 +90,10 @@ pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
         tags: f.opt_map("tags", sink),
         loc: f.loc().clone(),
     };
+    // A bad kind is already reported; keep the record so references to it still resolve.
     Some(Identity {
         id: id?.value,
-        kind: kind?,
+        kind: kind.unwrap_or(IdentityKind::Human),
         ..rec
     })
 }

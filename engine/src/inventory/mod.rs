@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::node::Spanned;
 use crate::source::Loc;
 
+pub use decode::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 pub use load::load;
 
 /// What kind of identity holds access. Every kind but `Human` is a non-human identity.

@@ -38,7 +38,10 @@ fn dedupe<T>(records: &mut Vec<T>, what: &str, id: impl Fn(&T) -> &str, loc: imp
 fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &BTreeMap<&str, ()>, sink: &mut Problems) {
     let help = match did_you_mean(given, known.keys().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
-        None => format!("add a {what} with id `{given}`, or fix `{field}`"),
+        None => format!(
+            "add {} {what} with id `{given}`, or fix `{field}`",
+            if what.starts_with('i') { "an" } else { "a" }
+        ),
     };
     sink.push(
         Problem::error(

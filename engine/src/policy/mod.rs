@@ -18,6 +18,7 @@ use crate::source::Loc;
 pub use catalog::{ControlCatalog, FunctionCatalog};
 pub use load::{builtin_files, dir_files, load, Pack};
 pub use sod::pair_key as sod_pair_key;
+pub use yaml_rules::{OPERATORS, RULE_FIELDS};
 
 /// One of the two assurance tracks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -206,3 +207,6 @@ pub struct Rule {
     /// How it was written.
     pub origin: Origin,
 }
+
+#[cfg(test)]
+mod tests;

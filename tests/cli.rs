@@ -1,0 +1,236 @@
+//! Whole-command tests of `dualtrack check`: exit codes, stdout, stderr.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation is a failed test"
+)]
+
+mod common;
+
+use common::{dualtrack, dualtrack_in, parts, root};
+use serde_json::Value as Json;
+
+const ACME: &[&str] = &["check", "--inventory", "examples/acme", "--as-of", "2026-10-01"];
+
+fn acme(extra: &[&str]) -> (i32, String, String) {
+    let args: Vec<&str> = ACME.iter().chain(extra).copied().collect();
+    parts(&dualtrack(&args))
+}
+
+fn without_locations(mut report: Json) -> Json {
+    if let Some(findings) = report.get_mut("findings").and_then(Json::as_array_mut) {
+        for f in findings {
+            if let Some(obj) = f.as_object_mut() {
+                obj.remove("location");
+            }
+        }
+    }
+    report
+}
+
+#[test]
+fn acme_json_report() {
+    let (code, stdout, stderr) = acme(&["--format", "json"]);
+    assert_eq!(
+        code, 1,
+        "findings exist, so the default --fail-on low exits 1; stderr: {stderr}"
+    );
+    let report: Json = serde_json::from_str(&stdout).expect("valid JSON");
+    assert_eq!(report["summary"]["evaluated"]["soc"], report["summary"]["entitlements"]);
+    assert_eq!(report["summary"]["evaluated"]["sox"], report["summary"]["entitlements"]);
+    let categories: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["category"].as_str().unwrap())
+        .collect();
+    for c in ["stale", "excessive", "conflicting", "orphaned", "unverifiable"] {
+        assert!(categories.contains(c), "acme has no {c} finding");
+    }
+    insta::assert_snapshot!("acme_json", stdout);
+}
+
+#[test]
+fn acme_human_report_is_plain_text_off_a_terminal() {
+    let (code, stdout, _) = acme(&[]);
+    assert_eq!(code, 1);
+    assert!(!stdout.contains('\u{1b}'), "no colour when stdout is not a terminal");
+    assert!(stdout.lines().all(|l| l.chars().count() <= 80), "fits 80 columns");
+    insta::assert_snapshot!("acme_human", stdout);
+}
+
+#[test]
+fn same_findings_whatever_the_record_order_and_format() {
+    let (_, yaml_dir, _) = acme(&["--format", "json"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut whole = serde_json::Map::new();
+    for section in ["systems", "identities", "entitlements"] {
+        let text = std::fs::read_to_string(root().join(format!("examples/acme/{section}.yaml"))).unwrap();
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let mut records: Vec<Json> = serde_json::to_value(&doc[section]).unwrap().as_array().unwrap().clone();
+        records.reverse();
+        whole.insert(section.to_owned(), Json::Array(records));
+    }
+    let reversed = tmp.path().join("reversed.json");
+    std::fs::write(&reversed, serde_json::to_string_pretty(&Json::Object(whole)).unwrap()).unwrap();
+    let (_, reversed_out, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        reversed.to_str().unwrap(),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    let a = without_locations(serde_json::from_str(&yaml_dir).unwrap());
+    let b = without_locations(serde_json::from_str(&reversed_out).expect(&stderr));
+    assert_eq!(a, b, "only record locations may differ");
+    // And a rerun gives the same bytes.
+    let (_, again, _) = acme(&["--format", "json"]);
+    assert_eq!(yaml_dir, again);
+}
+
+#[test]
+fn fail_on_threshold_sets_the_exit_code() {
+    assert_eq!(acme(&["--fail-on", "never"]).0, 0);
+    assert_eq!(acme(&["--fail-on", "critical"]).0, 1);
+}
+
+#[test]
+fn track_filter_evaluates_one_track() {
+    let (_, stdout, _) = acme(&["--track", "sox", "--format", "json"]);
+    let report: Json = serde_json::from_str(&stdout).unwrap();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["track"] == "sox"));
+    assert!(report["summary"]["evaluated"].get("soc").is_none());
+}
+
+#[test]
+fn builtin_pack_works_from_any_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = root().join("examples/acme");
+    let out = dualtrack_in(
+        tmp.path(),
+        &[
+            "check",
+            "--inventory",
+            inv.to_str().unwrap(),
+            "--as-of",
+            "2026-10-01",
+            "--format",
+            "json",
+        ],
+    );
+    let (code, stdout, stderr) = parts(&out);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stdout.contains("SOX-SOD-001"));
+}
+
+#[test]
+fn policies_dir_replaces_the_builtin_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("pack");
+    for file in ["controls.yaml", "functions.yaml", "soc/stale.yaml"] {
+        let to = pack.join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root().join("policies").join(file), to).unwrap();
+    }
+    let (_, stdout, stderr) = acme(&["--policies", pack.to_str().unwrap(), "--format", "json"]);
+    let report: Json = serde_json::from_str(&stdout).expect(&stderr);
+    let rules: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(!rules.is_empty());
+    assert!(rules.iter().all(|r| r.starts_with("SOC-STALE-")), "{rules:?}");
+}
+
+#[test]
+fn yaml_syntax_error_exits_3_with_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("inv.yaml");
+    std::fs::write(
+        &inv,
+        "systems: []\nidentities:\n  - id: a\n   kind: human\nentitlements: []\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = parts(&dualtrack(&["check", "--inventory", inv.to_str().unwrap()]));
+    assert_eq!(code, 3);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("DT101"), "{stderr}");
+    assert!(stderr.contains("inv.yaml:4"), "{stderr}");
+}
+
+#[test]
+fn dangling_reference_exits_3_with_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("inv.yaml");
+    std::fs::write(
+        &inv,
+        "systems:\n  - id: erp\nidentities:\n  - id: a\n    kind: human\nentitlements:\n  - identity: a\n    system: epr\n    permission: X\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = parts(&dualtrack(&["check", "--inventory", inv.to_str().unwrap()]));
+    assert_eq!(code, 3);
+    assert!(stderr.contains("DT106"), "{stderr}");
+    assert!(stderr.contains("inv.yaml:8"), "{stderr}");
+    assert!(stderr.contains("did you mean `erp`?"), "{stderr}");
+}
+
+#[test]
+fn cedar_evaluation_error_fails_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("pack");
+    std::fs::create_dir_all(&pack).unwrap();
+    for file in ["controls.yaml", "functions.yaml"] {
+        std::fs::copy(root().join("policies").join(file), pack.join(file)).unwrap();
+    }
+    // Validates in Strict mode, but overflows at run time for any identity seen before as-of.
+    std::fs::write(
+        pack.join("overflow.cedar"),
+        "@id(\"T-OVERFLOW\") @track(\"soc\") @category(\"stale\") @severity(\"low\") @controls(\"CC6.3\")\n\
+         @title(\"overflow\") @remediation(\"none\")\n\
+         forbid (principal, action == Dualtrack::Action::\"identity\", resource)\n\
+         when { principal has days_since_seen && principal.days_since_seen + 9223372036854775807 < 0 };\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = acme(&["--policies", pack.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 3, "{stdout}");
+    assert!(stdout.is_empty(), "no report when evaluation failed");
+    assert!(stderr.contains("DT301"), "{stderr}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(
+        parts(&dualtrack(&[
+            "check",
+            "--inventory",
+            "examples/acme",
+            "--as-of",
+            "yesterday"
+        ]))
+        .0,
+        2
+    );
+    assert_eq!(
+        parts(&dualtrack(&[
+            "check",
+            "--inventory",
+            "examples/acme",
+            "--format",
+            "pdf"
+        ]))
+        .0,
+        2
+    );
+    assert_eq!(parts(&dualtrack(&["check"])).0, 2);
+}

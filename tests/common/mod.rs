@@ -1,0 +1,53 @@
+//! Shared helpers for the workspace-level tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation is a failed test"
+)]
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs the built `dualtrack` binary with `args` from `dir`.
+pub fn dualtrack_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dualtrack"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the dualtrack binary runs")
+}
+
+/// Runs `dualtrack` from the repository root.
+pub fn dualtrack(args: &[&str]) -> Output {
+    dualtrack_in(&root(), args)
+}
+
+/// Exit code, stdout and stderr as strings.
+pub fn parts(out: &Output) -> (i32, String, String) {
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Renders diagnostics the way the CLI does, without colour, at 80 columns.
+pub fn render(problems: &dualtrack_engine::Problems) -> String {
+    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+        .with_width(80)
+        .with_links(false);
+    let mut out = String::new();
+    for p in &problems.0 {
+        handler.render_report(&mut out, p).expect("renders");
+    }
+    out
+}
