@@ -243,3 +243,22 @@ pub fn suggest(given: &str, candidates: &[&str]) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Code;
+
+    /// Codes are stable: this list only ever grows; a retired code stays, marked removed.
+    #[test]
+    fn code_list_is_stable_and_unique() {
+        let list: Vec<String> = Code::ALL
+            .iter()
+            .map(|c| format!("{} {}", c.as_str(), c.name()))
+            .collect();
+        let mut unique = list.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), list.len(), "duplicate code");
+        insta::assert_snapshot!(list.join("\n"));
+    }
+}
