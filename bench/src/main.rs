@@ -1,21 +1,25 @@
-//! `dualtrack-bench gen`: writes a deterministic, realistic synthetic inventory in the
-//! DESIGN.md contract (people and NHIs, SOX and non-SOX systems, SoD functions, terminated
-//! people, missing usage and owner data, about ten entitlements per identity).
+//! Developer tools: `dualtrack-bench gen` writes a deterministic, realistic synthetic
+//! inventory in the DESIGN.md contract (people and NHIs, SOX and non-SOX systems, SoD
+//! functions, terminated people, missing usage and owner data, about ten entitlements per
+//! identity); `dualtrack-bench phases` times each phase of a `check` run for profiling.
 
 mod generate;
+mod phases;
 
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: dualtrack-bench gen --entitlements N --out PATH.json [--seed S]");
+    eprintln!("usage: dualtrack-bench gen --entitlements N --out PATH.json [--seed S]\n       dualtrack-bench phases INVENTORY");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
-    if it.next().map(String::as_str) != Some("gen") {
-        return usage();
+    match it.next().map(String::as_str) {
+        Some("gen") => {}
+        Some("phases") => return phases::run(it.as_slice()),
+        _ => return usage(),
     }
     let (mut n, mut out, mut seed) = (None, None, 42u64);
     while let Some(flag) = it.next() {
