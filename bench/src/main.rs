@@ -3,8 +3,9 @@
 //! functions, terminated people, missing usage and owner data, about ten entitlements per
 //! identity); `dualtrack-bench phases` times each phase of a `check` run for profiling.
 
-mod generate;
 mod phases;
+
+use dualtrack_bench::generate;
 
 use std::process::ExitCode;
 

@@ -122,6 +122,23 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report with no findings yet and every per-track count at zero.
+    pub fn empty(inv: &crate::inventory::Inventory, pack: &crate::Pack, opts: &crate::Options) -> Self {
+        Report {
+            as_of: opts.as_of,
+            tracks: opts.tracks.clone(),
+            identities: inv.identities.len(),
+            entitlements: inv.entitlements.len(),
+            evaluated: opts.tracks.iter().map(|t| (*t, 0)).collect(),
+            rules: opts
+                .tracks
+                .iter()
+                .map(|t| (*t, pack.rules.iter().filter(|r| r.track == *t).count()))
+                .collect(),
+            findings: Vec::new(),
+        }
+    }
+
     /// Sorts findings by identity, track, rule, entitlements.
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| a.key().cmp(&b.key()));

@@ -1,0 +1,140 @@
+//! Turning a satisfied `forbid` into a finding: the entitlements involved, the evidence
+//! values the rule read, the controls, the rendered message and the record's location.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::derive::{Fact, Facts, View};
+use crate::finding::{fingerprint, Finding, FindingStatus};
+use crate::inventory::Entitlement;
+use crate::policy::{Involves, Rule};
+
+fn evidence_value(path: &str, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>) -> Json {
+    let (root, attr) = path.split_once('.').unwrap_or((path, ""));
+    let tag = |tags: &[(String, String)], name: &str| {
+        tags.iter()
+            .find(|(k, _)| k == name)
+            .map_or(Json::Null, |(_, v)| Json::String(v.clone()))
+    };
+    let system = ent.and_then(|(e, _)| view.systems.get(e.system.value.as_str()));
+    let fact = |facts: &Facts, a: &str| facts.get(a).map_or(Json::Null, Fact::to_json);
+    match (root, attr.strip_prefix("tags.")) {
+        ("identity", Some(t)) => tag(&view.identity.tags, t),
+        ("system", Some(t)) => system.map_or(Json::Null, |(s, _)| tag(&s.tags, t)),
+        ("identity", None) => fact(&view.facts, attr),
+        ("entitlement", None) => ent.map_or(Json::Null, |(_, f)| fact(f, attr)),
+        ("system", None) => system.map_or(Json::Null, |(_, f)| fact(f, attr)),
+        _ => Json::Null,
+    }
+}
+
+/// The finding `rule` makes for `view` (and `ent` for entitlement rules).
+pub fn finding(rule: &Rule, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>) -> Finding {
+    let identity = view.identity;
+    let involved: Vec<&(&Entitlement, Facts)> = match ent {
+        Some((e, _)) => view.entitlements.iter().filter(|(x, _)| x.id == e.id).collect(),
+        None => view
+            .entitlements
+            .iter()
+            .filter(|(e, facts)| {
+                let in_scope = view.systems.get(e.system.value.as_str()).is_some_and(|(s, _)| s.sox_in_scope);
+                let scope_ok = rule.involves == Involves::All || in_scope;
+                let funcs_ok = rule.functions.is_empty()
+                    || matches!(facts.get("functions"), Some(Fact::Set(fs)) if fs.iter().any(|f| rule.functions.contains(f)));
+                scope_ok && funcs_ok
+            })
+            .collect(),
+    };
+    let entitlements: Vec<String> = involved.iter().map(|(e, _)| e.id.clone()).collect();
+    let mut evidence: BTreeMap<String, Json> = rule
+        .reads
+        .iter()
+        .map(|p| (p.clone(), evidence_value(p, view, ent)))
+        .collect();
+    if ent.is_none() && !rule.functions.is_empty() {
+        evidence.insert("conflict".to_owned(), Json::from(rule.functions.clone()));
+        let mut systems: Vec<&str> = involved.iter().map(|(e, _)| e.system.value.as_str()).collect();
+        systems.dedup();
+        evidence.insert("systems".to_owned(), Json::from(systems));
+    }
+    if let Some(owner) = &identity.owner {
+        if rule.reads.iter().any(|p| p.starts_with("identity.owner")) {
+            evidence.insert("identity.owner".to_owned(), Json::String(owner.value.clone()));
+        }
+    }
+    let mut controls = rule.controls.clone();
+    if identity.kind.is_nhi() {
+        for c in &rule.nhi_controls {
+            if !controls.contains(c) {
+                controls.push(c.clone());
+            }
+        }
+    }
+    let message = render_message(rule, view, ent, &evidence);
+    let (file, line) = match ent {
+        Some((e, _)) => (e.loc.file().to_owned(), e.loc.line),
+        None => (identity.loc.file().to_owned(), identity.loc.line),
+    };
+    Finding {
+        id: fingerprint(&rule.id, rule.track, &identity.id, &entitlements),
+        rule: rule.id.clone(),
+        track: rule.track,
+        category: rule.category,
+        severity: rule.severity,
+        controls,
+        identity: identity.id.clone(),
+        entitlements,
+        message,
+        evidence,
+        remediation: rule.remediation.clone(),
+        status: FindingStatus::Open,
+        file,
+        line,
+    }
+}
+
+fn render_message(
+    rule: &Rule,
+    view: &View<'_>,
+    ent: Option<(&Entitlement, &Facts)>,
+    evidence: &BTreeMap<String, Json>,
+) -> String {
+    let default = match ent {
+        Some(_) => format!("{}: `{{permission}}` on `{{system}}`", rule.title),
+        None => format!("{}: `{{identity}}`", rule.title),
+    };
+    let template = rule.message.clone().unwrap_or(default);
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template.as_str();
+    while let Some(start) = rest.find('{') {
+        out.push_str(rest.get(..start).unwrap_or_default());
+        let after = rest.get(start + 1..).unwrap_or_default();
+        let Some(end) = after.find('}') else {
+            out.push_str(rest.get(start..).unwrap_or_default());
+            rest = "";
+            break;
+        };
+        let key = after.get(..end).unwrap_or_default();
+        let value = match key {
+            "identity" => Some(view.identity.id.clone()),
+            "owner" => view.identity.owner.as_ref().map(|o| o.value.clone()),
+            "entitlement" => ent.map(|(e, _)| e.id.clone()),
+            "system" => ent.map(|(e, _)| e.system.value.clone()),
+            "permission" => ent.map(|(e, _)| e.permission.clone()),
+            path => evidence
+                .get(path)
+                .cloned()
+                .or_else(|| Some(evidence_value(path, view, ent)))
+                .map(|v| match v {
+                    Json::String(s) => s,
+                    Json::Null => "unknown".to_owned(),
+                    other => other.to_string(),
+                }),
+        };
+        out.push_str(&value.unwrap_or_else(|| "unknown".to_owned()));
+        rest = after.get(end + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,326 @@
+//! Evaluation: identity by identity (in parallel), every entitlement against each track's
+//! Cedar policies with cedar-policy's `Authorizer`. A satisfied `forbid` is a finding; a
+//! Cedar error is a diagnostic that fails the run, never a silent pass.
+//!
+//! The fast path differs from [`plain`] only in what it does not repeat: policy sets are
+//! built once per combination of candidate policies, each request carries only the
+//! policies whose static guards ([`prefilter`]) can still hold, entities are built only
+//! when some request needs Cedar, and the schema is not re-checked per request (the
+//! entities are typed by construction; the plain path checks them against the schema and
+//! the differential test compares the two).
+
+mod build;
+mod emit;
+pub mod plain;
+pub mod prefilter;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use cedar_policy::{Authorizer, Context, Entities, PolicySet, Request, RestrictedExpression};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use crate::derive::{self, Facts, View};
+use crate::diag::{did_you_mean, Code, Problem, Problems};
+use crate::finding::{Finding, Report};
+use crate::inventory::{Entitlement, Identity, Inventory};
+use crate::model::Model;
+use crate::policy::{Pack, Rule, Subject, Track};
+
+use build::{entities, uid};
+use emit::finding;
+use prefilter::Guards;
+
+/// What to evaluate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The review date all ages are computed against.
+    pub as_of: DateTime<Utc>,
+    /// Tracks to evaluate.
+    pub tracks: Vec<Track>,
+}
+
+/// Checks that tie the inventory to the pack: every business function written on an
+/// entitlement is in the function catalog (a typo must not hide a conflict).
+pub fn crosscheck(inv: &Inventory, pack: &Pack) -> Problems {
+    let mut sink = Problems::default();
+    let known: Vec<&str> = pack.functions.functions.iter().map(|f| f.id.as_str()).collect();
+    for e in &inv.entitlements {
+        for f in &e.functions {
+            if !pack.functions.knows(&f.value) {
+                let help = did_you_mean(&f.value, known.iter().copied()).map_or_else(
+                    || "use a business function id from the function catalog (`policies/functions.yaml`)".to_owned(),
+                    |c| format!("did you mean `{c}`?"),
+                );
+                sink.push(
+                    Problem::error(
+                        Code::UnknownFunction,
+                        Some(f.loc.clone()),
+                        format!("entitlement `{}` names unknown business function `{}`", e.id, f.value),
+                    )
+                    .with_label("not in the function catalog")
+                    .with_help(help),
+                );
+            }
+        }
+    }
+    sink
+}
+
+/// The rules of one track and subject with their guards; bit `i` of a mask is rule `i`.
+struct Group<'a> {
+    rules: Vec<(&'a Rule, Guards)>,
+}
+
+/// Everything shared by the workers.
+struct Plan<'a> {
+    groups: BTreeMap<(Track, Subject), Group<'a>>,
+    contexts: BTreeMap<Track, Context>,
+    cache: Mutex<HashMap<(Track, Subject, u64), Arc<PolicySet>>>,
+    authorizer: Authorizer,
+}
+
+impl Plan<'_> {
+    /// The policy set holding exactly the rules of `mask` in the group.
+    fn set(&self, key: (Track, Subject), group: &Group<'_>, mask: u64) -> Result<Arc<PolicySet>, Problem> {
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(set) = cache.get(&(key.0, key.1, mask)) {
+            return Ok(Arc::clone(set));
+        }
+        let mut set = PolicySet::new();
+        for (i, (rule, _)) in group.rules.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                set.add(rule.policy.clone()).map_err(|e| {
+                    Problem::error(
+                        Code::CedarValidation,
+                        Some(rule.loc.clone()),
+                        format!("rule `{}`: {e}", rule.id),
+                    )
+                })?;
+            }
+        }
+        let set = Arc::new(set);
+        cache.insert((key.0, key.1, mask), Arc::clone(&set));
+        Ok(set)
+    }
+}
+
+/// What one identity contributes.
+#[derive(Default)]
+struct Outcome {
+    findings: Vec<Finding>,
+    problems: Vec<Problem>,
+    evaluated: BTreeMap<Track, usize>,
+}
+
+/// Evaluates the inventory. `Err` when any Cedar evaluation failed: the run fails closed.
+pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) -> Result<Report, Problems> {
+    let mut groups: BTreeMap<(Track, Subject), Group<'_>> = BTreeMap::new();
+    for rule in pack.rules.iter().filter(|r| opts.tracks.contains(&r.track)) {
+        let guards = rule.policy.to_json().map(|j| Guards::of(&j)).unwrap_or_default();
+        groups
+            .entry((rule.track, rule.subject))
+            .or_insert_with(|| Group { rules: Vec::new() })
+            .rules
+            .push((rule, guards));
+    }
+    // A mask holds 64 rules; past that a group's requests simply carry every rule.
+    for group in groups.values_mut() {
+        if group.rules.len() > 64 {
+            for (_, g) in &mut group.rules {
+                *g = Guards::default();
+            }
+        }
+    }
+    let contexts = opts
+        .tracks
+        .iter()
+        .filter_map(|t| {
+            Context::from_pairs([(
+                "track".to_owned(),
+                RestrictedExpression::new_string(t.as_str().to_owned()),
+            )])
+            .ok()
+            .map(|c| (*t, c))
+        })
+        .collect();
+    let plan = Plan {
+        groups,
+        contexts,
+        cache: Mutex::new(HashMap::new()),
+        authorizer: Authorizer::new(),
+    };
+    let mut by_identity: HashMap<&str, Vec<&Entitlement>> = HashMap::new();
+    for e in &inv.entitlements {
+        by_identity.entry(e.identity.value.as_str()).or_default().push(e);
+    }
+    let outcomes: Vec<Outcome> = inv
+        .identities
+        .par_iter()
+        .map(|identity| {
+            let ents = by_identity
+                .get(identity.id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            one_identity(inv, pack, &plan, opts, identity, ents)
+        })
+        .collect();
+    let mut report = Report::empty(inv, pack, opts);
+    let mut sink = Problems::default();
+    for o in outcomes {
+        report.findings.extend(o.findings);
+        sink.0.extend(o.problems);
+        for (t, n) in o.evaluated {
+            *report.evaluated.entry(t).or_default() += n;
+        }
+    }
+    if sink.has_errors() {
+        sink.sort();
+        return Err(sink);
+    }
+    report.sort();
+    Ok(report)
+}
+
+fn one_identity(
+    inv: &Inventory,
+    pack: &Pack,
+    plan: &Plan<'_>,
+    opts: &Options,
+    identity: &Identity,
+    ents: &[&Entitlement],
+) -> Outcome {
+    let mut out = Outcome::default();
+    let view = derive::view(inv, &pack.functions, opts.as_of, identity, ents);
+    let mut store: Option<Entities> = None;
+    for track in &opts.tracks {
+        *out.evaluated.entry(*track).or_default() += view.entitlements.len();
+        let id_subject = prefilter::Subject {
+            principal: &view.facts,
+            resource: &view.facts,
+            system: None,
+        };
+        ask(
+            plan,
+            &view,
+            &mut store,
+            (*track, Subject::Identity),
+            &id_subject,
+            None,
+            &mut out,
+        );
+        for (e, facts) in &view.entitlements {
+            let system = view.systems.get(e.system.value.as_str()).map(|(_, f)| f);
+            let s = prefilter::Subject {
+                principal: &view.facts,
+                resource: facts,
+                system,
+            };
+            ask(
+                plan,
+                &view,
+                &mut store,
+                (*track, Subject::Entitlement),
+                &s,
+                Some((e, facts)),
+                &mut out,
+            );
+        }
+    }
+    out
+}
+
+fn ask(
+    plan: &Plan<'_>,
+    view: &View<'_>,
+    store: &mut Option<Entities>,
+    key: (Track, Subject),
+    subject: &prefilter::Subject<'_>,
+    ent: Option<(&Entitlement, &Facts)>,
+    out: &mut Outcome,
+) {
+    let Some(group) = plan.groups.get(&key) else { return };
+    let mask = group
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, g))| g.may_apply(subject))
+        .fold(0u64, |m, (i, _)| m | (1 << i));
+    if mask == 0 {
+        return;
+    }
+    let identity = view.identity;
+    let at = || ent.map_or_else(|| identity.loc.clone(), |(e, _)| e.loc.clone());
+    let set = match plan.set(key, group, mask) {
+        Ok(s) => s,
+        Err(p) => return out.problems.push(p),
+    };
+    if store.is_none() {
+        match entities(view, None) {
+            Ok(s) => *store = Some(s),
+            Err(p) => {
+                return out.problems.push(Problem {
+                    loc: Some(identity.loc.clone()),
+                    ..p
+                })
+            }
+        }
+    }
+    let Some(store) = store.as_ref() else { return };
+    let resource = match ent {
+        Some((e, _)) => uid("Entitlement", &e.id),
+        None => uid("Identity", &identity.id),
+    };
+    let (Ok(principal), Ok(action), Ok(resource), Some(context)) = (
+        uid("Identity", &identity.id),
+        uid("Action", key.1.action()),
+        resource,
+        plan.contexts.get(&key.0),
+    ) else {
+        return out.problems.push(Problem::error(
+            Code::EntityError,
+            Some(at()),
+            "cannot name the request's entities",
+        ));
+    };
+    let request = match Request::new(principal, action, resource, context.clone(), None) {
+        Ok(r) => r,
+        Err(e) => {
+            return out.problems.push(Problem::error(
+                Code::EntityError,
+                Some(at()),
+                format!("invalid request: {e}"),
+            ))
+        }
+    };
+    let response = plan.authorizer.is_authorized(&request, &set, store);
+    for err in response.diagnostics().errors() {
+        let what = ent.map_or(identity.id.as_str(), |(e, _)| e.id.as_str());
+        out.problems.push(
+            Problem::error(
+                Code::EvaluationError,
+                Some(at()),
+                format!(
+                    "cedar could not evaluate a {} policy for `{what}`: {err}",
+                    key.0.as_str()
+                ),
+            )
+            .with_help("the run fails closed: fix the policy or the data so every rule can be evaluated"),
+        );
+    }
+    let mut fired: Vec<&Rule> = response
+        .diagnostics()
+        .reason()
+        .filter_map(|pid| {
+            group
+                .rules
+                .iter()
+                .find(|(r, _)| r.id == pid.to_string())
+                .map(|(r, _)| *r)
+        })
+        .collect();
+    fired.sort_by(|a, b| a.id.cmp(&b.id));
+    out.findings
+        .extend(fired.into_iter().map(|rule| finding(rule, view, ent)));
+}
