@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
@@ -84,21 +85,39 @@ impl Finding {
 
     /// The finding as JSON, in the findings contract's field order.
     pub fn to_json(&self) -> Json {
-        json!({
-            "id": self.id,
-            "rule": self.rule,
-            "track": self.track.as_str(),
-            "category": self.category.as_str(),
-            "severity": self.severity.as_str(),
-            "controls": self.controls,
-            "identity": self.identity,
-            "entitlements": self.entitlements,
-            "message": self.message,
-            "evidence": self.evidence,
-            "remediation": self.remediation,
-            "status": self.status.as_str(),
-            "location": { "file": self.file, "line": self.line },
-        })
+        serde_json::to_value(self).unwrap_or(Json::Null)
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Location<'a> {
+    file: &'a str,
+    line: u32,
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("Finding", 13)?;
+        m.serialize_field("id", &self.id)?;
+        m.serialize_field("rule", &self.rule)?;
+        m.serialize_field("track", self.track.as_str())?;
+        m.serialize_field("category", self.category.as_str())?;
+        m.serialize_field("severity", self.severity.as_str())?;
+        m.serialize_field("controls", &self.controls)?;
+        m.serialize_field("identity", &self.identity)?;
+        m.serialize_field("entitlements", &self.entitlements)?;
+        m.serialize_field("message", &self.message)?;
+        m.serialize_field("evidence", &self.evidence)?;
+        m.serialize_field("remediation", &self.remediation)?;
+        m.serialize_field("status", self.status.as_str())?;
+        m.serialize_field(
+            "location",
+            &Location {
+                file: &self.file,
+                line: self.line,
+            },
+        )?;
+        m.end()
     }
 }
 
@@ -161,8 +180,8 @@ impl Report {
         out
     }
 
-    /// The report as the findings-contract JSON object.
-    pub fn to_json(&self) -> Json {
+    /// The summary object of the findings contract.
+    pub fn summary_json(&self) -> Json {
         let per_track = |m: &BTreeMap<Track, usize>| -> Json {
             Json::Object(
                 self.tracks
@@ -180,19 +199,30 @@ impl Report {
             *by_track.entry(f.track.as_str()).or_default() += 1;
         }
         json!({
-            "as_of": self.as_of.to_rfc3339_opts(SecondsFormat::Secs, true),
-            "summary": {
-                "identities": self.identities,
-                "entitlements": self.entitlements,
-                "evaluated": per_track(&self.evaluated),
-                "rules": per_track(&self.rules),
-                "findings": self.findings.len(),
-                "open": self.findings.iter().filter(|f| f.status == FindingStatus::Open).count(),
-                "by_track": by_track,
-                "by_category": by_category,
-                "by_severity": by_severity,
-            },
-            "findings": self.findings.iter().map(Finding::to_json).collect::<Vec<_>>(),
+            "identities": self.identities,
+            "entitlements": self.entitlements,
+            "evaluated": per_track(&self.evaluated),
+            "rules": per_track(&self.rules),
+            "findings": self.findings.len(),
+            "open": self.findings.iter().filter(|f| f.status == FindingStatus::Open).count(),
+            "by_track": by_track,
+            "by_category": by_category,
+            "by_severity": by_severity,
         })
+    }
+
+    /// The report as the findings-contract JSON object.
+    pub fn to_json(&self) -> Json {
+        serde_json::to_value(self).unwrap_or(Json::Null)
+    }
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("Report", 3)?;
+        m.serialize_field("as_of", &self.as_of.to_rfc3339_opts(SecondsFormat::Secs, true))?;
+        m.serialize_field("summary", &self.summary_json())?;
+        m.serialize_field("findings", &self.findings)?;
+        m.end()
     }
 }

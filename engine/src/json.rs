@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::diag::{Code, Problem};
 use crate::node::{Node, Value};
-use crate::source::Source;
+use crate::source::{Loc, Source};
 
 /// Deepest nesting accepted; inventories and rules are shallow.
 const MAX_DEPTH: usize = 128;
@@ -16,6 +16,7 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
         src,
         bytes: src.text().as_bytes(),
         pos: 0,
+        line: 1,
     };
     p.ws();
     let node = p.value(0)?;
@@ -26,10 +27,80 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
     Ok(node)
 }
 
+/// The top level of a streamed document.
+pub enum Top {
+    /// An object: each key, its location and, when its value was not a list, that value.
+    Object(Vec<(String, Loc, Option<Node>)>),
+    /// A list; its items went to the callback with no section.
+    List,
+    /// Anything else.
+    Other(Node),
+}
+
+/// Parses a document whose records sit in top-level lists (`{"systems": [...], ...}` or a
+/// bare `[...]`), handing each record to `on_item` as soon as it is read, so the tree of
+/// the whole document never exists at once.
+pub fn stream(src: &Arc<Source>, mut on_item: impl FnMut(Option<&str>, Node)) -> Result<Top, Problem> {
+    let mut p = JsonParser {
+        src,
+        bytes: src.text().as_bytes(),
+        pos: 0,
+        line: 1,
+    };
+    p.ws();
+    let top = match p.peek() {
+        Some(b'{') => {
+            p.pos += 1;
+            let mut keys: Vec<(String, Loc, Option<Node>)> = Vec::new();
+            p.ws();
+            if p.peek() == Some(b'}') {
+                p.pos += 1;
+            } else {
+                loop {
+                    p.ws();
+                    let (key, key_loc) = p.key(keys.iter().map(|(k, _, _)| k.as_str()))?;
+                    p.ws();
+                    p.expect(b':')?;
+                    p.ws();
+                    if p.peek() == Some(b'[') {
+                        p.items(1, |node| on_item(Some(&key), node))?;
+                        keys.push((key, key_loc, None));
+                    } else {
+                        let v = p.value(1)?;
+                        keys.push((key, key_loc, Some(v)));
+                    }
+                    p.ws();
+                    match p.peek() {
+                        Some(b',') => p.pos += 1,
+                        Some(b'}') => {
+                            p.pos += 1;
+                            break;
+                        }
+                        _ => return Err(p.err("expected `,` or `}`")),
+                    }
+                }
+            }
+            Top::Object(keys)
+        }
+        Some(b'[') => {
+            p.items(0, |node| on_item(None, node))?;
+            Top::List
+        }
+        _ => Top::Other(p.value(0)?),
+    };
+    p.ws();
+    if p.pos < p.bytes.len() {
+        return Err(p.err("unexpected text after the JSON value"));
+    }
+    Ok(top)
+}
+
 struct JsonParser<'a> {
     src: &'a Arc<Source>,
     bytes: &'a [u8],
     pos: usize,
+    /// 1-based line of `pos`; raw newlines only occur in whitespace, so `ws` counts them.
+    line: u32,
 }
 
 impl JsonParser<'_> {
@@ -48,8 +119,23 @@ impl JsonParser<'_> {
     }
 
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while let Some(b) = self.peek() {
+            match b {
+                b'\n' => self.line += 1,
+                b' ' | b'\t' | b'\r' => {}
+                _ => return,
+            }
             self.pos += 1;
+        }
+    }
+
+    /// A location starting at `start` on the current line (no newline since `start`).
+    fn loc(&self, start: usize, len: usize) -> Loc {
+        Loc {
+            src: Arc::clone(self.src),
+            line: self.line,
+            offset: start,
+            len,
         }
     }
 
@@ -66,7 +152,7 @@ impl JsonParser<'_> {
         if depth > MAX_DEPTH {
             return Err(self.err("nesting is too deep"));
         }
-        let start = self.pos;
+        let (start, line) = (self.pos, self.line);
         let value = match self.peek() {
             Some(b'{') => self.object(depth)?,
             Some(b'[') => self.array(depth)?,
@@ -83,7 +169,12 @@ impl JsonParser<'_> {
             _ => self.pos - start,
         };
         Ok(Node {
-            loc: self.src.loc(start, len),
+            loc: Loc {
+                src: Arc::clone(self.src),
+                line,
+                offset: start,
+                len,
+            },
             value,
         })
     }
@@ -178,6 +269,47 @@ impl JsonParser<'_> {
         Ok(v)
     }
 
+    /// Reads a list, handing each item to `f` instead of keeping it.
+    fn items(&mut self, depth: usize, mut f: impl FnMut(Node)) -> Result<(), Problem> {
+        self.expect(b'[')?;
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            f(self.value(depth + 1)?);
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err("expected `,` or `]`")),
+            }
+        }
+    }
+
+    /// Reads an object key, rejecting one already in `seen`.
+    fn key<'k>(&mut self, mut seen: impl Iterator<Item = &'k str>) -> Result<(String, Loc), Problem> {
+        let key_start = self.pos;
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let key = self.string()?;
+        let key_loc = self.loc(key_start, self.pos - key_start);
+        if seen.any(|k| k == key) {
+            return Err(
+                Problem::error(Code::DuplicateKey, Some(key_loc), format!("duplicate key `{key}`"))
+                    .with_label("second occurrence")
+                    .with_help("each key may appear once in an object; remove or rename one"),
+            );
+        }
+        Ok((key, key_loc))
+    }
+
     fn array(&mut self, depth: usize) -> Result<Value, Problem> {
         self.expect(b'[')?;
         let mut items = Vec::new();
@@ -203,7 +335,7 @@ impl JsonParser<'_> {
 
     fn object(&mut self, depth: usize) -> Result<Value, Problem> {
         self.expect(b'{')?;
-        let mut entries: Vec<(String, Node, crate::source::Loc)> = Vec::new();
+        let mut entries: Vec<(String, Node, Loc)> = Vec::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -211,19 +343,7 @@ impl JsonParser<'_> {
         }
         loop {
             self.ws();
-            let key_start = self.pos;
-            if self.peek() != Some(b'"') {
-                return Err(self.err("expected a string key"));
-            }
-            let key = self.string()?;
-            let key_loc = self.src.loc(key_start, self.pos - key_start);
-            if entries.iter().any(|(k, _, _)| *k == key) {
-                return Err(
-                    Problem::error(Code::DuplicateKey, Some(key_loc), format!("duplicate key `{key}`"))
-                        .with_label("second occurrence")
-                        .with_help("each key may appear once in an object; remove or rename one"),
-                );
-            }
+            let (key, key_loc) = self.key(entries.iter().map(|(k, _, _)| k.as_str()))?;
             self.ws();
             self.expect(b':')?;
             self.ws();

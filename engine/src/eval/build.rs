@@ -1,12 +1,27 @@
 //! Building Cedar entities and ids from derived facts, one identity at a time.
 
 use std::str::FromStr;
+use std::sync::OnceLock;
 
-use cedar_policy::{Entities, Entity, EntityId, EntityUid, RestrictedExpression, Schema};
+use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
 
 use crate::derive::{Fact, Facts, View};
 use crate::diag::{Code, Problem};
-use crate::model::type_name;
+
+/// `Dualtrack::<ty>`, parsed once per type.
+fn type_name(ty: &str) -> Result<EntityTypeName, Problem> {
+    static NAMES: OnceLock<Vec<(&'static str, EntityTypeName)>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        ["Identity", "System", "Entitlement", "Action"]
+            .into_iter()
+            .filter_map(|n| crate::model::type_name(n).ok().map(|t| (n, t)))
+            .collect()
+    });
+    match names.iter().find(|(n, _)| *n == ty) {
+        Some((_, t)) => Ok(t.clone()),
+        None => crate::model::type_name(ty),
+    }
+}
 
 /// The uid `Dualtrack::<ty>::"<id>"`.
 pub fn uid(ty: &str, id: &str) -> Result<EntityUid, Problem> {
@@ -38,20 +53,28 @@ fn entity(uid: EntityUid, facts: &Facts, tags: &[(String, String)]) -> Result<En
         .map_err(|e| Problem::error(Code::EntityError, None, format!("cannot build entity: {e}")))
 }
 
-/// The identity, its systems and its entitlements as Cedar entities. With a schema, Cedar
-/// checks every attribute against it.
-pub fn entities(view: &View<'_>, schema: Option<&Schema>) -> Result<Entities, Problem> {
+/// The identity, its systems and its entitlements as Cedar entities — only the
+/// entitlements at `only` (indices into `view.entitlements`) and their systems when given.
+/// With a schema, Cedar checks every attribute against it.
+pub fn entities(view: &View<'_>, schema: Option<&Schema>, only: Option<&[usize]>) -> Result<Entities, Problem> {
+    let wanted = |i: usize| only.is_none_or(|o| o.contains(&i));
     let mut list = Vec::with_capacity(view.entitlements.len() + view.systems.len() + 1);
     list.push(entity(
         uid("Identity", &view.identity.id)?,
         &view.facts,
         &view.identity.tags,
     )?);
-    for (id, (system, facts)) in &view.systems {
-        list.push(entity(uid("System", id)?, facts, &system.tags)?);
+    let mut systems: Vec<&str> = Vec::new();
+    for (i, (e, facts)) in view.entitlements.iter().enumerate() {
+        if wanted(i) {
+            list.push(entity(uid("Entitlement", &e.id)?, facts, &[])?);
+            systems.push(e.system.value.as_str());
+        }
     }
-    for (e, facts) in &view.entitlements {
-        list.push(entity(uid("Entitlement", &e.id)?, facts, &[])?);
+    for (id, (system, facts)) in &view.systems {
+        if only.is_none() || systems.contains(id) {
+            list.push(entity(uid("System", id)?, facts, &system.tags)?);
+        }
     }
     Entities::from_entities(list, schema).map_err(|e| {
         Problem::error(

@@ -82,6 +82,18 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// The rules of `key` that may apply to `subject`, as a mask; `None` when none may.
+    fn mask(&self, key: (Track, Subject), subject: &prefilter::Subject<'_>) -> Option<u64> {
+        let group = self.groups.get(&key)?;
+        let mask = group
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, g))| g.may_apply(subject))
+            .fold(0u64, |m, (i, _)| m | (1 << i));
+        (mask != 0).then_some(mask)
+    }
+
     /// The policy set holding exactly the rules of `mask` in the group.
     fn set(&self, key: (Track, Subject), group: &Group<'_>, mask: u64) -> Result<Arc<PolicySet>, Problem> {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
@@ -183,6 +195,14 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) ->
     Ok(report)
 }
 
+/// One request that still has candidate policies after the guards.
+struct Pending {
+    key: (Track, Subject),
+    /// Index into `view.entitlements`, or `None` for the identity request.
+    entitlement: Option<usize>,
+    mask: u64,
+}
+
 fn one_identity(
     inv: &Inventory,
     pack: &Pack,
@@ -193,40 +213,57 @@ fn one_identity(
 ) -> Outcome {
     let mut out = Outcome::default();
     let view = derive::view(inv, &pack.functions, opts.as_of, identity, ents);
-    let mut store: Option<Entities> = None;
+    let mut pending = Vec::new();
     for track in &opts.tracks {
         *out.evaluated.entry(*track).or_default() += view.entitlements.len();
-        let id_subject = prefilter::Subject {
+        let key = (*track, Subject::Identity);
+        let s = prefilter::Subject {
             principal: &view.facts,
             resource: &view.facts,
             system: None,
         };
-        ask(
-            plan,
-            &view,
-            &mut store,
-            (*track, Subject::Identity),
-            &id_subject,
-            None,
-            &mut out,
-        );
-        for (e, facts) in &view.entitlements {
+        pending.extend(plan.mask(key, &s).map(|mask| Pending {
+            key,
+            entitlement: None,
+            mask,
+        }));
+        let key = (*track, Subject::Entitlement);
+        for (i, (e, facts)) in view.entitlements.iter().enumerate() {
             let system = view.systems.get(e.system.value.as_str()).map(|(_, f)| f);
             let s = prefilter::Subject {
                 principal: &view.facts,
                 resource: facts,
                 system,
             };
-            ask(
-                plan,
-                &view,
-                &mut store,
-                (*track, Subject::Entitlement),
-                &s,
-                Some((e, facts)),
-                &mut out,
-            );
+            pending.extend(plan.mask(key, &s).map(|mask| Pending {
+                key,
+                entitlement: Some(i),
+                mask,
+            }));
         }
+    }
+    if pending.is_empty() {
+        return out;
+    }
+    let mut needed: Vec<usize> = pending.iter().filter_map(|p| p.entitlement).collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let store = match entities(&view, None, Some(&needed)) {
+        Ok(s) => s,
+        Err(p) => {
+            out.problems.push(Problem {
+                loc: Some(identity.loc.clone()),
+                ..p
+            });
+            return out;
+        }
+    };
+    for p in pending {
+        let ent = p
+            .entitlement
+            .and_then(|i| view.entitlements.get(i))
+            .map(|(e, f)| (*e, f));
+        ask(plan, &view, &store, p.key, p.mask, ent, &mut out);
     }
     out
 }
@@ -234,40 +271,19 @@ fn one_identity(
 fn ask(
     plan: &Plan<'_>,
     view: &View<'_>,
-    store: &mut Option<Entities>,
+    store: &Entities,
     key: (Track, Subject),
-    subject: &prefilter::Subject<'_>,
+    mask: u64,
     ent: Option<(&Entitlement, &Facts)>,
     out: &mut Outcome,
 ) {
     let Some(group) = plan.groups.get(&key) else { return };
-    let mask = group
-        .rules
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, g))| g.may_apply(subject))
-        .fold(0u64, |m, (i, _)| m | (1 << i));
-    if mask == 0 {
-        return;
-    }
     let identity = view.identity;
     let at = || ent.map_or_else(|| identity.loc.clone(), |(e, _)| e.loc.clone());
     let set = match plan.set(key, group, mask) {
         Ok(s) => s,
         Err(p) => return out.problems.push(p),
     };
-    if store.is_none() {
-        match entities(view, None) {
-            Ok(s) => *store = Some(s),
-            Err(p) => {
-                return out.problems.push(Problem {
-                    loc: Some(identity.loc.clone()),
-                    ..p
-                })
-            }
-        }
-    }
-    let Some(store) = store.as_ref() else { return };
     let resource = match ent {
         Some((e, _)) => uid("Entitlement", &e.id),
         None => uid("Identity", &identity.id),

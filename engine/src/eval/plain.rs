@@ -47,7 +47,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
             .map(Vec::as_slice)
             .unwrap_or_default();
         let view = derive::view(inv, &pack.functions, opts.as_of, identity, ents);
-        let store = match entities(&view, Some(&model.schema)) {
+        let store = match entities(&view, Some(&model.schema), None) {
             Ok(e) => e,
             Err(p) => {
                 sink.push(Problem {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{suggest, Code, Problem, Problems};
+use crate::json::Top;
 use crate::node::{csv_row, Node, Value};
 use crate::source::{Loc, Source};
 
@@ -62,9 +63,13 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<Arc<Source>>), Problems> {
             }
         }
     } else if let Some(src) = read_source(path, &mut sink) {
-        match parse_tree(&src) {
-            Ok(root) => read_whole(&root, &mut inv, &mut sink),
-            Err(p) => sink.push(p),
+        if extension(&src) == "json" {
+            read_json(&src, None, &mut inv, &mut sink);
+        } else {
+            match crate::yaml::parse(&src) {
+                Ok(root) => read_whole(&root, &mut inv, &mut sink),
+                Err(p) => sink.push(p),
+            }
         }
         read.push(src);
     }
@@ -116,12 +121,62 @@ fn extension(src: &Source) -> String {
         .to_ascii_lowercase()
 }
 
-/// Parses a YAML or JSON file by its extension (YAML when unknown).
-fn parse_tree(src: &Arc<Source>) -> Result<Node, Problem> {
-    if extension(src) == "json" {
-        crate::json::parse(src)
-    } else {
-        crate::yaml::parse(src)
+/// Reads a JSON inventory record by record (never holding the whole document's tree):
+/// the whole inventory when `only` is `None`, else one section's file.
+fn read_json(src: &Arc<Source>, only: Option<&str>, inv: &mut Inventory, sink: &mut Problems) {
+    let mut records = Problems::default();
+    let top = crate::json::stream(src, |key, node| match key.or(only) {
+        Some(section) if SECTIONS.contains(&section) && only.is_none_or(|o| o == section) => {
+            push_record(&node, section, inv, &mut records)
+        }
+        _ => {}
+    });
+    sink.0.append(&mut records.0);
+    let keys = match top {
+        Err(p) => return sink.push(p),
+        Ok(Top::List) if only.is_some() => return,
+        Ok(Top::Object(keys)) => keys,
+        Ok(Top::List | Top::Other(_)) => {
+            return sink.push(
+                Problem::error(
+                    Code::Shape,
+                    Some(src.whole()),
+                    "an inventory file must be a JSON object",
+                )
+                .with_help("an inventory file holds the keys `systems`, `identities` and `entitlements`"),
+            );
+        }
+    };
+    let expected: Vec<&str> = only.map_or_else(|| SECTIONS.to_vec(), |o| vec![o]);
+    for (key, key_loc, value) in &keys {
+        if !expected.contains(&key.as_str()) {
+            sink.push(
+                Problem::error(
+                    Code::UnknownField,
+                    Some(key_loc.clone()),
+                    format!("unknown section `{key}` in inventory"),
+                )
+                .with_help(suggest(key, &expected)),
+            );
+        } else if let Some(v) = value.as_ref().filter(|v| !matches!(v.value, Value::Null)) {
+            sink.push(Problem::error(
+                Code::Shape,
+                Some(v.loc.clone()),
+                format!("`{key}` must be a list, found {}", v.kind()),
+            ));
+        }
+    }
+    for section in expected {
+        if !keys.iter().any(|(k, _, _)| k == section) {
+            sink.push(
+                Problem::error(
+                    Code::MissingField,
+                    Some(src.whole()),
+                    format!("inventory has no `{section}` section"),
+                )
+                .with_help(format!("add `\"{section}\": []`")),
+            );
+        }
     }
 }
 
@@ -161,11 +216,12 @@ fn read_whole(root: &Node, inv: &mut Inventory, sink: &mut Problems) {
 }
 
 fn read_section(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Problems) {
-    if extension(src) == "csv" {
-        read_csv(src, section, inv, sink);
-        return;
+    match extension(src).as_str() {
+        "csv" => return read_csv(src, section, inv, sink),
+        "json" => return read_json(src, Some(section), inv, sink),
+        _ => {}
     }
-    let root = match parse_tree(src) {
+    let root = match crate::yaml::parse(src) {
         Ok(r) => r,
         Err(p) => {
             sink.push(p);

@@ -73,7 +73,7 @@ pub struct Function {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
-    /// Permission pattern; `*` matches any run of characters.
+    /// Permission pattern; `*` matches any run of characters, ASCII letters either case.
     pub permission: String,
     /// System id pattern (default: any system).
     #[serde(default)]
@@ -116,21 +116,21 @@ impl FunctionCatalog {
     }
 }
 
-/// Case-insensitive glob where `*` matches any run of characters.
+/// Glob where `*` matches any run of characters and ASCII letters match either case.
 pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    // Iterative wildcard matching with backtracking to the last `*`.
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    // Iterative wildcard matching with backtracking to the last `*`. Matching bytes is
+    // exact for UTF-8: a multi-byte character only ever equals itself.
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(b'*') => {
                 star = Some(pi);
                 mark = ti;
                 pi += 1;
             }
-            Some(c) if Some(c) == t.get(ti) => {
+            Some(c) if t.get(ti).is_some_and(|x| x.eq_ignore_ascii_case(c)) => {
                 pi += 1;
                 ti += 1;
             }
@@ -144,7 +144,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
 }
 
 #[cfg(test)]

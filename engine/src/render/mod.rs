@@ -7,7 +7,7 @@ pub use human::{human, HumanStyle};
 
 /// The report as pretty-printed findings-contract JSON, with a trailing newline.
 pub fn json(report: &crate::Report) -> String {
-    let mut out = serde_json::to_string_pretty(&report.to_json()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut out = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
 }
