@@ -1,6 +1,6 @@
 //! `dualtrack check`: load, validate, evaluate both tracks, render, exit by `--fail-on`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -144,14 +144,22 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let text = match args.format {
-        Format::Json => render::json(&report),
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let written = match args.format {
+        Format::Json => render::write_json(&report, &mut out),
         Format::Human => {
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            render::human(&report, HumanStyle { color, width: 80 })
+            out.write_all(render::human(&report, HumanStyle { color, width: 80 }).as_bytes())
         }
     };
-    print!("{text}");
+    // A closed pipe (`| head`) is not an error worth a message; the exit code still counts.
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the report: {e}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    }
     let min = match args.fail_on {
         FailOn::Low => Some(Severity::Low),
         FailOn::Medium => Some(Severity::Medium),

@@ -1,8 +1,6 @@
 //! Second pass over a decoded inventory: unique ids and references that resolve, every
 //! problem reported. Leaves the records sorted by id so output never depends on input order.
 
-use std::collections::BTreeMap;
-
 use crate::diag::{did_you_mean, Code, Problem, Problems};
 use crate::source::Loc;
 
@@ -35,8 +33,8 @@ fn dedupe<T>(records: &mut Vec<T>, what: &str, id: impl Fn(&T) -> &str, loc: imp
     }
 }
 
-fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &BTreeMap<&str, ()>, sink: &mut Problems) {
-    let help = match did_you_mean(given, known.keys().copied()) {
+fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &[&str], sink: &mut Problems) {
+    let help = match did_you_mean(given, known.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
         None => format!(
             "add {} {what} with id `{given}`, or fix `{field}`",
@@ -59,11 +57,13 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
     dedupe(&mut inv.systems, "system", |s| &s.id, |s| &s.loc, sink);
     dedupe(&mut inv.identities, "identity", |s| &s.id, |s| &s.loc, sink);
     dedupe(&mut inv.entitlements, "entitlement", |s| &s.id, |s| &s.loc, sink);
-    let identities: BTreeMap<&str, ()> = inv.identities.iter().map(|i| (i.id.as_str(), ())).collect();
-    let systems: BTreeMap<&str, ()> = inv.systems.iter().map(|s| (s.id.as_str(), ())).collect();
+    // Records are sorted by id now, so lookups are binary searches.
+    let identities: Vec<&str> = inv.identities.iter().map(|i| i.id.as_str()).collect();
+    let systems: Vec<&str> = inv.systems.iter().map(|s| s.id.as_str()).collect();
+    let has = |ids: &[&str], id: &str| ids.binary_search(&id).is_ok();
     for s in &inv.systems {
         if let Some(o) = &s.owner {
-            if !identities.contains_key(o.value.as_str()) {
+            if !has(&identities, o.value.as_str()) {
                 dangling("identity", "owner", &o.value, &o.loc, &identities, sink);
             }
         }
@@ -71,14 +71,14 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
     for i in &inv.identities {
         for (field, r) in [("owner", &i.owner), ("manager", &i.manager)] {
             if let Some(r) = r {
-                if !identities.contains_key(r.value.as_str()) {
+                if !has(&identities, r.value.as_str()) {
                     dangling("identity", field, &r.value, &r.loc, &identities, sink);
                 }
             }
         }
     }
     for e in &inv.entitlements {
-        if !identities.contains_key(e.identity.value.as_str()) {
+        if !has(&identities, e.identity.value.as_str()) {
             dangling(
                 "identity",
                 "identity",
@@ -88,7 +88,7 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
                 sink,
             );
         }
-        if !systems.contains_key(e.system.value.as_str()) {
+        if !has(&systems, e.system.value.as_str()) {
             dangling("system", "system", &e.system.value, &e.system.loc, &systems, sink);
         }
     }
