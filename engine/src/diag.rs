@@ -174,11 +174,11 @@ impl Diagnostic for Problem {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.loc.as_ref().map(|l| &*l.src as &dyn SourceCode)
+        self.loc.as_ref().filter(|l| !l.src.is_released()).map(|l| &*l.src as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let loc = self.loc.as_ref()?;
+        let loc = self.loc.as_ref().filter(|l| !l.src.is_released())?;
         let label = self
             .label
             .clone()

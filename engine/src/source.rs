@@ -11,6 +11,8 @@ pub struct Source {
     name: String,
     text: String,
     line_starts: Vec<usize>,
+    /// The text was released after loading; locations keep their file and line only.
+    released: bool,
 }
 
 impl Source {
@@ -19,11 +21,18 @@ impl Source {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Arc::new(Self {
-            name: name.into(),
-            text,
-            line_starts,
-        })
+        Arc::new(Self { name: name.into(), text, line_starts, released: false })
+    }
+
+    /// A stand-in with this file's name and no text, for records that outlive the text
+    /// (a large inventory's text is released once it is loaded and validated).
+    pub fn released(name: &str) -> Arc<Self> {
+        Arc::new(Self { name: name.to_owned(), text: String::new(), line_starts: vec![0], released: true })
+    }
+
+    /// True when the text was released: diagnostics show file and line, no snippet.
+    pub fn is_released(&self) -> bool {
+        self.released
     }
 
     /// The file name as the user gave it.

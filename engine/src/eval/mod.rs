@@ -317,10 +317,7 @@ fn ask(
             Problem::error(
                 Code::EvaluationError,
                 Some(at()),
-                format!(
-                    "cedar could not evaluate a {} policy for `{what}`: {err}",
-                    key.0.as_str()
-                ),
+                format!("cedar could not evaluate a {} policy for `{what}` at {}: {err}", key.0.as_str(), at()),
             )
             .with_help("the run fails closed: fix the policy or the data so every rule can be evaluated"),
         );

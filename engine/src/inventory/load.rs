@@ -16,8 +16,10 @@ const SECTIONS: &[&str] = &["systems", "identities", "entitlements"];
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];
 
 /// Loads and validates an inventory. Every problem found is returned, not only the first;
-/// `Err` when any is an error. The second value lists the files read, for evidence hashing.
-pub fn load(path: &Path) -> Result<(Inventory, Vec<Arc<Source>>), Problems> {
+/// `Err` when any is an error. The second value names the files read. Once the inventory
+/// is valid its text is released (records keep file and line), so memory holds records,
+/// not the input as well.
+pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
     let mut sink = Problems::default();
     let mut inv = Inventory::default();
     let mut read = Vec::new();
@@ -78,7 +80,9 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<Arc<Source>>), Problems> {
     if sink.has_errors() {
         Err(sink)
     } else {
-        Ok((inv, read))
+        let names = read.iter().map(|s| s.name().to_owned()).collect();
+        release_text(&mut inv, &read);
+        Ok((inv, names))
     }
 }
 
@@ -355,4 +359,29 @@ fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
         format!("invalid CSV: {msg}"),
     )
     .with_help("every row needs one cell per header column; quote cells that contain commas")
+}
+
+/// Points every record's locations at a text-less stand-in of its file, dropping the text.
+fn release_text(inv: &mut Inventory, read: &[Arc<Source>]) {
+    let stand_ins: Vec<(Arc<Source>, Arc<Source>)> =
+        read.iter().map(|s| (Arc::clone(s), Source::released(s.name()))).collect();
+    let swap = |loc: &mut Loc| {
+        if let Some((_, to)) = stand_ins.iter().find(|(from, _)| Arc::ptr_eq(from, &loc.src)) {
+            loc.src = Arc::clone(to);
+        }
+    };
+    for s in &mut inv.systems {
+        swap(&mut s.loc);
+        s.owner.iter_mut().for_each(|o| swap(&mut o.loc));
+    }
+    for i in &mut inv.identities {
+        swap(&mut i.loc);
+        i.owner.iter_mut().chain(i.manager.iter_mut()).for_each(|o| swap(&mut o.loc));
+    }
+    for e in &mut inv.entitlements {
+        swap(&mut e.loc);
+        swap(&mut e.identity.loc);
+        swap(&mut e.system.loc);
+        e.functions.iter_mut().for_each(|f| swap(&mut f.loc));
+    }
 }
