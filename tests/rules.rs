@@ -78,7 +78,7 @@ fn each_rule_fires_exactly_where_its_fixture_says() {
         let (inv, _) = inventory::load(&path).unwrap_or_else(|e| panic!("{rule}: {}", common::render(&e)));
         assert!(pack.rule(&rule).is_some(), "fixture {rule} names no rule of the pack");
         let report = evaluate(&inv, &pack, &model, &opts).unwrap_or_else(|e| panic!("{rule}: {}", common::render(&e)));
-        let hits: Vec<_> = report.findings.iter().filter(|f| f.rule == rule).collect();
+        let hits: Vec<_> = report.findings.iter().filter(|f| *f.rule == *rule).collect();
         let hit_ids: BTreeSet<&str> = hits.iter().map(|f| f.identity.as_str()).collect();
         let fires: BTreeSet<&str> = inv
             .identities

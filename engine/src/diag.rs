@@ -174,7 +174,10 @@ impl Diagnostic for Problem {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.loc.as_ref().filter(|l| !l.src.is_released()).map(|l| &*l.src as &dyn SourceCode)
+        self.loc
+            .as_ref()
+            .filter(|l| !l.src.is_released())
+            .map(|l| &*l.src as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

@@ -2,6 +2,7 @@
 //! everything is sorted, so the same inputs give the same bytes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
@@ -35,7 +36,7 @@ pub struct Finding {
     /// Fingerprint of rule, track, identity and entitlements.
     pub id: String,
     /// Rule id.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// Track.
     pub track: Track,
     /// Category.
@@ -43,7 +44,7 @@ pub struct Finding {
     /// Severity.
     pub severity: Severity,
     /// Control ids cited.
-    pub controls: Vec<String>,
+    pub controls: Arc<[String]>,
     /// Identity id.
     pub identity: String,
     /// Entitlement ids involved, sorted.
@@ -51,13 +52,13 @@ pub struct Finding {
     /// What is wrong, in a sentence.
     pub message: String,
     /// The attribute values that made the rule fire.
-    pub evidence: BTreeMap<String, Json>,
+    pub evidence: BTreeMap<Arc<str>, Json>,
     /// What to do.
-    pub remediation: String,
+    pub remediation: Arc<str>,
     /// Open or excepted.
     pub status: FindingStatus,
     /// File of the record the finding is about.
-    pub file: String,
+    pub file: Arc<str>,
     /// Line of that record.
     pub line: u32,
 }

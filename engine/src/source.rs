@@ -8,7 +8,7 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 /// The text of one input file, shared by every location that points into it.
 #[derive(Debug)]
 pub struct Source {
-    name: String,
+    name: Arc<str>,
     text: String,
     line_starts: Vec<usize>,
     /// The text was released after loading; locations keep their file and line only.
@@ -21,13 +21,23 @@ impl Source {
         let text = text.into();
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Arc::new(Self { name: name.into(), text, line_starts, released: false })
+        Arc::new(Self {
+            name: Arc::from(name.into()),
+            text,
+            line_starts,
+            released: false,
+        })
     }
 
     /// A stand-in with this file's name and no text, for records that outlive the text
     /// (a large inventory's text is released once it is loaded and validated).
     pub fn released(name: &str) -> Arc<Self> {
-        Arc::new(Self { name: name.to_owned(), text: String::new(), line_starts: vec![0], released: true })
+        Arc::new(Self {
+            name: Arc::from(name),
+            text: String::new(),
+            line_starts: vec![0],
+            released: true,
+        })
     }
 
     /// True when the text was released: diagnostics show file and line, no snippet.
@@ -38,6 +48,11 @@ impl Source {
     /// The file name as the user gave it.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The file name, shared (findings of a large run all point at a few files).
+    pub fn name_shared(&self) -> Arc<str> {
+        Arc::clone(&self.name)
     }
 
     /// The whole text.
@@ -100,7 +115,7 @@ impl SourceCode for Source {
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.name.clone(),
+            self.name.to_string(),
             inner.data(),
             *inner.span(),
             inner.line(),

@@ -1,7 +1,8 @@
 //! Turning a satisfied `forbid` into a finding: the entitlements involved, the evidence
 //! values the rule read, the controls, the rendered message and the record's location.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -9,6 +10,44 @@ use crate::derive::{Fact, Facts, View};
 use crate::finding::{fingerprint, Finding, FindingStatus};
 use crate::inventory::Entitlement;
 use crate::policy::{Involves, Rule};
+
+/// Strings every finding of one rule shares, allocated once per run rather than per
+/// finding (a large review has hundreds of thousands of findings).
+pub struct Shared {
+    rule: Arc<str>,
+    remediation: Arc<str>,
+    controls: Arc<[String]>,
+    controls_nhi: Arc<[String]>,
+    reads: Vec<Arc<str>>,
+}
+
+impl Shared {
+    fn of(rule: &Rule) -> Self {
+        let mut nhi = rule.controls.clone();
+        for c in &rule.nhi_controls {
+            if !nhi.contains(c) {
+                nhi.push(c.clone());
+            }
+        }
+        Self {
+            rule: Arc::from(rule.id.as_str()),
+            remediation: Arc::from(rule.remediation.as_str()),
+            controls: Arc::from(rule.controls.clone()),
+            controls_nhi: Arc::from(nhi),
+            reads: rule.reads.iter().map(|r| Arc::from(r.as_str())).collect(),
+        }
+    }
+}
+
+/// The shared strings of every rule of a pack, by rule id.
+pub struct SharedRules(HashMap<String, Shared>);
+
+impl SharedRules {
+    /// Builds them for `rules`.
+    pub fn new<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> Self {
+        Self(rules.into_iter().map(|r| (r.id.clone(), Shared::of(r))).collect())
+    }
+}
 
 fn evidence_value(path: &str, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>) -> Json {
     let (root, attr) = path.split_once('.').unwrap_or((path, ""));
@@ -30,7 +69,15 @@ fn evidence_value(path: &str, view: &View<'_>, ent: Option<(&Entitlement, &Facts
 }
 
 /// The finding `rule` makes for `view` (and `ent` for entitlement rules).
-pub fn finding(rule: &Rule, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>) -> Finding {
+pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>) -> Finding {
+    let own;
+    let shared = match shared.0.get(&rule.id) {
+        Some(s) => s,
+        None => {
+            own = Shared::of(rule);
+            &own
+        }
+    };
     let identity = view.identity;
     let involved: Vec<&(&Entitlement, Facts)> = match ent {
         Some((e, _)) => view.entitlements.iter().filter(|(x, _)| x.id == e.id).collect(),
@@ -47,38 +94,35 @@ pub fn finding(rule: &Rule, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>
             .collect(),
     };
     let entitlements: Vec<String> = involved.iter().map(|(e, _)| e.id.clone()).collect();
-    let mut evidence: BTreeMap<String, Json> = rule
+    let mut evidence: BTreeMap<Arc<str>, Json> = shared
         .reads
         .iter()
-        .map(|p| (p.clone(), evidence_value(p, view, ent)))
+        .map(|p| (Arc::clone(p), evidence_value(p, view, ent)))
         .collect();
     if ent.is_none() && !rule.functions.is_empty() {
-        evidence.insert("conflict".to_owned(), Json::from(rule.functions.clone()));
+        evidence.insert(Arc::from("conflict"), Json::from(rule.functions.clone()));
         let mut systems: Vec<&str> = involved.iter().map(|(e, _)| e.system.value.as_str()).collect();
         systems.dedup();
-        evidence.insert("systems".to_owned(), Json::from(systems));
+        evidence.insert(Arc::from("systems"), Json::from(systems));
     }
     if let Some(owner) = &identity.owner {
         if rule.reads.iter().any(|p| p.starts_with("identity.owner")) {
-            evidence.insert("identity.owner".to_owned(), Json::String(owner.value.clone()));
+            evidence.insert(Arc::from("identity.owner"), Json::String(owner.value.clone()));
         }
     }
-    let mut controls = rule.controls.clone();
-    if identity.kind.is_nhi() {
-        for c in &rule.nhi_controls {
-            if !controls.contains(c) {
-                controls.push(c.clone());
-            }
-        }
-    }
+    let controls = Arc::clone(if identity.kind.is_nhi() {
+        &shared.controls_nhi
+    } else {
+        &shared.controls
+    });
     let message = render_message(rule, view, ent, &evidence);
     let (file, line) = match ent {
-        Some((e, _)) => (e.loc.file().to_owned(), e.loc.line),
-        None => (identity.loc.file().to_owned(), identity.loc.line),
+        Some((e, _)) => (e.loc.src.name_shared(), e.loc.line),
+        None => (identity.loc.src.name_shared(), identity.loc.line),
     };
     Finding {
         id: fingerprint(&rule.id, rule.track, &identity.id, &entitlements),
-        rule: rule.id.clone(),
+        rule: Arc::clone(&shared.rule),
         track: rule.track,
         category: rule.category,
         severity: rule.severity,
@@ -87,7 +131,7 @@ pub fn finding(rule: &Rule, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>
         entitlements,
         message,
         evidence,
-        remediation: rule.remediation.clone(),
+        remediation: Arc::clone(&shared.remediation),
         status: FindingStatus::Open,
         file,
         line,
@@ -98,7 +142,7 @@ fn render_message(
     rule: &Rule,
     view: &View<'_>,
     ent: Option<(&Entitlement, &Facts)>,
-    evidence: &BTreeMap<String, Json>,
+    evidence: &BTreeMap<Arc<str>, Json>,
 ) -> String {
     let default = match ent {
         Some(_) => format!("{}: `{{permission}}` on `{{system}}`", rule.title),

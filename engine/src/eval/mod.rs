@@ -29,7 +29,7 @@ use crate::model::Model;
 use crate::policy::{Pack, Rule, Subject, Track};
 
 use build::{entities, uid};
-use emit::finding;
+use emit::{finding, SharedRules};
 use prefilter::Guards;
 
 /// What to evaluate.
@@ -79,6 +79,7 @@ struct Plan<'a> {
     contexts: BTreeMap<Track, Context>,
     cache: Mutex<HashMap<(Track, Subject, u64), Arc<PolicySet>>>,
     authorizer: Authorizer,
+    shared: SharedRules,
 }
 
 impl Plan<'_> {
@@ -162,6 +163,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) ->
         contexts,
         cache: Mutex::new(HashMap::new()),
         authorizer: Authorizer::new(),
+        shared: SharedRules::new(&pack.rules),
     };
     let mut by_identity: HashMap<&str, Vec<&Entitlement>> = HashMap::new();
     for e in &inv.entitlements {
@@ -317,7 +319,11 @@ fn ask(
             Problem::error(
                 Code::EvaluationError,
                 Some(at()),
-                format!("cedar could not evaluate a {} policy for `{what}` at {}: {err}", key.0.as_str(), at()),
+                format!(
+                    "cedar could not evaluate a {} policy for `{what}` at {}: {err}",
+                    key.0.as_str(),
+                    at()
+                ),
             )
             .with_help("the run fails closed: fix the policy or the data so every rule can be evaluated"),
         );
@@ -335,5 +341,5 @@ fn ask(
         .collect();
     fired.sort_by(|a, b| a.id.cmp(&b.id));
     out.findings
-        .extend(fired.into_iter().map(|rule| finding(rule, view, ent)));
+        .extend(fired.into_iter().map(|rule| finding(rule, &plan.shared, view, ent)));
 }

@@ -14,7 +14,7 @@ use crate::model::Model;
 use crate::policy::{Pack, Rule, Subject, Track};
 
 use super::build::{entities, uid};
-use super::emit::finding;
+use super::emit::{finding, SharedRules};
 use super::Options;
 
 /// Evaluates the inventory the plain way. Same contract as [`super::evaluate`].
@@ -40,6 +40,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
         by_identity.entry(e.identity.value.as_str()).or_default().push(e);
     }
     let authorizer = Authorizer::new();
+    let shared = SharedRules::new(&pack.rules);
     let mut report = Report::empty(inv, pack, opts);
     for identity in &inv.identities {
         let ents = by_identity
@@ -116,7 +117,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
                 }
                 for pid in response.diagnostics().reason() {
                     if let Some(rule) = rules.get(pid.to_string().as_str()) {
-                        report.findings.push(finding(rule, &view, ent));
+                        report.findings.push(finding(rule, &shared, &view, ent));
                     }
                 }
             }

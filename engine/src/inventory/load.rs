@@ -363,8 +363,10 @@ fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
 
 /// Points every record's locations at a text-less stand-in of its file, dropping the text.
 fn release_text(inv: &mut Inventory, read: &[Arc<Source>]) {
-    let stand_ins: Vec<(Arc<Source>, Arc<Source>)> =
-        read.iter().map(|s| (Arc::clone(s), Source::released(s.name()))).collect();
+    let stand_ins: Vec<(Arc<Source>, Arc<Source>)> = read
+        .iter()
+        .map(|s| (Arc::clone(s), Source::released(s.name())))
+        .collect();
     let swap = |loc: &mut Loc| {
         if let Some((_, to)) = stand_ins.iter().find(|(from, _)| Arc::ptr_eq(from, &loc.src)) {
             loc.src = Arc::clone(to);
@@ -376,7 +378,10 @@ fn release_text(inv: &mut Inventory, read: &[Arc<Source>]) {
     }
     for i in &mut inv.identities {
         swap(&mut i.loc);
-        i.owner.iter_mut().chain(i.manager.iter_mut()).for_each(|o| swap(&mut o.loc));
+        i.owner
+            .iter_mut()
+            .chain(i.manager.iter_mut())
+            .for_each(|o| swap(&mut o.loc));
     }
     for e in &mut inv.entitlements {
         swap(&mut e.loc);

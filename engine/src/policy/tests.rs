@@ -42,7 +42,11 @@ fn findings_for(pack: &Pack, inventory_yaml: &str) -> Vec<(String, String)> {
     let Ok(report) = evaluate(&inv, pack, &model, &opts) else {
         return vec![("eval-failed".into(), String::new())];
     };
-    report.findings.into_iter().map(|f| (f.rule, f.identity)).collect()
+    report
+        .findings
+        .into_iter()
+        .map(|f| (f.rule.to_string(), f.identity))
+        .collect()
 }
 
 const INJECTION: &str = r#"
