@@ -121,7 +121,7 @@ pub fn view<'a>(
         any_used |= e.last_used.is_some();
         let mut f = Facts::new();
         f.insert("system", Fact::System(system.id.clone()));
-        f.insert("permission", Fact::Str(e.permission.clone()));
+        f.insert("permission", Fact::Str(e.permission.to_string()));
         f.insert("privileged", Fact::Bool(e.privileged));
         f.insert("broad", Fact::Bool(catalog.is_broad(&e.permission)));
         f.insert("functions", Fact::Set(funcs));
@@ -134,7 +134,7 @@ pub fn view<'a>(
             "days_until_expiry",
             e.expires_at.map(|x| Fact::Long((x - as_of).num_days())),
         );
-        insert_opt(&mut f, "source", e.source.clone().map(Fact::Str));
+        insert_opt(&mut f, "source", e.source.as_deref().map(|s| Fact::Str(s.to_owned())));
         ents.push((*e, f));
     }
     let mut pairs = BTreeSet::new();

@@ -68,7 +68,7 @@ pub fn entities(view: &View<'_>, schema: Option<&Schema>, only: Option<&[usize]>
     for (i, (e, facts)) in view.entitlements.iter().enumerate() {
         if wanted(i) {
             list.push(entity(uid("Entitlement", &e.id)?, facts, &[])?);
-            systems.push(e.system.value.as_str());
+            systems.push(&*e.system.value);
         }
     }
     for (id, (system, facts)) in &view.systems {

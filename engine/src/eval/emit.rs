@@ -56,7 +56,7 @@ fn evidence_value(path: &str, view: &View<'_>, ent: Option<(&Entitlement, &Facts
             .find(|(k, _)| k == name)
             .map_or(Json::Null, |(_, v)| Json::String(v.clone()))
     };
-    let system = ent.and_then(|(e, _)| view.systems.get(e.system.value.as_str()));
+    let system = ent.and_then(|(e, _)| view.systems.get(&*e.system.value));
     let fact = |facts: &Facts, a: &str| facts.get(a).map_or(Json::Null, Fact::to_json);
     match (root, attr.strip_prefix("tags.")) {
         ("identity", Some(t)) => tag(&view.identity.tags, t),
@@ -85,7 +85,7 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
             .entitlements
             .iter()
             .filter(|(e, facts)| {
-                let in_scope = view.systems.get(e.system.value.as_str()).is_some_and(|(s, _)| s.sox_in_scope);
+                let in_scope = view.systems.get(&*e.system.value).is_some_and(|(s, _)| s.sox_in_scope);
                 let scope_ok = rule.involves == Involves::All || in_scope;
                 let funcs_ok = rule.functions.is_empty()
                     || matches!(facts.get("functions"), Some(Fact::Set(fs)) if fs.iter().any(|f| rule.functions.contains(f)));
@@ -101,7 +101,7 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
         .collect();
     if ent.is_none() && !rule.functions.is_empty() {
         evidence.insert(Arc::from("conflict"), Json::from(rule.functions.clone()));
-        let mut systems: Vec<&str> = involved.iter().map(|(e, _)| e.system.value.as_str()).collect();
+        let mut systems: Vec<&str> = involved.iter().map(|(e, _)| &*e.system.value).collect();
         systems.dedup();
         evidence.insert(Arc::from("systems"), Json::from(systems));
     }
@@ -164,8 +164,8 @@ fn render_message(
             "identity" => Some(view.identity.id.clone()),
             "owner" => view.identity.owner.as_ref().map(|o| o.value.clone()),
             "entitlement" => ent.map(|(e, _)| e.id.clone()),
-            "system" => ent.map(|(e, _)| e.system.value.clone()),
-            "permission" => ent.map(|(e, _)| e.permission.clone()),
+            "system" => ent.map(|(e, _)| e.system.value.to_string()),
+            "permission" => ent.map(|(e, _)| e.permission.to_string()),
             path => evidence
                 .get(path)
                 .cloned()

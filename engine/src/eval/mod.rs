@@ -167,7 +167,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) ->
     };
     let mut by_identity: HashMap<&str, Vec<&Entitlement>> = HashMap::new();
     for e in &inv.entitlements {
-        by_identity.entry(e.identity.value.as_str()).or_default().push(e);
+        by_identity.entry(&*e.identity.value).or_default().push(e);
     }
     let outcomes: Vec<Outcome> = inv
         .identities
@@ -231,7 +231,7 @@ fn one_identity(
         }));
         let key = (*track, Subject::Entitlement);
         for (i, (e, facts)) in view.entitlements.iter().enumerate() {
-            let system = view.systems.get(e.system.value.as_str()).map(|(_, f)| f);
+            let system = view.systems.get(&*e.system.value).map(|(_, f)| f);
             let s = prefilter::Subject {
                 principal: &view.facts,
                 resource: facts,

@@ -37,7 +37,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
     let rules: HashMap<&str, &Rule> = pack.rules.iter().map(|r| (r.id.as_str(), r)).collect();
     let mut by_identity: BTreeMap<&str, Vec<&Entitlement>> = BTreeMap::new();
     for e in &inv.entitlements {
-        by_identity.entry(e.identity.value.as_str()).or_default().push(e);
+        by_identity.entry(&*e.identity.value).or_default().push(e);
     }
     let authorizer = Authorizer::new();
     let shared = SharedRules::new(&pack.rules);

@@ -1,7 +1,9 @@
 //! Decoding one record of each kind from a located node, reporting every bad field.
 
 use crate::diag::Problems;
-use crate::node::{Fields, Node};
+use std::sync::Arc;
+
+use crate::node::{Fields, Node, Spanned};
 
 use super::{Entitlement, Identity, IdentityKind, Status, System};
 
@@ -41,6 +43,23 @@ pub const ENTITLEMENT_FIELDS: &[&str] = &[
     "expires_at",
     "source",
 ];
+
+/// Shares one allocation between equal strings that repeat across entitlements (system
+/// and identity ids, permissions, justifications): a large inventory repeats them a lot.
+#[derive(Debug, Clone, Default)]
+pub struct Interner(std::collections::HashSet<Arc<str>>);
+
+impl Interner {
+    /// The shared copy of `s`.
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return Arc::clone(a);
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.0.insert(Arc::clone(&a));
+        a
+    }
+}
 
 fn text(f: &Fields<'_>, key: &str, sink: &mut Problems) -> Option<String> {
     f.opt_str(key, sink).map(|s| s.value).filter(|s| !s.is_empty())
@@ -99,7 +118,7 @@ pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
 }
 
 /// Decodes an entitlement; its id defaults to `identity:system:permission`.
-pub fn entitlement(node: &Node, sink: &mut Problems) -> Option<Entitlement> {
+pub fn entitlement(node: &Node, sink: &mut Problems, strings: &mut Interner) -> Option<Entitlement> {
     let f = Fields::new(node, "entitlement", ENTITLEMENT_FIELDS, sink)?;
     let id = f.opt_str("id", sink).map(|s| s.value).filter(|s| !s.is_empty());
     let identity = f.req_str("identity", sink);
@@ -114,8 +133,15 @@ pub fn entitlement(node: &Node, sink: &mut Problems) -> Option<Entitlement> {
     let expires_at = f.opt_date("expires_at", sink);
     let source = text(&f, "source", sink);
     let (identity, system, permission) = (identity?, system?, permission?.value);
+    let id = id.unwrap_or_else(|| format!("{}:{}:{}", identity.value, system.value, permission));
+    let (identity, system, permission) = (
+        Spanned::new(strings.get(&identity.value), identity.loc),
+        Spanned::new(strings.get(&system.value), system.loc),
+        strings.get(&permission),
+    );
+    let mut share = |s: Option<String>| s.map(|s| strings.get(&s));
     Some(Entitlement {
-        id: id.unwrap_or_else(|| format!("{}:{}:{}", identity.value, system.value, permission)),
+        id,
         identity,
         system,
         permission,
@@ -123,10 +149,10 @@ pub fn entitlement(node: &Node, sink: &mut Problems) -> Option<Entitlement> {
         functions,
         granted_at,
         last_used,
-        justification,
-        ticket,
+        justification: share(justification),
+        ticket: share(ticket),
         expires_at,
-        source,
+        source: share(source),
         loc: f.loc().clone(),
     })
 }

@@ -10,7 +10,7 @@ use crate::node::{csv_row, Node, Value};
 use crate::source::{Loc, Source};
 
 use super::decode::{self, ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
-use super::{validate, Inventory};
+use super::{validate, Interner, Inventory};
 
 const SECTIONS: &[&str] = &["systems", "identities", "entitlements"];
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];
@@ -82,6 +82,7 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
     } else {
         let names = read.iter().map(|s| s.name().to_owned()).collect();
         release_text(&mut inv, &read);
+        inv.strings = Interner::default();
         Ok((inv, names))
     }
 }
@@ -285,7 +286,9 @@ fn push_record(item: &Node, section: &str, inv: &mut Inventory, sink: &mut Probl
     match section {
         "systems" => inv.systems.extend(decode::system(item, sink)),
         "identities" => inv.identities.extend(decode::identity(item, sink)),
-        _ => inv.entitlements.extend(decode::entitlement(item, sink)),
+        _ => inv
+            .entitlements
+            .extend(decode::entitlement(item, sink, &mut inv.strings)),
     }
 }
 

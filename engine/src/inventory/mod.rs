@@ -5,11 +5,14 @@ mod decode;
 mod load;
 mod validate;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::node::Spanned;
 use crate::source::Loc;
 
+pub use decode::Interner;
 pub use decode::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 pub use load::load;
 
@@ -144,11 +147,11 @@ pub struct Entitlement {
     /// Unique id (default `identity:system:permission`).
     pub id: String,
     /// The holder.
-    pub identity: Spanned<String>,
+    pub identity: Spanned<Arc<str>>,
     /// The system.
-    pub system: Spanned<String>,
+    pub system: Spanned<Arc<str>>,
     /// The permission, role or group.
-    pub permission: String,
+    pub permission: Arc<str>,
     /// Administrative or otherwise privileged.
     pub privileged: bool,
     /// SoD business functions written on the record (the catalog may add more).
@@ -158,13 +161,13 @@ pub struct Entitlement {
     /// When it was last used.
     pub last_used: Option<DateTime<Utc>>,
     /// Business need.
-    pub justification: Option<String>,
+    pub justification: Option<Arc<str>>,
     /// Request or approval ticket.
-    pub ticket: Option<String>,
+    pub ticket: Option<Arc<str>>,
     /// When the grant expires.
     pub expires_at: Option<DateTime<Utc>>,
     /// Where the record came from (connector, export …).
-    pub source: Option<String>,
+    pub source: Option<Arc<str>>,
     /// Where the record is.
     pub loc: Loc,
 }
@@ -178,6 +181,8 @@ pub struct Inventory {
     pub identities: Vec<Identity>,
     /// Entitlements by id.
     pub entitlements: Vec<Entitlement>,
+    /// Shared copies of repeated strings while loading (emptied once loaded).
+    pub strings: Interner,
 }
 
 impl Inventory {

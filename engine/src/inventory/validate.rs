@@ -78,7 +78,7 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
         }
     }
     for e in &inv.entitlements {
-        if !has(&identities, e.identity.value.as_str()) {
+        if !has(&identities, &e.identity.value) {
             dangling(
                 "identity",
                 "identity",
@@ -88,7 +88,7 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
                 sink,
             );
         }
-        if !has(&systems, e.system.value.as_str()) {
+        if !has(&systems, &e.system.value) {
             dangling("system", "system", &e.system.value, &e.system.loc, &systems, sink);
         }
     }
