@@ -20,23 +20,26 @@ use regorus::{Engine, Value};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const USAGE: &str =
-    "usage: regorus-peer --inventory FILE.json --policy bench/rego/dualtrack.rego --as-of YYYY-MM-DD";
+const USAGE: &str = "usage: regorus-peer --inventory FILE.json --policy bench/rego/dualtrack.rego \
+--as-of YYYY-MM-DD [--query data.dualtrack.RULE]";
 
 struct Args {
     inventory: String,
     policy: String,
     as_of: String,
+    /// `--query RULE`: print that rule's value as JSON instead (for checking the policy).
+    query: Option<String>,
 }
 
 fn parse_args() -> Result<Args> {
-    let (mut inventory, mut policy, mut as_of) = (None, None, None);
+    let (mut inventory, mut policy, mut as_of, mut query) = (None, None, None, None);
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let slot = match flag.as_str() {
             "--inventory" => &mut inventory,
             "--policy" => &mut policy,
             "--as-of" => &mut as_of,
+            "--query" => &mut query,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -53,34 +56,44 @@ fn parse_args() -> Result<Args> {
             inventory,
             policy,
             as_of,
+            query,
         }),
         _ => bail!("{USAGE}"),
     }
 }
 
-fn run() -> Result<serde_json::Value> {
-    let args = parse_args()?;
+const ENTRY: &str = "data.dualtrack.findings";
+
+/// Loads the policy, the inventory as `data` and `input.as_of`, and evaluates `rule`.
+fn evaluate(args: &Args, rule: &str) -> Result<Value> {
     let mut engine = Engine::new();
     engine
         .add_policy_from_file(&args.policy)
         .with_context(|| format!("loading policy `{}`", args.policy))?;
-    let data = Value::from_json_file(&args.inventory)
-        .with_context(|| format!("reading inventory `{}`", args.inventory))?;
+    let data =
+        Value::from_json_file(&args.inventory).with_context(|| format!("reading inventory `{}`", args.inventory))?;
     engine.add_data(data).context("adding the inventory as data")?;
     let mut input = Value::new_object();
     input
         .as_object_mut()?
         .insert(Value::from("as_of"), Value::from(args.as_of.as_str()));
     engine.set_input(input);
+    engine
+        .eval_rule(rule.to_owned())
+        .with_context(|| format!("evaluating {rule}"))
+}
 
-    let findings = engine
-        .eval_rule("data.dualtrack.findings".to_owned())
-        .context("evaluating data.dualtrack.findings")?;
+fn run() -> Result<serde_json::Value> {
+    let args = parse_args()?;
+    if let Some(q) = &args.query {
+        let v = evaluate(&args, q)?;
+        return Ok(serde_json::from_str(&v.to_json_str()?)?);
+    }
+    let findings = evaluate(&args, ENTRY)?;
     let items: Vec<&Value> = match &findings {
         Value::Set(s) => s.iter().collect(),
         Value::Array(a) => a.iter().collect(),
-        Value::Undefined => Vec::new(),
-        other => bail!("data.dualtrack.findings is not a set: {other:?}"),
+        other => bail!("{ENTRY} is not a set: {other:?}"),
     };
     let rule_key = Value::from("rule");
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
