@@ -21,8 +21,16 @@ use dualtrack_engine::{evaluate, inventory, policy, Model, Options, Track};
 const FIXTURES: &str = "../tests/fixtures/rules";
 
 /// SoD rules generated from matrix entries that share the compiler path of the entries
-/// with fixtures (SOD-001, SOD-004, SOD-008); listed so a new rule cannot slip by untested.
+/// with fixtures (SOD-001, SOD-004, SOD-008 on SOX; SOD-008 on SOC); listed so a new rule
+/// cannot slip by untested.
 const GENERATED_WITHOUT_FIXTURE: &[&str] = &[
+    "SOC-SOD-001",
+    "SOC-SOD-002",
+    "SOC-SOD-003",
+    "SOC-SOD-004",
+    "SOC-SOD-005",
+    "SOC-SOD-006",
+    "SOC-SOD-007",
     "SOX-SOD-002",
     "SOX-SODX-002",
     "SOX-SOD-003",

@@ -432,9 +432,10 @@ accountable(f) if {
 	f.owner_is_human
 }
 
-# Each conflict is two rules: SOX-SOD-nnn (both functions on one in-scope system) and
-# SOX-SODX-nnn (across systems, at least one of the two held on an in-scope system).
-sod := [{"within": concat("", ["SOX-SOD-", n]), "across": concat("", ["SOX-SODX-", n]), "a": a, "b": b, "key": pair_key(a, b)} |
+# Each conflict is three rules: SOX-SOD-nnn (both functions on one in-scope system),
+# SOX-SODX-nnn (across systems, at least one of the two held on an in-scope system) and
+# SOC-SOD-nnn (both functions held on any systems).
+sod := [{"within": concat("", ["SOX-SOD-", n]), "across": concat("", ["SOX-SODX-", n]), "soc": concat("", ["SOC-SOD-", n]), "a": a, "b": b, "key": pair_key(a, b)} |
 	some c in conflicts
 	n := trim_prefix(c.id, "SOD-")
 	[a, b] := c.functions
@@ -455,4 +456,12 @@ findings contains {"rule": c.across, "identity": id} if {
 	c.b in f.functions
 	count({c.a, c.b} & f.sox_functions) > 0
 	not c.key in f.sox_same_system_pairs
+}
+
+findings contains {"rule": c.soc, "identity": id} if {
+	some id, f in ident
+	count(f.functions) > 1
+	some c in sod
+	c.a in f.functions
+	c.b in f.functions
 }

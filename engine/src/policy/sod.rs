@@ -1,6 +1,8 @@
 //! The SoD conflict matrix: each pair of incompatible business functions compiles to two
 //! SOX rules, one for a conflict within a single in-scope system (`SOX-SOD-nnn`) and one
-//! for a conflict spread across systems, at least one of them in scope (`SOX-SODX-nnn`).
+//! for a conflict spread across systems, at least one of them in scope (`SOX-SODX-nnn`),
+//! and, when the matrix names `soc_controls`, a SOC rule for the pair held on any systems
+//! (`SOC-SOD-nnn`; SOC 2 CC6.3 asks for segregation of duties too).
 
 use std::str::FromStr;
 
@@ -11,7 +13,7 @@ use crate::node::{Fields, Node};
 
 use super::{est, Category, FunctionCatalog, Involves, Origin, Rule, Severity, Subject, Track};
 
-const FILE_FIELDS: &[&str] = &["conflicts", "controls", "nhi_controls", "remediation"];
+const FILE_FIELDS: &[&str] = &["conflicts", "controls", "soc_controls", "nhi_controls", "remediation"];
 const CONFLICT_FIELDS: &[&str] = &["id", "functions", "severity", "title", "risk"];
 
 /// The key under which a pair co-held on one in-scope system appears in
@@ -30,6 +32,11 @@ pub fn compile_file(root: &Node, functions: &FunctionCatalog, sink: &mut Problem
         return Vec::new();
     };
     let controls: Vec<String> = file.opt_list("controls", sink).into_iter().map(|c| c.value).collect();
+    let soc_controls: Vec<String> = file
+        .opt_list("soc_controls", sink)
+        .into_iter()
+        .map(|c| c.value)
+        .collect();
     let nhi_controls: Vec<String> = file
         .opt_list("nhi_controls", sink)
         .into_iter()
@@ -115,19 +122,40 @@ pub fn compile_file(root: &Node, functions: &FunctionCatalog, sink: &mut Problem
             est::or_any(vec![holds("sox_functions", &a.value), holds("sox_functions", &b.value)]),
             est::not(within.clone()),
         ]);
-        for (rule_id, scope, body, involves) in [
+        let anywhere = est::and_all(vec![holds("functions", &a.value), holds("functions", &b.value)]);
+        let mut variants = vec![
             (
+                Track::Sox,
                 format!("SOX-SOD-{number}"),
                 "within one in-scope system",
                 within,
                 Involves::SoxInScope,
+                &controls,
             ),
-            (format!("SOX-SODX-{number}"), "across systems", across, Involves::All),
-        ] {
+            (
+                Track::Sox,
+                format!("SOX-SODX-{number}"),
+                "across systems",
+                across,
+                Involves::All,
+                &controls,
+            ),
+        ];
+        if !soc_controls.is_empty() {
+            variants.push((
+                Track::Soc,
+                format!("SOC-SOD-{number}"),
+                "on any systems",
+                anywhere,
+                Involves::All,
+                &soc_controls,
+            ));
+        }
+        for (track, rule_id, scope, body, involves, controls) in variants {
             let rule_title = format!("{} ({scope})", title.value);
             let annotations = [
                 ("id", rule_id.clone()),
-                ("track", "sox".to_owned()),
+                ("track", track.as_str().to_owned()),
                 ("category", "conflicting".to_owned()),
                 ("severity", severity.as_str().to_owned()),
                 ("controls", controls.join(", ")),
@@ -150,7 +178,7 @@ pub fn compile_file(root: &Node, functions: &FunctionCatalog, sink: &mut Problem
             rules.push(Rule {
                 id: rule_id,
                 title: rule_title,
-                track: Track::Sox,
+                track,
                 category: Category::Conflicting,
                 severity,
                 controls: controls.clone(),
