@@ -52,7 +52,7 @@ pub struct Finding {
     /// What is wrong, in a sentence.
     pub message: String,
     /// The attribute values that made the rule fire.
-    pub evidence: BTreeMap<Arc<str>, Json>,
+    pub evidence: Evidence,
     /// What to do.
     pub remediation: Arc<str>,
     /// Open or excepted.
@@ -61,6 +61,45 @@ pub struct Finding {
     pub file: Arc<str>,
     /// Line of that record.
     pub line: u32,
+}
+
+/// Attribute path → value, sorted by path. A sorted vector rather than a map: a large run
+/// has hundreds of thousands of findings with two to five entries each.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence(Vec<(Arc<str>, Json)>);
+
+impl Evidence {
+    /// Sets `key` (replacing an earlier value).
+    pub fn insert(&mut self, key: Arc<str>, value: Json) {
+        match self.0.binary_search_by(|(k, _)| (**k).cmp(&*key)) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.0.insert(i, (key, value)),
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .map(|(_, v)| v)
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Json)> {
+        self.0.iter().map(|(k, v)| (&**k, v))
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (&**k, v)))
+    }
 }
 
 /// The stable fingerprint of a finding.

@@ -332,6 +332,17 @@ impl<T> Spanned<T> {
 /// Parses `YYYY-MM-DD` (as midnight UTC) or an RFC 3339 timestamp.
 pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
+    // The common `YYYY-MM-DD` without chrono's format-string parser (hot when loading
+    // millions of records); anything else takes the general path below.
+    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = text.as_bytes() {
+        let (year, month, day) = ([*y1, *y2, *y3, *y4], [*m1, *m2], [*d1, *d2]);
+        if year.iter().chain(&month).chain(&day).all(u8::is_ascii_digit) {
+            let n = |ds: &[u8]| ds.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
+            let (y, m, d) = (n(&year), n(&month), n(&day));
+            let date = i32::try_from(y).ok().and_then(|y| NaiveDate::from_ymd_opt(y, m, d));
+            return date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|dt| dt.and_utc());
+        }
+    }
     if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
     }
@@ -358,5 +369,25 @@ pub fn csv_row(src: &Arc<Source>, offset: usize, headers: &[(String, Loc)], cell
     Node {
         loc,
         value: Value::Map(entries),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn dates_parse_in_both_forms_and_reject_nonsense() {
+        let day = |s: &str| parse_date(s).map(|d| d.to_rfc3339());
+        assert_eq!(day("2026-10-01").as_deref(), Some("2026-10-01T00:00:00+00:00"));
+        assert_eq!(day(" 2024-02-29 ").as_deref(), Some("2024-02-29T00:00:00+00:00"));
+        assert_eq!(
+            day("2026-10-01T12:30:00+02:00").as_deref(),
+            Some("2026-10-01T10:30:00+00:00")
+        );
+        assert_eq!(day("2025-02-29"), None);
+        assert_eq!(day("2026-13-01"), None);
+        assert_eq!(day("2026-1x-01"), None);
+        assert_eq!(day("yesterday"), None);
     }
 }

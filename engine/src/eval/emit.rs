@@ -1,13 +1,13 @@
 //! Turning a satisfied `forbid` into a finding: the entitlements involved, the evidence
 //! values the rule read, the controls, the rendered message and the record's location.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 
 use crate::derive::{Fact, Facts, View};
-use crate::finding::{fingerprint, Finding, FindingStatus};
+use crate::finding::{fingerprint, Evidence, Finding, FindingStatus};
 use crate::inventory::Entitlement;
 use crate::policy::{Involves, Rule};
 
@@ -94,11 +94,10 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
             .collect(),
     };
     let entitlements: Vec<String> = involved.iter().map(|(e, _)| e.id.clone()).collect();
-    let mut evidence: BTreeMap<Arc<str>, Json> = shared
-        .reads
-        .iter()
-        .map(|p| (Arc::clone(p), evidence_value(p, view, ent)))
-        .collect();
+    let mut evidence = Evidence::default();
+    for p in &shared.reads {
+        evidence.insert(Arc::clone(p), evidence_value(p, view, ent));
+    }
     if ent.is_none() && !rule.functions.is_empty() {
         evidence.insert(Arc::from("conflict"), Json::from(rule.functions.clone()));
         let mut systems: Vec<&str> = involved.iter().map(|(e, _)| &*e.system.value).collect();
@@ -138,12 +137,7 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
     }
 }
 
-fn render_message(
-    rule: &Rule,
-    view: &View<'_>,
-    ent: Option<(&Entitlement, &Facts)>,
-    evidence: &BTreeMap<Arc<str>, Json>,
-) -> String {
+fn render_message(rule: &Rule, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>, evidence: &Evidence) -> String {
     let default = match ent {
         Some(_) => format!("{}: `{{permission}}` on `{{system}}`", rule.title),
         None => format!("{}: `{{identity}}`", rule.title),
