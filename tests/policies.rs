@@ -85,3 +85,24 @@ fn duplicate_rule_ids_across_files() {
     let (codes, _) = failing_pack(&[("pack/a.yaml", yaml), ("pack/b.yaml", yaml)]);
     assert_eq!(codes, ["DT105"]);
 }
+
+#[test]
+fn arbitrary_policy_files_never_panic() {
+    let samples: &[(&str, &str)] = &[
+        ("x.yaml", ""),
+        ("x.yaml", "rules: 3"),
+        ("x.yaml", "rules:\n  - when: [[[[]]]]"),
+        ("x.yaml", "rules:\n  - {id: A, when: {not: {not: {any: [{identity.kind: {in: 3}}]}}}}"),
+        ("x.yaml", "conflicts: {}\n"),
+        ("x.yaml", "conflicts:\n  - {id: SOD-1, functions: [a]}\n"),
+        ("x.yaml", "a: &a [*a, *a]"),
+        ("x.cedar", "forbid"),
+        ("x.cedar", "@id(\"\") forbid (principal, action, resource) when { 1 + };"),
+        ("x.cedar", "permit(principal, action, resource);"),
+        ("x.cedar", "\u{0}\u{1}"),
+    ];
+    for (name, text) in samples {
+        let (codes, _) = failing_pack(&[(name, text)]);
+        assert!(!codes.is_empty(), "{name}: {text:?} should be rejected with a code");
+    }
+}
