@@ -92,12 +92,18 @@ fn arbitrary_policy_files_never_panic() {
         ("x.yaml", ""),
         ("x.yaml", "rules: 3"),
         ("x.yaml", "rules:\n  - when: [[[[]]]]"),
-        ("x.yaml", "rules:\n  - {id: A, when: {not: {not: {any: [{identity.kind: {in: 3}}]}}}}"),
+        (
+            "x.yaml",
+            "rules:\n  - {id: A, when: {not: {not: {any: [{identity.kind: {in: 3}}]}}}}",
+        ),
         ("x.yaml", "conflicts: {}\n"),
         ("x.yaml", "conflicts:\n  - {id: SOD-1, functions: [a]}\n"),
         ("x.yaml", "a: &a [*a, *a]"),
         ("x.cedar", "forbid"),
-        ("x.cedar", "@id(\"\") forbid (principal, action, resource) when { 1 + };"),
+        (
+            "x.cedar",
+            "@id(\"\") forbid (principal, action, resource) when { 1 + };",
+        ),
         ("x.cedar", "permit(principal, action, resource);"),
         ("x.cedar", "\u{0}\u{1}"),
     ];

@@ -9,6 +9,8 @@ use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
 use dualtrack_engine::{eval, inventory, policy, Model, Problems, Severity, Track};
 
+use super::parse_as_of;
+
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID};
 use crate::diagnostics;
 
@@ -70,11 +72,6 @@ pub struct CheckArgs {
     pub format: Format,
 }
 
-fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
-    dualtrack_engine::node::parse_date(s)
-        .ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD or an RFC 3339 timestamp"))
-}
-
 /// Everything `check` loads before evaluating, or the problems that stop it.
 pub struct Loaded {
     /// The schema model.
@@ -88,16 +85,11 @@ pub struct Loaded {
 /// Loads model, pack and inventory, collecting every problem from all three.
 pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>) -> Result<Loaded, Problems> {
     let mut problems = Problems::default();
-    let model = Model::load().map_err(|p| Problems(vec![p]))?;
-    let files = match policies {
-        Some(dir) => policy::dir_files(dir),
-        None => Ok(policy::builtin_files()),
-    };
-    let pack = match files.and_then(|f| policy::load(f, &model)) {
-        Ok(p) => Some(p),
+    let (model, pack) = match super::load_pack(policies) {
+        Ok((m, p)) => (Some(m), Some(p)),
         Err(mut e) => {
             problems.0.append(&mut e.0);
-            None
+            (None, None)
         }
     };
     let inv = match inventory::load(inventory_path) {
@@ -110,8 +102,8 @@ pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>
     if let (Some(pack), Some(inv)) = (&pack, &inv) {
         problems.0.append(&mut eval::crosscheck(inv, pack).0);
     }
-    match (pack, inv) {
-        (Some(pack), Some(inventory)) if !problems.has_errors() => Ok(Loaded { model, pack, inventory }),
+    match (model, pack, inv) {
+        (Some(model), Some(pack), Some(inventory)) if !problems.has_errors() => Ok(Loaded { model, pack, inventory }),
         _ => {
             problems.sort();
             Err(problems)

@@ -1,10 +1,15 @@
 //! One file per subcommand; each has `<Name>Args` and `run`.
 
 pub mod check;
+pub mod compile;
+pub mod explain;
 
+use std::path::Path;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
+use dualtrack_engine::{policy, Model, Problems};
 
 /// Exit code: no open finding at or above `--fail-on`.
 pub const EXIT_CLEAN: u8 = 0;
@@ -18,11 +23,37 @@ pub const EXIT_INVALID: u8 = 3;
 pub enum Command {
     /// Evaluate an inventory against both tracks and report findings.
     Check(check::CheckArgs),
+    /// Print the Cedar that the pack's YAML rules and SoD matrix compile to.
+    Compile(compile::CompileArgs),
+    /// Explain a rule (documentation, controls, Cedar) or a finding (the values that made it fire).
+    Explain(explain::ExplainArgs),
+}
+
+/// Exit code: usage error (also clap's).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Parses `--as-of`.
+pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
+    dualtrack_engine::node::parse_date(s)
+        .ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD or an RFC 3339 timestamp"))
+}
+
+/// Loads the schema model and the pack (`policies` or the built-in one).
+pub fn load_pack(policies: Option<&Path>) -> Result<(Model, policy::Pack), Problems> {
+    let model = Model::load().map_err(|p| Problems(vec![p]))?;
+    let files = match policies {
+        Some(dir) => policy::dir_files(dir)?,
+        None => policy::builtin_files(),
+    };
+    let pack = policy::load(files, &model)?;
+    Ok((model, pack))
 }
 
 /// Runs a subcommand.
 pub fn run(command: &Command) -> ExitCode {
     match command {
         Command::Check(args) => check::run(args),
+        Command::Compile(args) => compile::run(args),
+        Command::Explain(args) => explain::run(args),
     }
 }

@@ -7,6 +7,7 @@ mod cedar_rules;
 pub mod est;
 mod load;
 mod sod;
+pub mod text;
 mod yaml_rules;
 
 use std::fmt;

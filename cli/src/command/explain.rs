@@ -1,0 +1,108 @@
+//! `dualtrack explain`: a rule's documentation, controls and Cedar; or, for a finding id,
+//! the finding with the attribute values that made its rule fire.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+use dualtrack_engine::diag::did_you_mean;
+use dualtrack_engine::policy::text;
+use dualtrack_engine::{eval, Track};
+
+use super::{EXIT_CLEAN, EXIT_INVALID, EXIT_USAGE};
+use crate::diagnostics;
+
+/// Arguments of `explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule id (`SOC-STALE-001`) or a finding id (needs `--inventory`).
+    #[arg(value_name = "RULE|FINDING")]
+    pub id: String,
+    /// Policy pack directory (default: the built-in pack).
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Inventory to evaluate when explaining a finding id.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Option<PathBuf>,
+    /// Review date for a finding id, as given to `check`.
+    #[arg(long, value_name = "DATE", value_parser = super::parse_as_of)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// Runs `explain`.
+pub fn run(args: &ExplainArgs) -> ExitCode {
+    let Some(inventory) = &args.inventory else {
+        let (_, pack) = match super::load_pack(args.policies.as_deref()) {
+            Ok(l) => l,
+            Err(problems) => {
+                diagnostics::eprint(&problems);
+                return ExitCode::from(EXIT_INVALID);
+            }
+        };
+        return match pack.rule(&args.id) {
+            Some(rule) => {
+                print!("{}", text::explain(rule, &pack.controls));
+                ExitCode::from(EXIT_CLEAN)
+            }
+            None => {
+                let hint = did_you_mean(&args.id, pack.rules.iter().map(|r| r.id.as_str()))
+                    .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+                eprintln!(
+                    "error: no rule `{}` in the pack{hint}; to explain a finding id, give --inventory",
+                    args.id
+                );
+                ExitCode::from(EXIT_USAGE)
+            }
+        };
+    };
+    let loaded = match super::check::load(inventory, args.policies.as_deref()) {
+        Ok(l) => l,
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    if let Some(rule) = loaded.pack.rule(&args.id) {
+        print!("{}", text::explain(rule, &loaded.pack.controls));
+        return ExitCode::from(EXIT_CLEAN);
+    }
+    let opts = eval::Options {
+        as_of: args.as_of.unwrap_or_else(Utc::now),
+        tracks: Track::ALL.to_vec(),
+    };
+    let report = match eval::evaluate(&loaded.inventory, &loaded.pack, &loaded.model, &opts) {
+        Ok(r) => r,
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let Some(finding) = report.findings.iter().find(|f| f.id == args.id) else {
+        eprintln!(
+            "error: no rule and no finding `{}` (finding ids depend on the inventory, the pack and --as-of)",
+            args.id
+        );
+        return ExitCode::from(EXIT_USAGE);
+    };
+    let mut out = format!(
+        "finding {}: {} on {} track\n  {}\n  identity: {}\n  entitlements: {}\n  at: {}:{}\n\nWhy it fired (the attribute values the rule read)\n",
+        finding.id,
+        finding.rule,
+        finding.track.as_str(),
+        finding.message,
+        finding.identity,
+        finding.entitlements.join(", "),
+        finding.file,
+        finding.line
+    );
+    for (path, value) in finding.evidence.iter() {
+        out.push_str(&format!("  {path} = {value}\n"));
+    }
+    out.push('\n');
+    if let Some(rule) = loaded.pack.rule(&finding.rule) {
+        out.push_str(&text::explain(rule, &loaded.pack.controls));
+    }
+    print!("{out}");
+    ExitCode::from(EXIT_CLEAN)
+}
