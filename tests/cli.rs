@@ -295,3 +295,33 @@ fn compile_prints_cedar_for_every_yaml_and_matrix_rule() {
         "{one}"
     );
 }
+
+#[test]
+fn identity_without_kind_is_read_as_a_person_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("inv.yaml");
+    std::fs::write(
+        &inv,
+        "systems:\n  - id: erp\nidentities:\n  - id: a\n    status: terminated\nentitlements:\n  - {identity: a, system: erp, permission: X, justification: j, last_used: 2026-09-30}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("DT104") && stderr.contains("read as `human`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("inv.yaml:4"), "{stderr}");
+    assert!(
+        stdout.contains("SOC-ORPH-003"),
+        "a terminated person still holding access: {stdout}"
+    );
+}

@@ -88,7 +88,7 @@ codes! {
 }
 
 /// One coded problem with an input, renderable by miette.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct Problem {
     /// Stable code.
@@ -198,7 +198,7 @@ impl Diagnostic for Problem {
 }
 
 /// All problems found by one step; loading goes on after an error so every problem shows.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Problems(pub Vec<Problem>);
 
 impl Problems {

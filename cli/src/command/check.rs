@@ -103,7 +103,12 @@ pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>
         problems.0.append(&mut eval::crosscheck(inv, pack).0);
     }
     match (model, pack, inv) {
-        (Some(model), Some(pack), Some(inventory)) if !problems.has_errors() => Ok(Loaded { model, pack, inventory }),
+        (Some(model), Some(pack), Some(inventory)) if !problems.has_errors() => {
+            if !inventory.warnings.0.is_empty() {
+                diagnostics::eprint(&inventory.warnings);
+            }
+            Ok(Loaded { model, pack, inventory })
+        }
         _ => {
             problems.sort();
             Err(problems)

@@ -1,6 +1,6 @@
 //! Decoding one record of each kind from a located node, reporting every bad field.
 
-use crate::diag::Problems;
+use crate::diag::{Code, Problem, Problems};
 use std::sync::Arc;
 
 use crate::node::{Fields, Node, Spanned};
@@ -85,10 +85,19 @@ pub fn system(node: &Node, sink: &mut Problems) -> Option<System> {
 pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
     let f = Fields::new(node, "identity", IDENTITY_FIELDS, sink)?;
     let id = f.req_str("id", sink);
+    // DESIGN.md requires only `id`; an identity without `kind` is read as a person, and a
+    // warning says so, since an unlabelled NHI would miss the NHI rules.
     let kind = match f.get("kind") {
         None => {
-            f.req_str("kind", sink);
-            None
+            sink.push(
+                Problem::warning(
+                    Code::MissingField,
+                    Some(f.loc().clone()),
+                    "identity has no `kind`; read as `human`",
+                )
+                .with_help("write `kind:` (human, service_account, api_key, token or workload) so NHI rules apply"),
+            );
+            Some(IdentityKind::Human)
         }
         Some(_) => f.opt_enum("kind", IdentityKind::CHOICES, sink),
     };

@@ -81,6 +81,8 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
         Err(sink)
     } else {
         let names = read.iter().map(|s| s.name().to_owned()).collect();
+        // Warnings keep the text (they render with their snippet); records release theirs.
+        inv.warnings = sink;
         release_text(&mut inv, &read);
         inv.strings = Interner::default();
         Ok((inv, names))

@@ -183,6 +183,8 @@ pub struct Inventory {
     pub entitlements: Vec<Entitlement>,
     /// Shared copies of repeated strings while loading (emptied once loaded).
     pub strings: Interner,
+    /// Warnings found while loading (the inventory is usable; they are worth a look).
+    pub warnings: crate::diag::Problems,
 }
 
 impl Inventory {
