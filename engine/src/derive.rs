@@ -73,6 +73,17 @@ fn insert_opt(f: &mut Facts, key: &'static str, v: Option<Fact>) {
     }
 }
 
+/// Facts of a system (they depend on the system and its owner only).
+pub fn system_facts(inv: &Inventory, system: &System) -> Facts {
+    let mut f = Facts::new();
+    f.insert("sox_in_scope", Fact::Bool(system.sox_in_scope));
+    insert_opt(&mut f, "environment", system.environment.clone().map(Fact::Str));
+    let (status, _) = owner_status(inv, system.owner.as_ref().map(|o| o.value.as_str()));
+    f.insert("has_owner", Fact::Bool(system.owner.is_some()));
+    f.insert("owner_status", Fact::Str(status.to_owned()));
+    f
+}
+
 /// The SoD functions of one entitlement: those written on it and those the catalog maps.
 pub fn functions_of(e: &Entitlement, catalog: &FunctionCatalog) -> Vec<String> {
     let mut set: BTreeSet<String> = e.functions.iter().map(|f| f.value.clone()).collect();
@@ -98,15 +109,9 @@ pub fn view<'a>(
         let Some(system) = inv.system(&e.system.value) else {
             continue;
         };
-        systems.entry(system.id.as_str()).or_insert_with(|| {
-            let mut f = Facts::new();
-            f.insert("sox_in_scope", Fact::Bool(system.sox_in_scope));
-            insert_opt(&mut f, "environment", system.environment.clone().map(Fact::Str));
-            let (status, _) = owner_status(inv, system.owner.as_ref().map(|o| o.value.as_str()));
-            f.insert("has_owner", Fact::Bool(system.owner.is_some()));
-            f.insert("owner_status", Fact::Str(status.to_owned()));
-            (system, f)
-        });
+        systems
+            .entry(system.id.as_str())
+            .or_insert_with(|| (system, system_facts(inv, system)));
         let funcs = functions_of(e, catalog);
         functions.extend(funcs.iter().cloned());
         if system.sox_in_scope {

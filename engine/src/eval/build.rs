@@ -1,12 +1,14 @@
 //! Building Cedar entities and ids from derived facts, one identity at a time.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use cedar_policy::{Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression, Schema};
 
-use crate::derive::{Fact, Facts, View};
+use crate::derive::{system_facts, Fact, Facts, View};
 use crate::diag::{Code, Problem};
+use crate::inventory::Inventory;
 
 /// `Dualtrack::<ty>`, parsed once per type.
 fn type_name(ty: &str) -> Result<EntityTypeName, Problem> {
@@ -20,6 +22,24 @@ fn type_name(ty: &str) -> Result<EntityTypeName, Problem> {
     match names.iter().find(|(n, _)| *n == ty) {
         Some((_, t)) => Ok(t.clone()),
         None => crate::model::type_name(ty),
+    }
+}
+
+/// Every system's entity, built once per run: identities share systems, so rebuilding
+/// them per identity would repeat the same work thousands of times.
+pub struct SystemEntities(HashMap<String, Entity>);
+
+impl SystemEntities {
+    /// Builds the entity of every system of `inv`.
+    pub fn new(inv: &Inventory) -> Result<Self, Problem> {
+        let mut map = HashMap::with_capacity(inv.systems.len());
+        for s in &inv.systems {
+            map.insert(
+                s.id.clone(),
+                entity(uid("System", &s.id)?, &system_facts(inv, s), &s.tags)?,
+            );
+        }
+        Ok(Self(map))
     }
 }
 
@@ -56,7 +76,12 @@ fn entity(uid: EntityUid, facts: &Facts, tags: &[(String, String)]) -> Result<En
 /// The identity, its systems and its entitlements as Cedar entities — only the
 /// entitlements at `only` (indices into `view.entitlements`) and their systems when given.
 /// With a schema, Cedar checks every attribute against it.
-pub fn entities(view: &View<'_>, schema: Option<&Schema>, only: Option<&[usize]>) -> Result<Entities, Problem> {
+pub fn entities(
+    view: &View<'_>,
+    schema: Option<&Schema>,
+    only: Option<&[usize]>,
+    systems_built: Option<&SystemEntities>,
+) -> Result<Entities, Problem> {
     let wanted = |i: usize| only.is_none_or(|o| o.contains(&i));
     let mut list = Vec::with_capacity(view.entitlements.len() + view.systems.len() + 1);
     list.push(entity(
@@ -73,7 +98,10 @@ pub fn entities(view: &View<'_>, schema: Option<&Schema>, only: Option<&[usize]>
     }
     for (id, (system, facts)) in &view.systems {
         if only.is_none() || systems.contains(id) {
-            list.push(entity(uid("System", id)?, facts, &system.tags)?);
+            match systems_built.and_then(|b| b.0.get(*id)) {
+                Some(built) => list.push(built.clone()),
+                None => list.push(entity(uid("System", id)?, facts, &system.tags)?),
+            }
         }
     }
     Entities::from_entities(list, schema).map_err(|e| {

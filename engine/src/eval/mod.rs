@@ -28,7 +28,7 @@ use crate::inventory::{Entitlement, Identity, Inventory};
 use crate::model::Model;
 use crate::policy::{Pack, Rule, Subject, Track};
 
-use build::{entities, uid};
+use build::{entities, uid, SystemEntities};
 use emit::{finding, SharedRules};
 use prefilter::Guards;
 
@@ -80,6 +80,7 @@ struct Plan<'a> {
     cache: Mutex<HashMap<(Track, Subject, u64), Arc<PolicySet>>>,
     authorizer: Authorizer,
     shared: SharedRules,
+    systems: SystemEntities,
 }
 
 impl Plan<'_> {
@@ -164,6 +165,10 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) ->
         cache: Mutex::new(HashMap::new()),
         authorizer: Authorizer::new(),
         shared: SharedRules::new(&pack.rules),
+        systems: match SystemEntities::new(inv) {
+            Ok(s) => s,
+            Err(p) => return Err(Problems(vec![p])),
+        },
     };
     let mut by_identity: HashMap<&str, Vec<&Entitlement>> = HashMap::new();
     for e in &inv.entitlements {
@@ -250,7 +255,7 @@ fn one_identity(
     let mut needed: Vec<usize> = pending.iter().filter_map(|p| p.entitlement).collect();
     needed.sort_unstable();
     needed.dedup();
-    let store = match entities(&view, None, Some(&needed)) {
+    let store = match entities(&view, None, Some(&needed), Some(&plan.systems)) {
         Ok(s) => s,
         Err(p) => {
             out.problems.push(Problem {

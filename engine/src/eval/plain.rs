@@ -48,7 +48,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
             .map(Vec::as_slice)
             .unwrap_or_default();
         let view = derive::view(inv, &pack.functions, opts.as_of, identity, ents);
-        let store = match entities(&view, Some(&model.schema), None) {
+        let store = match entities(&view, Some(&model.schema), None, None) {
             Ok(e) => e,
             Err(p) => {
                 sink.push(Problem {
