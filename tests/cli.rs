@@ -325,3 +325,34 @@ fn identity_without_kind_is_read_as_a_person_with_a_warning() {
         "a terminated person still holding access: {stdout}"
     );
 }
+
+#[test]
+fn an_owner_missing_from_the_inventory_is_reported_as_orphaned_not_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("inv.yaml");
+    std::fs::write(
+        &inv,
+        "systems:\n  - id: erp\nidentities:\n  - id: svc\n    kind: service_account\n    owner: person-who-left\n    last_seen: 2026-09-30\nentitlements:\n  - {identity: svc, system: erp, permission: X, justification: j, last_used: 2026-09-30}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("DT106") && stderr.contains("inv.yaml:6"), "{stderr}");
+    let report: Json = serde_json::from_str(&stdout).unwrap();
+    let orphaned: Vec<&Json> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "SOC-ORPH-002")
+        .collect();
+    assert_eq!(orphaned.len(), 1, "{stdout}");
+    assert_eq!(orphaned[0]["evidence"]["identity.owner_status"], "unknown");
+}

@@ -60,8 +60,7 @@ fn days(as_of: DateTime<Utc>, then: Option<DateTime<Utc>>) -> Option<Fact> {
 fn owner_status(inv: &Inventory, owner: Option<&str>) -> (&'static str, bool) {
     match owner.and_then(|o| inv.identity(o)) {
         None if owner.is_none() => ("none", false),
-        // Unreachable for a validated inventory (dangling owners are rejected at load),
-        // kept so an unknown owner can never read as accountable.
+        // An owner id not in the inventory (a warning at load): nobody accountable.
         None => ("unknown", false),
         Some(o) => (o.status.as_str(), !o.kind.is_nhi()),
     }

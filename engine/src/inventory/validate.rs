@@ -41,15 +41,18 @@ fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &[&str], sin
             if what.starts_with('i') { "an" } else { "a" }
         ),
     };
-    sink.push(
-        Problem::error(
-            Code::DanglingReference,
-            Some(loc.clone()),
-            format!("`{field}` names unknown {what} `{given}`"),
-        )
-        .with_label(format!("no {what} has this id"))
-        .with_help(help),
-    );
+    let message = format!("`{field}` names unknown {what} `{given}`");
+    // An owner who is no longer in the inventory is what DESIGN.md calls an "unknown"
+    // owner: the record stays usable and the orphaned-NHI rules report it (owner status
+    // `unknown`), so it is a warning. Every other reference must resolve.
+    let problem = if field == "owner" {
+        Problem::warning(Code::DanglingReference, Some(loc.clone()), message).with_help(format!(
+            "if the owner left, the identity is reported as orphaned (owner unknown); otherwise {help}"
+        ))
+    } else {
+        Problem::error(Code::DanglingReference, Some(loc.clone()), message).with_help(help)
+    };
+    sink.push(problem.with_label(format!("no {what} has this id")));
 }
 
 /// Sorts, removes duplicates (reporting them) and checks every reference.
