@@ -20,6 +20,23 @@ fn acme(extra: &[&str]) -> (i32, String, String) {
     parts(&dualtrack(&args))
 }
 
+/// Runs `check --format json --as-of 2026-10-01` on an inventory written from `yaml`.
+fn check_yaml(yaml: &str) -> (i32, String, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("inv.yaml");
+    std::fs::write(&inv, yaml).unwrap();
+    let args = [
+        "check",
+        "--inventory",
+        inv.to_str().unwrap(),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ];
+    parts(&dualtrack(&args))
+}
+
 fn without_locations(mut report: Json) -> Json {
     if let Some(findings) = report.get_mut("findings").and_then(Json::as_array_mut) {
         for f in findings {
@@ -155,14 +172,7 @@ fn policies_dir_replaces_the_builtin_pack() {
 
 #[test]
 fn yaml_syntax_error_exits_3_with_file_and_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let inv = tmp.path().join("inv.yaml");
-    std::fs::write(
-        &inv,
-        "systems: []\nidentities:\n  - id: a\n   kind: human\nentitlements: []\n",
-    )
-    .unwrap();
-    let (code, stdout, stderr) = parts(&dualtrack(&["check", "--inventory", inv.to_str().unwrap()]));
+    let (code, stdout, stderr) = check_yaml("systems: []\nidentities:\n  - id: a\n   kind: human\nentitlements: []\n");
     assert_eq!(code, 3);
     assert!(stdout.is_empty());
     assert!(stderr.contains("DT101"), "{stderr}");
@@ -171,14 +181,9 @@ fn yaml_syntax_error_exits_3_with_file_and_line() {
 
 #[test]
 fn dangling_reference_exits_3_with_file_and_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let inv = tmp.path().join("inv.yaml");
-    std::fs::write(
-        &inv,
+    let (code, _, stderr) = check_yaml(
         "systems:\n  - id: erp\nidentities:\n  - id: a\n    kind: human\nentitlements:\n  - identity: a\n    system: epr\n    permission: X\n",
-    )
-    .unwrap();
-    let (code, _, stderr) = parts(&dualtrack(&["check", "--inventory", inv.to_str().unwrap()]));
+    );
     assert_eq!(code, 3);
     assert!(stderr.contains("DT106"), "{stderr}");
     assert!(stderr.contains("inv.yaml:8"), "{stderr}");
@@ -298,22 +303,9 @@ fn compile_prints_cedar_for_every_yaml_and_matrix_rule() {
 
 #[test]
 fn identity_without_kind_is_read_as_a_person_with_a_warning() {
-    let tmp = tempfile::tempdir().unwrap();
-    let inv = tmp.path().join("inv.yaml");
-    std::fs::write(
-        &inv,
+    let (code, stdout, stderr) = check_yaml(
         "systems:\n  - id: erp\nidentities:\n  - id: a\n    status: terminated\nentitlements:\n  - {identity: a, system: erp, permission: X, justification: j, last_used: 2026-09-30}\n",
-    )
-    .unwrap();
-    let (code, stdout, stderr) = parts(&dualtrack(&[
-        "check",
-        "--inventory",
-        inv.to_str().unwrap(),
-        "--as-of",
-        "2026-10-01",
-        "--format",
-        "json",
-    ]));
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(
         stderr.contains("DT104") && stderr.contains("read as `human`"),
@@ -328,22 +320,9 @@ fn identity_without_kind_is_read_as_a_person_with_a_warning() {
 
 #[test]
 fn an_owner_missing_from_the_inventory_is_reported_as_orphaned_not_rejected() {
-    let tmp = tempfile::tempdir().unwrap();
-    let inv = tmp.path().join("inv.yaml");
-    std::fs::write(
-        &inv,
+    let (code, stdout, stderr) = check_yaml(
         "systems:\n  - id: erp\nidentities:\n  - id: svc\n    kind: service_account\n    owner: person-who-left\n    last_seen: 2026-09-30\nentitlements:\n  - {identity: svc, system: erp, permission: X, justification: j, last_used: 2026-09-30}\n",
-    )
-    .unwrap();
-    let (code, stdout, stderr) = parts(&dualtrack(&[
-        "check",
-        "--inventory",
-        inv.to_str().unwrap(),
-        "--as-of",
-        "2026-10-01",
-        "--format",
-        "json",
-    ]));
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("DT106") && stderr.contains("inv.yaml:6"), "{stderr}");
     let report: Json = serde_json::from_str(&stdout).unwrap();
