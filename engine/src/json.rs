@@ -1,5 +1,5 @@
 //! A JSON reader that keeps the location of every value (serde_json does not), producing
-//! the same [`Node`] tree as the YAML reader.
+//! the same [`Node`] records as the YAML reader, one record at a time ([`stream`]).
 
 use std::sync::Arc;
 
@@ -9,23 +9,6 @@ use crate::source::{Loc, Source};
 
 /// Deepest nesting accepted; inventories and rules are shallow.
 const MAX_DEPTH: usize = 128;
-
-/// Parses one JSON document.
-pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
-    let mut p = JsonParser {
-        src,
-        bytes: src.text().as_bytes(),
-        pos: 0,
-        line: 1,
-    };
-    p.ws();
-    let node = p.value(0)?;
-    p.ws();
-    if p.pos < p.bytes.len() {
-        return Err(p.err("unexpected text after the JSON value"));
-    }
-    Ok(node)
-}
 
 /// The top level of a streamed document.
 pub enum Top {
