@@ -215,8 +215,9 @@ impl Problems {
     /// Sorts by file, line, then code, so output is deterministic.
     pub fn sort(&mut self) {
         self.0.sort_by(|a, b| {
-            let ka = a.loc.as_ref().map(|l| (l.file().to_owned(), l.offset));
-            let kb = b.loc.as_ref().map(|l| (l.file().to_owned(), l.offset));
+            // Lines before offsets: a record read back on its own has offsets within its window.
+            let ka = a.loc.as_ref().map(|l| (l.file().to_owned(), l.line, l.offset));
+            let kb = b.loc.as_ref().map(|l| (l.file().to_owned(), l.line, l.offset));
             ka.cmp(&kb).then(a.code.cmp(&b.code)).then(a.message.cmp(&b.message))
         });
     }

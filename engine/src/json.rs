@@ -1,5 +1,6 @@
 //! A JSON reader that keeps the location of every value (serde_json does not), producing
-//! the same [`Node`] records as the YAML reader, one record at a time ([`stream`]).
+//! the same [`Node`] records as the YAML reader. Large files are cut into records by
+//! [`crate::scan`] first; this parses one record (or a small document) at a time.
 
 use std::sync::Arc;
 
@@ -10,72 +11,21 @@ use crate::source::{Loc, Source};
 /// Deepest nesting accepted; inventories and rules are shallow.
 const MAX_DEPTH: usize = 128;
 
-/// The top level of a streamed document.
-pub enum Top {
-    /// An object: each key, its location and, when its value was not a list, that value.
-    Object(Vec<(String, Loc, Option<Node>)>),
-    /// A list; its items went to the callback with no section.
-    List,
-    /// Anything else.
-    Other(Node),
-}
-
-/// Parses a document whose records sit in top-level lists (`{"systems": [...], ...}` or a
-/// bare `[...]`), handing each record to `on_item` as soon as it is read, so the tree of
-/// the whole document never exists at once.
-pub fn stream(src: &Arc<Source>, mut on_item: impl FnMut(Option<&str>, Node)) -> Result<Top, Problem> {
+/// Parses a document holding one value (a record read back on its own).
+pub fn value(src: &Arc<Source>) -> Result<Node, Problem> {
     let mut p = JsonParser {
         src,
         bytes: src.text().as_bytes(),
         pos: 0,
-        line: 1,
+        line: src.first_line(),
     };
     p.ws();
-    let top = match p.peek() {
-        Some(b'{') => {
-            p.pos += 1;
-            let mut keys: Vec<(String, Loc, Option<Node>)> = Vec::new();
-            p.ws();
-            if p.peek() == Some(b'}') {
-                p.pos += 1;
-            } else {
-                loop {
-                    p.ws();
-                    let (key, key_loc) = p.key(keys.iter().map(|(k, _, _)| k.as_str()))?;
-                    p.ws();
-                    p.expect(b':')?;
-                    p.ws();
-                    if p.peek() == Some(b'[') {
-                        p.items(1, |node| on_item(Some(&key), node))?;
-                        keys.push((key, key_loc, None));
-                    } else {
-                        let v = p.value(1)?;
-                        keys.push((key, key_loc, Some(v)));
-                    }
-                    p.ws();
-                    match p.peek() {
-                        Some(b',') => p.pos += 1,
-                        Some(b'}') => {
-                            p.pos += 1;
-                            break;
-                        }
-                        _ => return Err(p.err("expected `,` or `}`")),
-                    }
-                }
-            }
-            Top::Object(keys)
-        }
-        Some(b'[') => {
-            p.items(0, |node| on_item(None, node))?;
-            Top::List
-        }
-        _ => Top::Other(p.value(0)?),
-    };
+    let v = p.value(0)?;
     p.ws();
     if p.pos < p.bytes.len() {
         return Err(p.err("unexpected text after the JSON value"));
     }
-    Ok(top)
+    Ok(v)
 }
 
 struct JsonParser<'a> {
@@ -250,29 +200,6 @@ impl JsonParser<'_> {
         let v = u32::from_str_radix(text, 16).map_err(|_| self.err("invalid unicode escape"))?;
         self.pos += 4;
         Ok(v)
-    }
-
-    /// Reads a list, handing each item to `f` instead of keeping it.
-    fn items(&mut self, depth: usize, mut f: impl FnMut(Node)) -> Result<(), Problem> {
-        self.expect(b'[')?;
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            return Ok(());
-        }
-        loop {
-            self.ws();
-            f(self.value(depth + 1)?);
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b']') => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(self.err("expected `,` or `]`")),
-            }
-        }
     }
 
     /// Reads an object key, rejecting one already in `seen`.

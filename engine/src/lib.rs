@@ -12,6 +12,7 @@ pub mod model;
 pub mod node;
 pub mod policy;
 pub mod render;
+pub mod scan;
 pub mod source;
 pub mod yaml;
 

@@ -13,6 +13,9 @@ pub struct Source {
     line_starts: Vec<usize>,
     /// The text was released after loading; locations keep their file and line only.
     released: bool,
+    /// Line number of the text's first line: 1 for a whole file, more for a window onto
+    /// part of one (a record read back from a large file).
+    first_line: u32,
 }
 
 impl Source {
@@ -26,6 +29,22 @@ impl Source {
             text,
             line_starts,
             released: false,
+            first_line: 1,
+        })
+    }
+
+    /// A window onto part of the file `name`: `text` is what the file holds from the start
+    /// of line `first_line` on (the caller may blank what precedes a record on its first
+    /// line), so lines and columns in diagnostics are the file's own.
+    pub fn window(name: &Arc<str>, text: String, first_line: u32) -> Arc<Self> {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Arc::new(Self {
+            name: Arc::clone(name),
+            text,
+            line_starts,
+            released: false,
+            first_line: first_line.max(1),
         })
     }
 
@@ -37,6 +56,7 @@ impl Source {
             text: String::new(),
             line_starts: vec![0],
             released: true,
+            first_line: 1,
         })
     }
 
@@ -60,14 +80,22 @@ impl Source {
         &self.text
     }
 
+    /// Line number in the file of the text's first line (1 unless this is a window).
+    pub fn first_line(&self) -> u32 {
+        self.first_line
+    }
+
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> u32 {
         let idx = self.line_starts.partition_point(|&s| s <= offset);
-        u32::try_from(idx.max(1)).unwrap_or(u32::MAX)
+        u32::try_from(idx.max(1))
+            .unwrap_or(u32::MAX)
+            .saturating_add(self.first_line - 1)
     }
 
     /// Byte offset of a 1-based line and a 1-based column counted in characters.
     pub fn offset_of(&self, line: usize, col: usize) -> usize {
+        let line = line.saturating_sub(self.first_line as usize - 1);
         let start = self
             .line_starts
             .get(line.saturating_sub(1))
@@ -118,7 +146,7 @@ impl SourceCode for Source {
             self.name.to_string(),
             inner.data(),
             *inner.span(),
-            inner.line(),
+            inner.line() + (self.first_line as usize - 1),
             inner.column(),
             inner.line_count(),
         )))

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{suggest, Code, Problem, Problems};
-use crate::json::Top;
 use crate::node::{csv_row, Node, Value};
+use crate::scan::Span;
 use crate::source::{Loc, Source};
 
 use super::decode::{self, ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
@@ -41,10 +41,14 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
                         "add `{section}.yaml`, `{section}.json` or `{section}.csv` (it may hold an empty list)"
                     )),
                 ),
+                [one] if is_json(one) => {
+                    read_json(one, Some(section), &mut inv, &mut sink);
+                    read.push(one.display().to_string());
+                }
                 [one] => {
                     if let Some(src) = read_source(one, &mut sink) {
                         read_section(&src, section, &mut inv, &mut sink);
-                        read.push(src);
+                        read.push(src.name().to_owned());
                     }
                 }
                 many => sink.push(
@@ -64,28 +68,26 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
                 ),
             }
         }
+    } else if is_json(path) {
+        read_json(path, None, &mut inv, &mut sink);
+        read.push(path.display().to_string());
     } else if let Some(src) = read_source(path, &mut sink) {
-        if extension(&src) == "json" {
-            read_json(&src, None, &mut inv, &mut sink);
-        } else {
-            match crate::yaml::parse(&src) {
-                Ok(root) => read_whole(&root, &mut inv, &mut sink),
-                Err(p) => sink.push(p),
-            }
+        match crate::yaml::parse(&src) {
+            Ok(root) => read_whole(&root, &mut inv, &mut sink),
+            Err(p) => sink.push(p),
         }
-        read.push(src);
+        read.push(src.name().to_owned());
     }
     validate::check(&mut inv, &mut sink);
     sink.sort();
     if sink.has_errors() {
         Err(sink)
     } else {
-        let names = read.iter().map(|s| s.name().to_owned()).collect();
         // Warnings keep the text (they render with their snippet); records release theirs.
         inv.warnings = sink;
-        release_text(&mut inv, &read);
+        release_text(&mut inv);
         inv.strings = Interner::default();
-        Ok((inv, names))
+        Ok((inv, read))
     }
 }
 
@@ -107,14 +109,7 @@ fn read_source(path: &Path, sink: &mut Problems) -> Option<Arc<Source>> {
             }
         },
         Err(e) => {
-            sink.push(
-                Problem::error(
-                    Code::Io,
-                    None,
-                    format!("cannot read `{}`: {}", path.display(), e.to_string().to_lowercase()),
-                )
-                .with_help("check the path given to `--inventory`"),
-            );
+            sink.push(io_problem(path, &e));
             None
         }
     }
@@ -128,69 +123,57 @@ fn extension(src: &Source) -> String {
         .to_ascii_lowercase()
 }
 
-/// Reads a JSON inventory record by record (never holding the whole document's tree):
-/// the whole inventory when `only` is `None`, else one section's file.
-fn read_json(src: &Arc<Source>, only: Option<&str>, inv: &mut Inventory, sink: &mut Problems) {
-    // Entitlements dominate a large inventory; reserving for a typical record size (about
-    // 160 bytes of JSON) spares the copies of repeated growth. Untouched capacity is only
-    // address space, not resident memory.
-    if only.is_none_or(|o| o == "entitlements") {
-        inv.entitlements.reserve(src.text().len() / 160);
+/// True when `path` names a JSON file.
+pub(crate) fn is_json(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Opens `path` for reading, or reports why it cannot be read.
+pub(crate) fn open(path: &Path, sink: &mut Problems) -> Option<std::fs::File> {
+    match std::fs::File::open(path) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            sink.push(io_problem(path, &e));
+            None
+        }
     }
+}
+
+fn io_problem(path: &Path, e: &std::io::Error) -> Problem {
+    Problem::error(
+        Code::Io,
+        None,
+        format!("cannot read `{}`: {}", path.display(), e.to_string().to_lowercase()),
+    )
+    .with_help("check the path given to `--inventory`")
+}
+
+/// Parses one record read back from a JSON file (see [`crate::scan`]).
+pub(crate) fn json_record(name: &Arc<str>, bytes: &[u8], span: Span) -> Result<Node, Problem> {
+    let src = span.window(name, bytes)?;
+    crate::json::value(&src)
+}
+
+/// Reads a JSON inventory file record by record, a few megabytes at a time: the whole
+/// inventory when `only` is `None`, else one section's file.
+fn read_json(path: &Path, only: Option<&str>, inv: &mut Inventory, sink: &mut Problems) {
+    let Some(file) = open(path, sink) else { return };
+    let name: Arc<str> = Arc::from(path.display().to_string());
     let mut records = Problems::default();
-    let top = crate::json::stream(src, |key, node| match key.or(only) {
-        Some(section) if SECTIONS.contains(&section) && only.is_none_or(|o| o == section) => {
-            push_record(&node, section, inv, &mut records)
-        }
-        _ => {}
-    });
+    let mut structure = crate::scan::scan(
+        std::io::BufReader::new(file),
+        &name,
+        only,
+        SECTIONS,
+        |section, bytes, span| match json_record(&name, bytes, span) {
+            Ok(node) => push_record(&node, section, inv, &mut records),
+            Err(p) => records.push(p),
+        },
+    );
     sink.0.append(&mut records.0);
-    let keys = match top {
-        Err(p) => return sink.push(p),
-        Ok(Top::List) if only.is_some() => return,
-        Ok(Top::Object(keys)) => keys,
-        Ok(Top::List | Top::Other(_)) => {
-            return sink.push(
-                Problem::error(
-                    Code::Shape,
-                    Some(src.whole()),
-                    "an inventory file must be a JSON object",
-                )
-                .with_help("an inventory file holds the keys `systems`, `identities` and `entitlements`"),
-            );
-        }
-    };
-    let expected: Vec<&str> = only.map_or_else(|| SECTIONS.to_vec(), |o| vec![o]);
-    for (key, key_loc, value) in &keys {
-        if !expected.contains(&key.as_str()) {
-            sink.push(
-                Problem::error(
-                    Code::UnknownField,
-                    Some(key_loc.clone()),
-                    format!("unknown section `{key}` in inventory"),
-                )
-                .with_help(suggest(key, &expected)),
-            );
-        } else if let Some(v) = value.as_ref().filter(|v| !matches!(v.value, Value::Null)) {
-            sink.push(Problem::error(
-                Code::Shape,
-                Some(v.loc.clone()),
-                format!("`{key}` must be a list, found {}", v.kind()),
-            ));
-        }
-    }
-    for section in expected {
-        if !keys.iter().any(|(k, _, _)| k == section) {
-            sink.push(
-                Problem::error(
-                    Code::MissingField,
-                    Some(src.whole()),
-                    format!("inventory has no `{section}` section"),
-                )
-                .with_help(format!("add `\"{section}\": []`")),
-            );
-        }
-    }
+    sink.0.append(&mut structure.0);
 }
 
 fn read_whole(root: &Node, inv: &mut Inventory, sink: &mut Problems) {
@@ -229,10 +212,8 @@ fn read_whole(root: &Node, inv: &mut Inventory, sink: &mut Problems) {
 }
 
 fn read_section(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Problems) {
-    match extension(src).as_str() {
-        "csv" => return read_csv(src, section, inv, sink),
-        "json" => return read_json(src, Some(section), inv, sink),
-        _ => {}
+    if extension(src) == "csv" {
+        return read_csv(src, section, inv, sink);
     }
     let root = match crate::yaml::parse(src) {
         Ok(r) => r,
@@ -372,16 +353,31 @@ fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
     .with_help("every row needs one cell per header column; quote cells that contain commas")
 }
 
-/// Points every record's locations at a text-less stand-in of its file, dropping the text.
-fn release_text(inv: &mut Inventory, read: &[Arc<Source>]) {
-    let stand_ins: Vec<(Arc<Source>, Arc<Source>)> = read
-        .iter()
-        .map(|s| (Arc::clone(s), Source::released(s.name())))
-        .collect();
-    let swap = |loc: &mut Loc| {
-        if let Some((_, to)) = stand_ins.iter().find(|(from, _)| Arc::ptr_eq(from, &loc.src)) {
-            loc.src = Arc::clone(to);
+/// Points every record's locations at a text-less stand-in of its file (same name and
+/// line), dropping the text the records were read from.
+fn release_text(inv: &mut Inventory) {
+    let mut stand_ins: Vec<Arc<Source>> = Vec::new();
+    let mut last: Option<(Arc<Source>, Arc<Source>)> = None;
+    let mut swap = |loc: &mut Loc| {
+        if loc.src.is_released() {
+            return;
         }
+        if let Some((from, to)) = &last {
+            if Arc::ptr_eq(from, &loc.src) {
+                loc.src = Arc::clone(to);
+                return;
+            }
+        }
+        let name = loc.src.name();
+        let to = match stand_ins.iter().find(|s| s.name() == name) {
+            Some(s) => Arc::clone(s),
+            None => {
+                let s = Source::released(name);
+                stand_ins.push(Arc::clone(&s));
+                s
+            }
+        };
+        last = Some((std::mem::replace(&mut loc.src, Arc::clone(&to)), to));
     };
     for s in &mut inv.systems {
         swap(&mut s.loc);

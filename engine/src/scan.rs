@@ -1,0 +1,595 @@
+//! A chunked JSON reader for inventory files: it checks the outer structure (an object of
+//! section lists, or a bare list), and hands each record's bytes to a callback with its
+//! byte offset and line, reading the file a few megabytes at a time. The record itself is
+//! parsed later by [`crate::json::value`], so a file is never held whole in memory and a
+//! record can be read back on its own (see [`crate::stream`]).
+
+use std::io::Read;
+use std::sync::Arc;
+
+use crate::diag::{suggest, Code, Problem, Problems};
+use crate::source::{Loc, Source};
+
+/// Bytes read per refill.
+const CHUNK: usize = 4 << 20;
+
+/// Nesting accepted inside a record (as [`crate::json`]).
+const MAX_DEPTH: usize = 128;
+
+/// Where a record is in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset of the record's first byte.
+    pub offset: u64,
+    /// Length in bytes.
+    pub len: u32,
+    /// 1-based line of the first byte.
+    pub line: u32,
+    /// Bytes between the start of that line and the record.
+    pub col: u32,
+}
+
+impl Span {
+    /// A window source holding `bytes` (the record), padded so columns match the file.
+    pub fn window(&self, name: &Arc<str>, bytes: &[u8]) -> Result<Arc<Source>, Problem> {
+        let pad = self.col as usize;
+        let mut text = String::with_capacity(pad + bytes.len());
+        text.extend(std::iter::repeat_n(' ', pad));
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                text.push_str(s);
+                Ok(Source::window(name, text, self.line))
+            }
+            Err(e) => {
+                text.push_str(&String::from_utf8_lossy(bytes));
+                let src = Source::window(name, text, self.line);
+                let at = pad + e.valid_up_to();
+                Err(
+                    Problem::error(Code::Syntax, Some(src.loc(at, 1)), "file is not valid UTF-8")
+                        .with_help("save the file as UTF-8"),
+                )
+            }
+        }
+    }
+}
+
+/// Reads `reader` (the file `name`), calling `on_record(section, bytes, span)` for every
+/// record of the sections in `expected`. With `only`, the file holds that one section: a
+/// bare list, or an object whose one key is the section. Returns every structural problem
+/// found; a syntax error stops the reading there.
+pub fn scan(
+    reader: impl Read,
+    name: &Arc<str>,
+    only: Option<&str>,
+    sections: &[&str],
+    mut on_record: impl FnMut(&str, &[u8], Span),
+) -> Problems {
+    let mut s = Scanner {
+        reader,
+        name: Arc::clone(name),
+        buf: Vec::with_capacity(CHUNK),
+        pos: 0,
+        base: 0,
+        eof: false,
+        keep: None,
+        line: 1,
+        line_start: 0,
+    };
+    let mut sink = Problems::default();
+    if let Err(p) = s.document(only, sections, &mut on_record, &mut sink) {
+        sink.push(p);
+    }
+    sink
+}
+
+struct Scanner<R> {
+    reader: R,
+    name: Arc<str>,
+    buf: Vec<u8>,
+    /// Index of the next byte in `buf`.
+    pos: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    /// Index in `buf` from which bytes must survive a refill (a record being read).
+    keep: Option<usize>,
+    /// Line of `pos`, and the file offset where that line starts.
+    line: u32,
+    line_start: u64,
+}
+
+impl<R: Read> Scanner<R> {
+    /// The next byte, refilling the buffer as needed; `None` at the end of the file.
+    fn peek(&mut self) -> Result<Option<u8>, Problem> {
+        if self.pos >= self.buf.len() && !self.refill()? {
+            return Ok(None);
+        }
+        Ok(self.buf.get(self.pos).copied())
+    }
+
+    fn refill(&mut self) -> Result<bool, Problem> {
+        if self.eof {
+            return Ok(false);
+        }
+        let drop_to = self.keep.unwrap_or(self.pos).min(self.buf.len());
+        self.buf.drain(..drop_to);
+        self.base += drop_to as u64;
+        self.pos -= drop_to;
+        self.keep = self.keep.map(|_| 0);
+        let have = self.buf.len();
+        self.buf.resize(have + CHUNK, 0);
+        let read = loop {
+            match self.reader.read(self.buf.get_mut(have..).unwrap_or_default()) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(have);
+                    return Err(Problem::error(
+                        Code::Io,
+                        None,
+                        format!("cannot read `{}`: {}", self.name, e.to_string().to_lowercase()),
+                    ));
+                }
+            }
+        };
+        self.buf.truncate(have + read);
+        self.eof = read == 0;
+        Ok(read > 0)
+    }
+
+    /// Moves past the byte at `pos`, counting lines.
+    fn bump(&mut self, b: u8) {
+        self.pos += 1;
+        if b == b'\n' {
+            self.line += 1;
+            self.line_start = self.base + self.pos as u64;
+        }
+    }
+
+    fn ws(&mut self) -> Result<(), Problem> {
+        while let Some(b) = self.peek()? {
+            if !matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                break;
+            }
+            self.bump(b);
+        }
+        Ok(())
+    }
+
+    /// A location `len` bytes long at buffer index `at`, which is on the current line.
+    fn loc_at(&self, at: usize, len: usize) -> Loc {
+        let line_begin = usize::try_from(self.line_start.saturating_sub(self.base)).unwrap_or(0);
+        let pad = usize::try_from(self.base.saturating_sub(self.line_start)).unwrap_or(0);
+        let rest = self.buf.get(line_begin..).unwrap_or_default();
+        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        let mut text = " ".repeat(pad);
+        text.push_str(&String::from_utf8_lossy(rest.get(..end).unwrap_or_default()));
+        let src = Source::window(&self.name, text, self.line);
+        src.loc((at + pad).saturating_sub(line_begin), len)
+    }
+
+    fn err(&self, msg: &str) -> Problem {
+        Problem::error(
+            Code::Syntax,
+            Some(self.loc_at(self.pos, 1)),
+            format!("invalid JSON: {msg}"),
+        )
+        .with_label("here")
+        .with_help("fix the JSON syntax at this position")
+    }
+
+    fn expect(&mut self, want: u8) -> Result<(), Problem> {
+        match self.peek()? {
+            Some(b) if b == want => {
+                self.bump(b);
+                Ok(())
+            }
+            _ => Err(self.err(&format!("expected `{}`", want as char))),
+        }
+    }
+
+    fn document(
+        &mut self,
+        only: Option<&str>,
+        sections: &[&str],
+        on_record: &mut impl FnMut(&str, &[u8], Span),
+        sink: &mut Problems,
+    ) -> Result<(), Problem> {
+        let expected: Vec<&str> = only.map_or_else(|| sections.to_vec(), |o| vec![o]);
+        self.ws()?;
+        let whole = self.loc_at(self.pos, 0);
+        match self.peek()? {
+            Some(b'{') => {
+                self.bump(b'{');
+                let keys = self.object(&expected, on_record, sink)?;
+                for section in &expected {
+                    if !keys.iter().any(|k| k == section) {
+                        sink.push(
+                            Problem::error(
+                                Code::MissingField,
+                                Some(whole.clone()),
+                                format!("inventory has no `{section}` section"),
+                            )
+                            .with_help(format!("add `\"{section}\": []`")),
+                        );
+                    }
+                }
+            }
+            Some(b'[') if only.is_some() => {
+                let section = only.unwrap_or_default();
+                self.records(section, on_record)?;
+            }
+            Some(_) => {
+                return Err(
+                    Problem::error(Code::Shape, Some(whole), "an inventory file must be a JSON object")
+                        .with_help("an inventory file holds the keys `systems`, `identities` and `entitlements`"),
+                );
+            }
+            None => return Err(self.err("unexpected end of input")),
+        }
+        self.ws()?;
+        if self.peek()?.is_some() {
+            return Err(self.err("unexpected text after the JSON value"));
+        }
+        Ok(())
+    }
+
+    /// The top-level object (after its `{`); returns the keys seen.
+    fn object(
+        &mut self,
+        expected: &[&str],
+        on_record: &mut impl FnMut(&str, &[u8], Span),
+        sink: &mut Problems,
+    ) -> Result<Vec<String>, Problem> {
+        let mut keys: Vec<String> = Vec::new();
+        self.ws()?;
+        if self.peek()? == Some(b'}') {
+            self.bump(b'}');
+            return Ok(keys);
+        }
+        loop {
+            self.ws()?;
+            let (key, key_loc) = self.key()?;
+            if keys.contains(&key) {
+                return Err(
+                    Problem::error(Code::DuplicateKey, Some(key_loc), format!("duplicate key `{key}`"))
+                        .with_label("second occurrence")
+                        .with_help("each key may appear once in an object; remove or rename one"),
+                );
+            }
+            self.ws()?;
+            self.expect(b':')?;
+            self.ws()?;
+            let value_loc = self.loc_at(self.pos, 1);
+            let first = self.peek()?;
+            if !expected.contains(&key.as_str()) {
+                sink.push(
+                    Problem::error(
+                        Code::UnknownField,
+                        Some(key_loc),
+                        format!("unknown section `{key}` in inventory"),
+                    )
+                    .with_help(suggest(&key, expected)),
+                );
+                self.skip_value()?;
+            } else if first == Some(b'[') {
+                self.records(&key, on_record)?;
+            } else {
+                self.skip_value()?;
+                let kind = match first {
+                    Some(b'n') => None,
+                    Some(b'{') => Some("a map"),
+                    Some(b'"') => Some("a string"),
+                    Some(b't' | b'f') => Some("a boolean"),
+                    _ => Some("a number"),
+                };
+                if let Some(kind) = kind {
+                    sink.push(Problem::error(
+                        Code::Shape,
+                        Some(value_loc),
+                        format!("`{key}` must be a list, found {kind}"),
+                    ));
+                }
+            }
+            keys.push(key);
+            self.ws()?;
+            match self.peek()? {
+                Some(b',') => self.bump(b','),
+                Some(b'}') => {
+                    self.bump(b'}');
+                    return Ok(keys);
+                }
+                _ => return Err(self.err("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// A string key at the top level, unescaped.
+    fn key(&mut self) -> Result<(String, Loc), Problem> {
+        if self.peek()? != Some(b'"') {
+            return Err(self.err("expected a string key"));
+        }
+        let start = self.pos;
+        self.keep = Some(start);
+        let skipped = self.skip_string();
+        let start = self.keep.take().unwrap_or(0);
+        skipped?;
+        let raw = self.buf.get(start..self.pos).unwrap_or_default();
+        let key: String = serde_json::from_slice(raw).map_err(|_| self.err("invalid string"))?;
+        Ok((key, self.loc_at(start, self.pos - start)))
+    }
+
+    /// A list of records (at `[`), each handed to `on_record`.
+    fn records(&mut self, section: &str, on_record: &mut impl FnMut(&str, &[u8], Span)) -> Result<(), Problem> {
+        self.expect(b'[')?;
+        self.ws()?;
+        if self.peek()? == Some(b']') {
+            self.bump(b']');
+            return Ok(());
+        }
+        loop {
+            self.ws()?;
+            let span_start = (self.base + self.pos as u64, self.line, self.line_start);
+            self.keep = Some(self.pos);
+            let skipped = self.skip_value();
+            let start = self.keep.take().unwrap_or(0);
+            skipped?;
+            let bytes = self.buf.get(start..self.pos).unwrap_or_default();
+            let (offset, line, line_start) = span_start;
+            let span = Span {
+                offset,
+                len: u32::try_from(bytes.len()).map_err(|_| self.err("record is larger than 4 GiB"))?,
+                line,
+                col: u32::try_from(offset - line_start).unwrap_or(0),
+            };
+            on_record(section, bytes, span);
+            self.ws()?;
+            match self.peek()? {
+                Some(b',') => self.bump(b','),
+                Some(b']') => {
+                    self.bump(b']');
+                    return Ok(());
+                }
+                _ => return Err(self.err("expected `,` or `]`")),
+            }
+        }
+    }
+
+    /// Moves past one string (at its `"`); escapes are checked when the record is parsed.
+    fn skip_string(&mut self) -> Result<(), Problem> {
+        self.bump(b'"');
+        loop {
+            let run = self.buf.get(self.pos..).unwrap_or_default();
+            match run.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+                Some(i) => self.pos += i,
+                None => {
+                    self.pos = self.buf.len();
+                    if !self.refill()? {
+                        return Err(self.err("unterminated string"));
+                    }
+                    continue;
+                }
+            }
+            match self.peek()? {
+                Some(b'"') => {
+                    self.bump(b'"');
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.bump(b'\\');
+                    match self.peek()? {
+                        Some(b) if b >= 0x20 => self.bump(b),
+                        _ => return Err(self.err("invalid escape in string")),
+                    }
+                }
+                Some(_) => return Err(self.err("control character in string")),
+                None => return Err(self.err("unterminated string")),
+            }
+        }
+    }
+
+    /// Moves past one value, checking that brackets pair up (scalars are checked when the
+    /// record is parsed).
+    fn skip_value(&mut self) -> Result<(), Problem> {
+        match self.peek()? {
+            None => Err(self.err("unexpected end of input")),
+            Some(b'"') => self.skip_string(),
+            Some(b'{' | b'[') => self.skip_container(),
+            Some(_) => {
+                let mut any = false;
+                while let Some(b) = self.peek()? {
+                    if matches!(
+                        b,
+                        b',' | b'}' | b']' | b'{' | b'[' | b'"' | b' ' | b'\t' | b'\r' | b'\n'
+                    ) {
+                        break;
+                    }
+                    any = true;
+                    self.bump(b);
+                }
+                if any {
+                    Ok(())
+                } else {
+                    Err(self.err("expected a value"))
+                }
+            }
+        }
+    }
+
+    fn skip_container(&mut self) -> Result<(), Problem> {
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            let Some(b) = self.peek()? else {
+                return Err(self.err("unexpected end of input"));
+            };
+            match b {
+                b'"' => self.skip_string()?,
+                b'{' | b'[' => {
+                    if open.len() >= MAX_DEPTH {
+                        return Err(self.err("nesting is too deep"));
+                    }
+                    open.push(if b == b'{' { b'}' } else { b']' });
+                    self.bump(b);
+                }
+                b'}' | b']' => {
+                    if open.pop() != Some(b) {
+                        return Err(self.err("brackets do not match"));
+                    }
+                    self.bump(b);
+                    if open.is_empty() {
+                        return Ok(());
+                    }
+                }
+                _ => self.bump(b),
+            }
+        }
+    }
+}
+
+/// The value of the string field `key` at the top level of the JSON object `record`, or
+/// `None` when the record is not an object or the field is absent or not a string. A light
+/// scan (records are fully parsed later); escapes in the value are decoded.
+pub fn string_field(record: &[u8], key: &str) -> Option<String> {
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut expect_key = false;
+    while let Some(&b) = record.get(i) {
+        match b {
+            b'{' | b'[' => {
+                depth += 1;
+                expect_key = depth == 1 && b == b'{';
+                i += 1;
+            }
+            b'}' | b']' => {
+                depth = depth.checked_sub(1)?;
+                i += 1;
+            }
+            b',' => {
+                expect_key = depth == 1;
+                i += 1;
+            }
+            b'"' => {
+                let end = string_end(record, i)?;
+                if depth == 1 && expect_key {
+                    expect_key = false;
+                    let k = record.get(i + 1..end)?;
+                    let matches = k == key.as_bytes()
+                        || (k.contains(&b'\\') && serde_json::from_slice::<String>(record.get(i..=end)?).ok()? == key);
+                    if matches {
+                        let mut j = end + 1;
+                        while matches!(record.get(j), Some(b' ' | b'\t' | b'\r' | b'\n' | b':')) {
+                            j += 1;
+                        }
+                        if record.get(j) != Some(&b'"') {
+                            return None;
+                        }
+                        let vend = string_end(record, j)?;
+                        let raw = record.get(j + 1..vend)?;
+                        return if raw.contains(&b'\\') {
+                            serde_json::from_slice(record.get(j..=vend)?).ok()
+                        } else {
+                            std::str::from_utf8(raw).ok().map(str::to_owned)
+                        };
+                    }
+                }
+                i = end + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Index of the `"` closing the string that opens at `start`.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        match bytes.get(i)? {
+            b'"' => return Some(i),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str, only: Option<&str>) -> (Vec<(String, String, Span)>, Vec<String>) {
+        let name: Arc<str> = Arc::from("inv.json");
+        let mut seen = Vec::new();
+        let problems = scan(
+            text.as_bytes(),
+            &name,
+            only,
+            &["systems", "identities", "entitlements"],
+            |s, b, span| seen.push((s.to_owned(), String::from_utf8_lossy(b).into_owned(), span)),
+        );
+        let problems = problems
+            .0
+            .iter()
+            .map(|p| format!("{}: {}", p.at(), p.message))
+            .collect();
+        (seen, problems)
+    }
+
+    #[test]
+    fn records_come_with_offset_line_and_column() {
+        let text = "{\"systems\": [],\n \"identities\": [ {\"id\": \"a\"},\n   {\"id\": \"b\", \"x\": [1, {\"y\": \"}\"}]}\n ],\n\"entitlements\": null}";
+        let (seen, problems) = run(text, None);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(seen.len(), 2);
+        let (section, bytes, span) = &seen[1];
+        assert_eq!(section, "identities");
+        assert_eq!(bytes, "{\"id\": \"b\", \"x\": [1, {\"y\": \"}\"}]}");
+        assert_eq!((span.line, span.col), (3, 3));
+        assert_eq!(
+            &text[span.offset as usize..span.offset as usize + span.len as usize],
+            bytes
+        );
+    }
+
+    #[test]
+    fn a_record_split_across_refills_stays_whole() {
+        let big = "x".repeat(CHUNK + 10);
+        let text = format!("[{{\"id\": \"{big}\"}}, {{\"id\": \"b\"}}]");
+        let (seen, problems) = run(&text, Some("identities"));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[0].1.len(), big.len() + 10);
+        assert_eq!(seen[1].1, "{\"id\": \"b\"}");
+    }
+
+    #[test]
+    fn structure_problems_are_reported_with_lines() {
+        let (_, problems) = run("{\"systems\": [],\n\"identites\": [],\n\"entitlements\": 3}", None);
+        assert_eq!(
+            problems,
+            [
+                "inv.json:2: unknown section `identites` in inventory",
+                "inv.json:3: `entitlements` must be a list, found a number",
+                "inv.json:1: inventory has no `identities` section",
+            ]
+        );
+        let (_, problems) = run("{\"systems\": [\n {\"id\": \"a\"]\n]}", None);
+        assert_eq!(problems, ["inv.json:2: invalid JSON: brackets do not match"]);
+        let (_, problems) = run("[{\"a\": 1}", Some("systems"));
+        assert_eq!(problems, ["inv.json:1: invalid JSON: expected `,` or `]`"]);
+        let (_, problems) = run("[1, 2]", None);
+        assert_eq!(problems, ["inv.json:1: an inventory file must be a JSON object"]);
+    }
+
+    #[test]
+    fn string_field_reads_top_level_strings_only() {
+        let rec = br#"{"x": {"identity": "inner"}, "identity" : "a\"b", "system": "s"}"#;
+        assert_eq!(string_field(rec, "identity").as_deref(), Some("a\"b"));
+        assert_eq!(string_field(rec, "system").as_deref(), Some("s"));
+        assert_eq!(string_field(br#"{"identity": 3}"#, "identity"), None);
+        assert_eq!(string_field(br#"["identity", "a"]"#, "identity"), None);
+        assert_eq!(
+            string_field(br#"{"ident\u0069ty": "z"}"#, "identity").as_deref(),
+            Some("z")
+        );
+    }
+}
