@@ -63,6 +63,8 @@ codes! {
     Layout = "DT109", "layout";
     /// A key appears twice in one YAML or JSON map.
     DuplicateKey = "DT110", "duplicate-key";
+    /// So many inventory errors that only the first ones are shown in full.
+    TooManyErrors = "DT111", "too-many-errors";
     /// A Cedar policy does not parse.
     CedarSyntax = "DT201", "cedar-syntax";
     /// A policy fails Strict validation against the dualtrack Cedar schema.

@@ -119,7 +119,7 @@ pub fn fingerprint(rule: &str, track: Track, identity: &str, entitlements: &[Str
 
 impl Finding {
     /// The sort key: identity, track, rule, entitlements.
-    fn key(&self) -> (&str, Track, &str, &[String]) {
+    pub(crate) fn key(&self) -> (&str, Track, &str, &[String]) {
         (&self.identity, self.track, &self.rule, &self.entitlements)
     }
 
@@ -198,6 +198,19 @@ impl Report {
         }
     }
 
+    /// A report of `findings` (sorted) with the counts of `tally`.
+    pub fn from_tally(tally: &Tally, findings: Vec<Finding>) -> Self {
+        Report {
+            as_of: tally.as_of,
+            tracks: tally.tracks.clone(),
+            identities: tally.identities,
+            entitlements: tally.entitlements,
+            evaluated: tally.evaluated.clone(),
+            rules: tally.rules.clone(),
+            findings,
+        }
+    }
+
     /// Sorts findings by identity, track, rule, entitlements.
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| a.key().cmp(&b.key()));
@@ -220,35 +233,26 @@ impl Report {
         out
     }
 
+    /// The counts the summary is made of.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally {
+            as_of: self.as_of,
+            tracks: self.tracks.clone(),
+            identities: self.identities,
+            entitlements: self.entitlements,
+            evaluated: self.evaluated.clone(),
+            rules: self.rules.clone(),
+            ..Tally::default()
+        };
+        for f in &self.findings {
+            t.add(f);
+        }
+        t
+    }
+
     /// The summary object of the findings contract.
     pub fn summary_json(&self) -> Json {
-        let per_track = |m: &BTreeMap<Track, usize>| -> Json {
-            Json::Object(
-                self.tracks
-                    .iter()
-                    .map(|t| (t.as_str().to_owned(), Json::from(m.get(t).copied().unwrap_or(0))))
-                    .collect(),
-            )
-        };
-        let mut by_category: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut by_severity: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut by_track: BTreeMap<&str, usize> = BTreeMap::new();
-        for f in &self.findings {
-            *by_category.entry(f.category.as_str()).or_default() += 1;
-            *by_severity.entry(f.severity.as_str()).or_default() += 1;
-            *by_track.entry(f.track.as_str()).or_default() += 1;
-        }
-        json!({
-            "identities": self.identities,
-            "entitlements": self.entitlements,
-            "evaluated": per_track(&self.evaluated),
-            "rules": per_track(&self.rules),
-            "findings": self.findings.len(),
-            "open": self.findings.iter().filter(|f| f.status == FindingStatus::Open).count(),
-            "by_track": by_track,
-            "by_category": by_category,
-            "by_severity": by_severity,
-        })
+        self.tally().summary_json()
     }
 
     /// The report as the findings-contract JSON object.
@@ -264,5 +268,73 @@ impl Serialize for Report {
         m.serialize_field("summary", &self.summary_json())?;
         m.serialize_field("findings", &self.findings)?;
         m.end()
+    }
+}
+
+/// The counts a report's summary is made of, kept up as findings go by: a streamed run
+/// writes findings out as it goes and never holds them all.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// The review date.
+    pub as_of: DateTime<Utc>,
+    /// Tracks evaluated.
+    pub tracks: Vec<Track>,
+    /// Identities in the inventory.
+    pub identities: usize,
+    /// Entitlements in the inventory.
+    pub entitlements: usize,
+    /// Entitlements evaluated per track.
+    pub evaluated: BTreeMap<Track, usize>,
+    /// Rules per track.
+    pub rules: BTreeMap<Track, usize>,
+    /// Findings seen.
+    pub findings: usize,
+    /// Of which open.
+    pub open: usize,
+    pub(crate) by_track: BTreeMap<&'static str, usize>,
+    pub(crate) by_category: BTreeMap<&'static str, usize>,
+    pub(crate) by_severity: BTreeMap<&'static str, usize>,
+    pub(crate) open_by_severity: BTreeMap<Severity, usize>,
+}
+
+impl Tally {
+    /// Counts one finding.
+    pub fn add(&mut self, f: &Finding) {
+        self.findings += 1;
+        *self.by_track.entry(f.track.as_str()).or_default() += 1;
+        *self.by_category.entry(f.category.as_str()).or_default() += 1;
+        *self.by_severity.entry(f.severity.as_str()).or_default() += 1;
+        if f.status == FindingStatus::Open {
+            self.open += 1;
+            *self.open_by_severity.entry(f.severity).or_default() += 1;
+        }
+    }
+
+    /// Open findings at or above `min`.
+    pub fn open_at_or_above(&self, min: Severity) -> usize {
+        self.open_by_severity.range(min..).map(|(_, n)| n).sum()
+    }
+
+    /// The summary object of the findings contract.
+    pub fn summary_json(&self) -> Json {
+        let per_track = |m: &BTreeMap<Track, usize>| -> Json {
+            Json::Object(
+                self.tracks
+                    .iter()
+                    .map(|t| (t.as_str().to_owned(), Json::from(m.get(t).copied().unwrap_or(0))))
+                    .collect(),
+            )
+        };
+        json!({
+            "identities": self.identities,
+            "entitlements": self.entitlements,
+            "evaluated": per_track(&self.evaluated),
+            "rules": per_track(&self.rules),
+            "findings": self.findings,
+            "open": self.open,
+            "by_track": self.by_track,
+            "by_category": self.by_category,
+            "by_severity": self.by_severity,
+        })
     }
 }

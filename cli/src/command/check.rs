@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
-use dualtrack_engine::{eval, inventory, policy, Model, Problems, Severity, Track};
+use dualtrack_engine::{eval, inventory, policy, Model, Problems, Report, Severity, Track};
 
 use super::parse_as_of;
 
@@ -116,9 +116,36 @@ pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>
     }
 }
 
+/// Loads model and pack, and indexes the inventory (entitlements are read back identity
+/// by identity while evaluating), collecting every problem found before evaluation.
+fn load_indexed(
+    inventory_path: &std::path::Path,
+    policies: Option<&std::path::Path>,
+) -> Result<(Model, policy::Pack, inventory::Indexed), Problems> {
+    let mut problems = Problems::default();
+    let pack = super::load_pack(policies)
+        .map_err(|mut e| problems.0.append(&mut e.0))
+        .ok();
+    let idx = inventory::index(inventory_path)
+        .map_err(|mut e| problems.0.append(&mut e.0))
+        .ok();
+    match (pack, idx) {
+        (Some((model, pack)), Some(idx)) if !problems.has_errors() => {
+            if !idx.inventory.warnings.0.is_empty() {
+                diagnostics::eprint(&idx.inventory.warnings);
+            }
+            Ok((model, pack, idx))
+        }
+        _ => {
+            problems.sort();
+            Err(problems)
+        }
+    }
+}
+
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let loaded = match load(&args.inventory, args.policies.as_deref()) {
+    let (model, pack, idx) = match load_indexed(&args.inventory, args.policies.as_deref()) {
         Ok(l) => l,
         Err(problems) => {
             diagnostics::eprint(&problems);
@@ -134,8 +161,24 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks,
     };
-    let report = match eval::evaluate(&loaded.inventory, &loaded.pack, &loaded.model, &opts) {
-        Ok(r) => r,
+    // JSON is written as evaluation goes (findings spill to a temporary file, so a large
+    // inventory's findings are never all in memory); other formats render a whole report.
+    let mut json = render::JsonFindings::default();
+    let mut held = Vec::new();
+    let streamed = eval::stream::evaluate_streamed(&idx, &pack, &model, &opts, |batch| match args.format {
+        Format::Json => json.push(batch),
+        _ => {
+            held.extend_from_slice(batch);
+            Ok(())
+        }
+    });
+    let tally = match streamed {
+        Ok((tally, warnings)) => {
+            if !warnings.0.is_empty() {
+                diagnostics::eprint(&warnings);
+            }
+            tally
+        }
         Err(problems) => {
             diagnostics::eprint(&problems);
             return ExitCode::from(EXIT_INVALID);
@@ -144,8 +187,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match args.format {
-        Format::Json => render::write_json(&report, &mut out),
+        Format::Json => json.finish(&tally, &mut out),
         Format::Human => {
+            let report = Report::from_tally(&tally, held);
             let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             out.write_all(render::human(&report, HumanStyle { color, width: 80 }).as_bytes())
         }
@@ -165,7 +209,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         FailOn::Never => None,
     };
     match min {
-        Some(s) if report.open_at_or_above(s) > 0 => ExitCode::from(EXIT_FINDINGS),
+        Some(s) if tally.open_at_or_above(s) > 0 => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::from(EXIT_CLEAN),
     }
 }

@@ -13,6 +13,7 @@ mod build;
 mod emit;
 pub mod plain;
 pub mod prefilter;
+pub mod stream;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -45,27 +46,32 @@ pub struct Options {
 /// entitlement is in the function catalog (a typo must not hide a conflict).
 pub fn crosscheck(inv: &Inventory, pack: &Pack) -> Problems {
     let mut sink = Problems::default();
-    let known: Vec<&str> = pack.functions.functions.iter().map(|f| f.id.as_str()).collect();
     for e in &inv.entitlements {
-        for f in &e.functions {
-            if !pack.functions.knows(&f.value) {
-                let help = did_you_mean(&f.value, known.iter().copied()).map_or_else(
-                    || "use a business function id from the function catalog (`policies/functions.yaml`)".to_owned(),
-                    |c| format!("did you mean `{c}`?"),
-                );
-                sink.push(
-                    Problem::error(
-                        Code::UnknownFunction,
-                        Some(f.loc.clone()),
-                        format!("entitlement `{}` names unknown business function `{}`", e.id, f.value),
-                    )
-                    .with_label("not in the function catalog")
-                    .with_help(help),
-                );
-            }
-        }
+        check_functions(e, pack, &mut sink.0);
     }
     sink
+}
+
+/// Reports each business function on `e` that the function catalog does not know.
+fn check_functions(e: &Entitlement, pack: &Pack, sink: &mut Vec<Problem>) {
+    for f in &e.functions {
+        if !pack.functions.knows(&f.value) {
+            let known = pack.functions.functions.iter().map(|f| f.id.as_str());
+            let help = did_you_mean(&f.value, known).map_or_else(
+                || "use a business function id from the function catalog (`policies/functions.yaml`)".to_owned(),
+                |c| format!("did you mean `{c}`?"),
+            );
+            sink.push(
+                Problem::error(
+                    Code::UnknownFunction,
+                    Some(f.loc.clone()),
+                    format!("entitlement `{}` names unknown business function `{}`", e.id, f.value),
+                )
+                .with_label("not in the function catalog")
+                .with_help(help),
+            );
+        }
+    }
 }
 
 /// The rules of one track and subject with their guards; bit `i` of a mask is rule `i`.
@@ -128,48 +134,53 @@ struct Outcome {
     evaluated: BTreeMap<Track, usize>,
 }
 
-/// Evaluates the inventory. `Err` when any Cedar evaluation failed: the run fails closed.
-pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) -> Result<Report, Problems> {
-    let mut groups: BTreeMap<(Track, Subject), Group<'_>> = BTreeMap::new();
-    for rule in pack.rules.iter().filter(|r| opts.tracks.contains(&r.track)) {
-        let guards = rule.policy.to_json().map(|j| Guards::of(&j)).unwrap_or_default();
-        groups
-            .entry((rule.track, rule.subject))
-            .or_insert_with(|| Group { rules: Vec::new() })
-            .rules
-            .push((rule, guards));
-    }
-    // A mask holds 64 rules; past that a group's requests simply carry every rule.
-    for group in groups.values_mut() {
-        if group.rules.len() > 64 {
-            for (_, g) in &mut group.rules {
-                *g = Guards::default();
+impl<'a> Plan<'a> {
+    /// Groups the rules of the evaluated tracks with their guards, and builds what every
+    /// request shares.
+    fn new(inv: &Inventory, pack: &'a Pack, opts: &Options) -> Result<Self, Problems> {
+        let mut groups: BTreeMap<(Track, Subject), Group<'a>> = BTreeMap::new();
+        for rule in pack.rules.iter().filter(|r| opts.tracks.contains(&r.track)) {
+            let guards = rule.policy.to_json().map(|j| Guards::of(&j)).unwrap_or_default();
+            groups
+                .entry((rule.track, rule.subject))
+                .or_insert_with(|| Group { rules: Vec::new() })
+                .rules
+                .push((rule, guards));
+        }
+        // A mask holds 64 rules; past that a group's requests simply carry every rule.
+        for group in groups.values_mut() {
+            if group.rules.len() > 64 {
+                for (_, g) in &mut group.rules {
+                    *g = Guards::default();
+                }
             }
         }
-    }
-    let contexts = opts
-        .tracks
-        .iter()
-        .filter_map(|t| {
-            Context::from_pairs([(
-                "track".to_owned(),
-                RestrictedExpression::new_string(t.as_str().to_owned()),
-            )])
-            .ok()
-            .map(|c| (*t, c))
+        let contexts = opts
+            .tracks
+            .iter()
+            .filter_map(|t| {
+                Context::from_pairs([(
+                    "track".to_owned(),
+                    RestrictedExpression::new_string(t.as_str().to_owned()),
+                )])
+                .ok()
+                .map(|c| (*t, c))
+            })
+            .collect();
+        Ok(Plan {
+            groups,
+            contexts,
+            cache: Mutex::new(HashMap::new()),
+            authorizer: Authorizer::new(),
+            shared: SharedRules::new(&pack.rules),
+            systems: SystemEntities::new(inv).map_err(|p| Problems(vec![p]))?,
         })
-        .collect();
-    let plan = Plan {
-        groups,
-        contexts,
-        cache: Mutex::new(HashMap::new()),
-        authorizer: Authorizer::new(),
-        shared: SharedRules::new(&pack.rules),
-        systems: match SystemEntities::new(inv) {
-            Ok(s) => s,
-            Err(p) => return Err(Problems(vec![p])),
-        },
-    };
+    }
+}
+
+/// Evaluates the inventory. `Err` when any Cedar evaluation failed: the run fails closed.
+pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) -> Result<Report, Problems> {
+    let plan = Plan::new(inv, pack, opts)?;
     let mut by_identity: HashMap<&str, Vec<&Entitlement>> = HashMap::new();
     for e in &inv.entitlements {
         by_identity.entry(&*e.identity.value).or_default().push(e);

@@ -12,7 +12,7 @@ use crate::source::{Loc, Source};
 use super::decode::{self, ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 use super::{validate, Interner, Inventory};
 
-const SECTIONS: &[&str] = &["systems", "identities", "entitlements"];
+pub(crate) const SECTIONS: &[&str] = &["systems", "identities", "entitlements"];
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];
 
 /// Loads and validates an inventory. Every problem found is returned, not only the first;
@@ -24,49 +24,9 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
     let mut inv = Inventory::default();
     let mut read = Vec::new();
     if path.is_dir() {
-        for section in SECTIONS {
-            let candidates: Vec<PathBuf> = EXTENSIONS
-                .iter()
-                .map(|ext| path.join(format!("{section}.{ext}")))
-                .filter(|p| p.is_file())
-                .collect();
-            match candidates.as_slice() {
-                [] => sink.push(
-                    Problem::error(
-                        Code::Layout,
-                        None,
-                        format!("inventory directory `{}` has no `{section}` file", path.display()),
-                    )
-                    .with_help(format!(
-                        "add `{section}.yaml`, `{section}.json` or `{section}.csv` (it may hold an empty list)"
-                    )),
-                ),
-                [one] if is_json(one) => {
-                    read_json(one, Some(section), &mut inv, &mut sink);
-                    read.push(one.display().to_string());
-                }
-                [one] => {
-                    if let Some(src) = read_source(one, &mut sink) {
-                        read_section(&src, section, &mut inv, &mut sink);
-                        read.push(src.name().to_owned());
-                    }
-                }
-                many => sink.push(
-                    Problem::error(
-                        Code::Layout,
-                        None,
-                        format!(
-                            "inventory directory `{}` has several `{section}` files: {}",
-                            path.display(),
-                            many.iter()
-                                .map(|p| format!("`{}`", p.display()))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    )
-                    .with_help("keep exactly one file per section"),
-                ),
-            }
+        for (section, file) in section_files(path, &mut sink) {
+            read_section_file(&file, section, &mut inv, &mut sink);
+            read.push(file.display().to_string());
         }
     } else if is_json(path) {
         read_json(path, None, &mut inv, &mut sink);
@@ -88,6 +48,57 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
         release_text(&mut inv);
         inv.strings = Interner::default();
         Ok((inv, read))
+    }
+}
+
+/// The one file of each section in an inventory directory; a missing or doubled section
+/// is reported.
+pub(crate) fn section_files(dir: &Path, sink: &mut Problems) -> Vec<(&'static str, PathBuf)> {
+    let mut out = Vec::new();
+    for section in SECTIONS {
+        let candidates: Vec<PathBuf> = EXTENSIONS
+            .iter()
+            .map(|ext| dir.join(format!("{section}.{ext}")))
+            .filter(|p| p.is_file())
+            .collect();
+        match candidates.as_slice() {
+            [] => sink.push(
+                Problem::error(
+                    Code::Layout,
+                    None,
+                    format!("inventory directory `{}` has no `{section}` file", dir.display()),
+                )
+                .with_help(format!(
+                    "add `{section}.yaml`, `{section}.json` or `{section}.csv` (it may hold an empty list)"
+                )),
+            ),
+            [one] => out.push((*section, one.clone())),
+            many => sink.push(
+                Problem::error(
+                    Code::Layout,
+                    None,
+                    format!(
+                        "inventory directory `{}` has several `{section}` files: {}",
+                        dir.display(),
+                        many.iter()
+                            .map(|p| format!("`{}`", p.display()))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_help("keep exactly one file per section"),
+            ),
+        }
+    }
+    out
+}
+
+/// Reads one section's file (YAML, JSON or CSV) into `inv`.
+pub(crate) fn read_section_file(file: &Path, section: &str, inv: &mut Inventory, sink: &mut Problems) {
+    if is_json(file) {
+        read_json(file, Some(section), inv, sink);
+    } else if let Some(src) = read_source(file, sink) {
+        read_section(&src, section, inv, sink);
     }
 }
 
@@ -271,7 +282,7 @@ fn read_records(node: &Node, section: &str, inv: &mut Inventory, sink: &mut Prob
     }
 }
 
-fn push_record(item: &Node, section: &str, inv: &mut Inventory, sink: &mut Problems) {
+pub(crate) fn push_record(item: &Node, section: &str, inv: &mut Inventory, sink: &mut Problems) {
     match section {
         "systems" => inv.systems.extend(decode::system(item, sink)),
         "identities" => inv.identities.extend(decode::identity(item, sink)),
@@ -291,35 +302,17 @@ fn read_csv(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Pr
         .has_headers(true)
         .flexible(false)
         .from_reader(src.text().as_bytes());
-    let header_loc = src.loc_to_eol(0);
-    let headers: Vec<(String, Loc)> = match reader.headers() {
+    let cells: Vec<String> = match reader.headers() {
         Ok(h) => h
             .iter()
-            .map(|h| (h.trim().trim_start_matches('\u{feff}').to_owned(), header_loc.clone()))
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
             .collect(),
         Err(e) => {
             sink.push(csv_error(src, &e));
             return;
         }
     };
-    let mut known = Vec::with_capacity(headers.len());
-    for (h, loc) in &headers {
-        if allowed.contains(&h.as_str()) {
-            known.push((h.clone(), loc.clone()));
-        } else {
-            sink.push(
-                Problem::error(
-                    Code::UnknownField,
-                    Some(loc.clone()),
-                    format!("unknown column `{h}` in `{section}` CSV"),
-                )
-                .with_label("header row")
-                .with_help(suggest(h, allowed)),
-            );
-            // Keep the slot so later cells stay aligned; the column is ignored after reporting.
-            known.push((String::new(), loc.clone()));
-        }
-    }
+    let known = csv_headers(src, section, allowed, cells, sink);
     for result in reader.records() {
         match result {
             Ok(rec) => {
@@ -336,8 +329,44 @@ fn read_csv(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Pr
     }
 }
 
-fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
+/// The header cells of a CSV section, each with the header line's location; an unknown
+/// column is reported and keeps an empty name, so later cells stay aligned and are ignored.
+pub(crate) fn csv_headers(
+    src: &Arc<Source>,
+    section: &str,
+    allowed: &[&str],
+    cells: Vec<String>,
+    sink: &mut Problems,
+) -> Vec<(String, Loc)> {
+    let loc = src.loc_to_eol(0);
+    let mut known = Vec::with_capacity(cells.len());
+    for h in cells {
+        if allowed.contains(&h.as_str()) {
+            known.push((h, loc.clone()));
+        } else {
+            sink.push(
+                Problem::error(
+                    Code::UnknownField,
+                    Some(loc.clone()),
+                    format!("unknown column `{h}` in `{section}` CSV"),
+                )
+                .with_label("header row")
+                .with_help(suggest(&h, allowed)),
+            );
+            known.push((String::new(), loc.clone()));
+        }
+    }
+    known
+}
+
+/// A CSV error at its position in `src`.
+pub(crate) fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
     let offset = e.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+    csv_error_at(src.loc_to_eol(offset), e)
+}
+
+/// A CSV error at `loc`.
+pub(crate) fn csv_error_at(loc: Loc, e: &csv::Error) -> Problem {
     let msg = match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("row has {len} cells, the header has {expected_len}")
@@ -345,17 +374,13 @@ fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
         csv::ErrorKind::Utf8 { .. } => "row is not valid UTF-8".to_owned(),
         _ => e.to_string().to_lowercase(),
     };
-    Problem::error(
-        Code::Syntax,
-        Some(src.loc_to_eol(offset)),
-        format!("invalid CSV: {msg}"),
-    )
-    .with_help("every row needs one cell per header column; quote cells that contain commas")
+    Problem::error(Code::Syntax, Some(loc), format!("invalid CSV: {msg}"))
+        .with_help("every row needs one cell per header column; quote cells that contain commas")
 }
 
 /// Points every record's locations at a text-less stand-in of its file (same name and
 /// line), dropping the text the records were read from.
-fn release_text(inv: &mut Inventory) {
+pub(crate) fn release_text(inv: &mut Inventory) {
     let mut stand_ins: Vec<Arc<Source>> = Vec::new();
     let mut last: Option<(Arc<Source>, Arc<Source>)> = None;
     let mut swap = |loc: &mut Loc| {

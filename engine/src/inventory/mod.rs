@@ -2,6 +2,7 @@
 //! entitlements, each record keeping the file and line it came from.
 
 mod decode;
+mod index;
 mod load;
 mod validate;
 
@@ -14,6 +15,7 @@ use crate::source::Loc;
 
 pub use decode::Interner;
 pub use decode::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
+pub use index::{id_hash, index, repeated, Fetched, Indexed};
 pub use load::load;
 
 /// What kind of identity holds access. Every kind but `Human` is a non-human identity.

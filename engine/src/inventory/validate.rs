@@ -33,7 +33,7 @@ fn dedupe<T>(records: &mut Vec<T>, what: &str, id: impl Fn(&T) -> &str, loc: imp
     }
 }
 
-fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &[&str], sink: &mut Problems) {
+pub(crate) fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &[&str], sink: &mut Problems) {
     let help = match did_you_mean(given, known.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
         None => format!(

@@ -1,0 +1,176 @@
+//! The streamed check (entitlements indexed, read back identity by identity, findings
+//! written as they come) gives the same bytes as loading everything and rendering the
+//! report, and the same diagnostics for broken records — for JSON files and for a
+//! directory with CSV entitlements.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code"
+)]
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use dualtrack_engine::eval::{self, stream};
+use dualtrack_engine::{inventory, policy, render, Model, Options, Pack, Problems, Track};
+use serde_json::Value;
+
+fn setup() -> (Model, Pack, Options) {
+    let model = Model::load().unwrap();
+    let pack = policy::load(policy::builtin_files(), &model).unwrap();
+    let opts = Options {
+        as_of: Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
+        tracks: Track::ALL.to_vec(),
+    };
+    (model, pack, opts)
+}
+
+/// `check --format json` as the CLI runs it.
+fn streamed(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result<String, Problems> {
+    let idx = inventory::index(path)?;
+    let mut json = render::JsonFindings::default();
+    let (tally, _) = stream::evaluate_streamed(&idx, pack, model, opts, |b| json.push(b))?;
+    let mut out = Vec::new();
+    json.finish(&tally, &mut out).unwrap();
+    Ok(String::from_utf8(out).unwrap())
+}
+
+/// Everything loaded, evaluated, then rendered.
+fn held(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result<String, Problems> {
+    let (inv, _) = inventory::load(path)?;
+    let mut problems = eval::crosscheck(&inv, pack);
+    if problems.has_errors() {
+        problems.sort();
+        return Err(problems);
+    }
+    Ok(render::json(&eval::evaluate(&inv, pack, model, opts)?))
+}
+
+fn messages(p: &Problems) -> Vec<String> {
+    let mut v: Vec<String> =
+        p.0.iter()
+            .map(|p| format!("{} {} {}", p.code.as_str(), p.at(), p.message))
+            .collect();
+    v.sort();
+    v
+}
+
+/// Writes the generated JSON inventory as a directory: JSON systems and identities, CSV
+/// entitlements (list fields `;`-joined).
+fn as_csv_dir(json: &Path, dir: &Path) {
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    for section in ["systems", "identities"] {
+        let body = serde_json::json!({ section: doc[section] });
+        std::fs::write(dir.join(format!("{section}.json")), body.to_string()).unwrap();
+    }
+    let ents = doc["entitlements"].as_array().unwrap();
+    let mut columns: Vec<String> = ents
+        .iter()
+        .flat_map(|e| e.as_object().unwrap().keys().cloned())
+        .collect();
+    columns.sort();
+    columns.dedup();
+    let mut w = csv::Writer::from_path(dir.join("entitlements.csv")).unwrap();
+    w.write_record(&columns).unwrap();
+    for e in ents {
+        let row = columns.iter().map(|c| match &e[c] {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Array(a) => a.iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>().join(";"),
+            other => other.to_string(),
+        });
+        w.write_record(row).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+#[test]
+fn streamed_json_matches_the_held_report_byte_for_byte() {
+    let ctx = setup();
+    let dir = tempfile::tempdir().unwrap();
+    for (seed, n) in [(3u64, 5_000usize), (11, 2_000)] {
+        let path = dir.path().join(format!("inv-{seed}.json"));
+        dualtrack_bench::generate::write(&path, n, seed).unwrap();
+        let a = streamed(&path, &ctx).unwrap();
+        let b = held(&path, &ctx).unwrap();
+        assert!(a.contains("\"rule\": \"SOX-SOD"), "the sample has SoD findings");
+        assert_eq!(a, b, "seed {seed}");
+
+        let csv_dir = dir.path().join(format!("dir-{seed}"));
+        as_csv_dir(&path, &csv_dir);
+        let a = streamed(&csv_dir, &ctx).unwrap();
+        let b = held(&csv_dir, &ctx).unwrap();
+        assert!(a.contains("entitlements.csv"), "locations point at the CSV rows");
+        assert_eq!(a, b, "seed {seed}, CSV");
+    }
+}
+
+#[test]
+fn broken_records_give_the_same_diagnostics_both_ways() {
+    let ctx = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{
+"systems": [{"id": "erp", "sox_in_scope": true}],
+"identities": [
+  {"id": "alice", "kind": "human"},
+  {"id": "bob", "kind": "human"}
+],
+"entitlements": [
+  {"id": "e1", "identity": "alice", "system": "erp", "permission": "A"},
+  {"id": "e1", "identity": "bob", "system": "erp", "permission": "B"},
+  {"identity": "carol", "system": "erp", "permission": "C"},
+  {"identity": "bob", "system": "crm", "permission": "D"},
+  {"identity": "bob", "system": "erp", "permision": "E"},
+  {"identity": 7, "system": "erp", "permission": "F"},
+  {"identity": "alice", "system": "erp", "permission": "G", "functions": ["payment-aprove"]},
+  {"identity": "alice", "system": "erp", "permission": "H", "granted_at": "yesterday"}
+]
+}"#;
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, json).unwrap();
+    let mut a = messages(&streamed(&path, &ctx).unwrap_err());
+    let b = messages(&held(&path, &ctx).unwrap_err());
+    // Loading everything stops before the function check when records are broken; the
+    // streamed run checks each record as it reads it, so it reports that one too.
+    let function = a
+        .iter()
+        .position(|m| m.starts_with("DT205"))
+        .expect("unknown function reported");
+    assert!(a[function].contains("broken.json:14"), "{}", a[function]);
+    let function = a.remove(function);
+    assert_eq!(a, b);
+    a.push(function);
+    let codes: Vec<&str> = a.iter().map(|m| &m[..5]).collect();
+    assert_eq!(
+        codes,
+        ["DT103", "DT104", "DT105", "DT106", "DT106", "DT106", "DT107", "DT205"]
+    );
+    assert!(
+        a.iter()
+            .any(|m| m.contains("broken.json:9 duplicate entitlement id `e1`")),
+        "{a:#?}"
+    );
+    assert!(
+        a.iter()
+            .any(|m| m.contains("broken.json:10 `identity` names unknown identity `carol`")),
+        "{a:#?}"
+    );
+
+    let csv_dir = dir.path().join("csv");
+    as_csv_dir(&path, &csv_dir);
+    let a = messages(&streamed(&csv_dir, &ctx).unwrap_err());
+    let b = messages(&held(&csv_dir, &ctx).unwrap_err());
+    assert_eq!(
+        a.iter().filter(|m| !m.starts_with("DT205")).collect::<Vec<_>>(),
+        b.iter().collect::<Vec<_>>()
+    );
+    assert!(
+        a.iter()
+            .any(|m| m.contains("entitlements.csv:3 duplicate entitlement id `e1`")),
+        "{a:#?}"
+    );
+}

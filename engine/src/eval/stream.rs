@@ -1,0 +1,157 @@
+//! Evaluation of an [`Indexed`] inventory, identity by identity: a batch of identities at
+//! a time is read back, decoded, checked and evaluated in parallel, and each batch's
+//! findings go to the caller in output order before the next batch is read. Memory holds
+//! one batch, not the inventory; the answers are those of [`super::evaluate`] (tests).
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::diag::{Code, Level, Problem, Problems};
+use crate::finding::{Finding, Tally};
+use crate::inventory::{self, Entitlement, Indexed};
+use crate::model::Model;
+use crate::policy::{Pack, Track};
+
+use super::{check_functions, one_identity, Options, Plan};
+
+/// Identities per batch: enough work for every core, little memory.
+const BATCH: usize = 4096;
+
+/// Errors kept in full; past this only their number is reported.
+const MAX_ERRORS: usize = 1000;
+
+/// Evaluates `idx`, handing each batch's findings (sorted, as in a report) to `on_findings`
+/// and returning the counts for the summary and any warnings. `Err` when the inventory has errors (found
+/// while reading records back), a Cedar evaluation failed, or `on_findings` failed: the
+/// run fails closed and what was handed out must be discarded.
+pub fn evaluate_streamed(
+    idx: &Indexed,
+    pack: &Pack,
+    _model: &Model,
+    opts: &Options,
+    mut on_findings: impl FnMut(&[Finding]) -> std::io::Result<()>,
+) -> Result<(Tally, Problems), Problems> {
+    let inv = &idx.inventory;
+    let plan = Plan::new(inv, pack, opts)?;
+    let mut tally = Tally {
+        as_of: opts.as_of,
+        tracks: opts.tracks.clone(),
+        identities: inv.identities.len(),
+        entitlements: idx.entitlement_count(),
+        evaluated: opts.tracks.iter().map(|t| (*t, 0)).collect(),
+        rules: opts
+            .tracks
+            .iter()
+            .map(|t| (*t, pack.rules.iter().filter(|r| r.track == *t).count()))
+            .collect(),
+        ..Tally::default()
+    };
+    let mut errors = Errors::default();
+    errors.extend(idx.unattributed().0);
+    let mut hashes = idx.held_id_hashes();
+    let ids: Vec<usize> = (0..inv.identities.len()).collect();
+    for batch in ids.chunks(BATCH) {
+        let outcomes: Vec<Done> = batch
+            .par_iter()
+            .filter_map(|&i| inv.identities.get(i).map(|identity| (i, identity)))
+            .map(|(i, identity)| {
+                let fetched = idx.fetch(i);
+                let mut problems = fetched.problems;
+                let mut ents: Vec<&Entitlement> = fetched.entitlements.iter().collect();
+                ents.extend(idx.held(i));
+                ents.sort_by(|a, b| a.id.cmp(&b.id));
+                for e in &ents {
+                    check_functions(e, pack, &mut problems);
+                }
+                let mut out = one_identity(inv, pack, &plan, opts, identity, &ents);
+                problems.append(&mut out.problems);
+                out.findings.sort_by(|a, b| a.key().cmp(&b.key()));
+                Done {
+                    findings: out.findings,
+                    problems,
+                    id_hashes: fetched.id_hashes,
+                    evaluated: out.evaluated,
+                }
+            })
+            .collect();
+        for Done {
+            findings,
+            problems,
+            id_hashes,
+            evaluated,
+        } in outcomes
+        {
+            for (t, n) in evaluated {
+                *tally.evaluated.entry(t).or_default() += n;
+            }
+            errors.extend(problems);
+            hashes.extend(id_hashes);
+            if errors.count == 0 {
+                for f in &findings {
+                    tally.add(f);
+                }
+                on_findings(&findings).map_err(|e| {
+                    Problems(vec![Problem::error(
+                        Code::Io,
+                        None,
+                        format!("cannot write the report: {}", e.to_string().to_lowercase()),
+                    )])
+                })?;
+            }
+        }
+    }
+    let repeated = inventory::repeated(hashes);
+    if !repeated.is_empty() {
+        errors.extend(idx.duplicates(&repeated).0);
+    }
+    if errors.count > 0 {
+        return Err(errors.into_problems());
+    }
+    Ok((tally, errors.into_problems()))
+}
+
+/// What one identity gave.
+struct Done {
+    findings: Vec<Finding>,
+    problems: Vec<Problem>,
+    id_hashes: Vec<u64>,
+    evaluated: BTreeMap<Track, usize>,
+}
+
+/// Problems found while reading back and evaluating; only the first [`MAX_ERRORS`] errors
+/// are kept in full (an inventory broken on every line would otherwise fill memory).
+#[derive(Default)]
+struct Errors {
+    kept: Problems,
+    count: usize,
+}
+
+impl Errors {
+    fn extend(&mut self, problems: impl IntoIterator<Item = Problem>) {
+        for p in problems {
+            if p.level == Level::Error {
+                self.count += 1;
+                if self.count > MAX_ERRORS {
+                    continue;
+                }
+            }
+            self.kept.push(p);
+        }
+    }
+
+    fn into_problems(mut self) -> Problems {
+        self.kept.sort();
+        if self.count > MAX_ERRORS {
+            self.kept.push(
+                Problem::error(
+                    Code::TooManyErrors,
+                    None,
+                    format!("{} more errors in the inventory are not shown", self.count - MAX_ERRORS),
+                )
+                .with_help("fix the errors above and run again"),
+            );
+        }
+        self.kept
+    }
+}

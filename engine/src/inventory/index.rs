@@ -1,0 +1,636 @@
+//! An inventory too large to hold at once. Systems and identities are loaded as usual;
+//! entitlements in a JSON or CSV file are only indexed — where each record is (offset,
+//! length, line), grouped by the identity that holds it — and read back and decoded one
+//! identity at a time while evaluating ([`crate::eval::stream`]). Memory grows with the
+//! number of identities and a few bytes per entitlement, not with the records themselves.
+//! YAML entitlements are decoded at load (YAML is not read in pieces).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::diag::{Code, Problem, Problems};
+use crate::node::{csv_row, Node, Value};
+use crate::scan::{self, Span};
+use crate::source::{Loc, Source};
+
+use super::decode::{self, Interner, ENTITLEMENT_FIELDS};
+use super::load::{self, SECTIONS};
+use super::{validate, Entitlement, Inventory};
+
+/// Where one entitlement record is in its file.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    offset: u64,
+    len: u32,
+    line: u32,
+}
+
+/// How the entitlement records are kept.
+enum Records {
+    /// Decoded at load, in `Indexed::inventory.entitlements`.
+    Held,
+    /// A JSON file, read back record by record.
+    Json {
+        file: File,
+        name: Arc<str>,
+        slots: Vec<Slot>,
+    },
+    /// A CSV file with these header cells, read back row by row.
+    Csv {
+        file: File,
+        name: Arc<str>,
+        slots: Vec<Slot>,
+        headers: Vec<(String, Loc)>,
+    },
+}
+
+/// A loaded inventory whose entitlements are grouped by identity and fetched on demand.
+pub struct Indexed {
+    /// Systems and identities (and, for YAML inputs, the entitlements), validated and
+    /// sorted by id.
+    pub inventory: Inventory,
+    records: Records,
+    /// `order[start[i]..start[i + 1]]` are the records of identity `i`.
+    start: Vec<u32>,
+    order: Vec<u32>,
+    /// Records whose identity is not in the inventory (or could not be read).
+    unattributed: Vec<u32>,
+    total: usize,
+}
+
+/// Loads systems and identities and indexes entitlements. `Err` holds every problem found
+/// so far when any is an error; problems inside entitlement records are found later, when
+/// they are read back ([`Indexed::fetch`], [`Indexed::unattributed`]).
+pub fn index(path: &Path) -> Result<Indexed, Problems> {
+    let mut sink = Problems::default();
+    let mut inv = Inventory::default();
+    let mut keys = Keys::default();
+    let records = if path.is_dir() {
+        let files = load::section_files(path, &mut sink);
+        for (section, file) in files.iter().filter(|(s, _)| *s != "entitlements") {
+            load::read_section_file(file, section, &mut inv, &mut sink);
+        }
+        match files.iter().find(|(s, _)| *s == "entitlements") {
+            Some((_, file)) if load::is_json(file) => {
+                json_records(file, Some("entitlements"), &mut inv, &mut keys, &mut sink)
+            }
+            Some((_, file)) if is_csv(file) => csv_records(file, &mut keys, &mut sink),
+            Some((section, file)) => {
+                load::read_section_file(file, section, &mut inv, &mut sink);
+                Records::Held
+            }
+            None => Records::Held,
+        }
+    } else if load::is_json(path) {
+        json_records(path, None, &mut inv, &mut keys, &mut sink)
+    } else {
+        return load::load(path).map(|(inventory, _)| held(inventory));
+    };
+    validate::check(&mut inv, &mut sink);
+    let failed = sink.has_errors();
+    if !failed {
+        inv.warnings = std::mem::take(&mut sink);
+        load::release_text(&mut inv);
+        inv.strings = Interner::default();
+    }
+    if matches!(records, Records::Held) {
+        if failed {
+            sink.sort();
+            return Err(sink);
+        }
+        return Ok(held(inv));
+    }
+    // Identity of every record: a key per distinct identity string, then its index.
+    let to_identity: Vec<Option<u32>> = keys
+        .names
+        .iter()
+        .map(|n| {
+            inv.identities
+                .binary_search_by(|i| i.id.as_str().cmp(n))
+                .ok()
+                .and_then(|i| u32::try_from(i).ok())
+        })
+        .collect();
+    let who = keys
+        .of_record
+        .iter()
+        .map(|k| to_identity.get(*k as usize).copied().flatten());
+    let (start, order, unattributed) = group(inv.identities.len(), who);
+    let total = keys.of_record.len();
+    let idx = Indexed {
+        inventory: inv,
+        records,
+        start,
+        order,
+        unattributed,
+        total,
+    };
+    if failed {
+        // Report the records' own problems too: every problem in one run.
+        sink.0.extend(idx.every_record_problem().0);
+        sink.sort();
+        return Err(sink);
+    }
+    Ok(idx)
+}
+
+/// An inventory whose entitlements are all in memory, grouped the same way.
+fn held(inventory: Inventory) -> Indexed {
+    let who = inventory.entitlements.iter().map(|e| {
+        inventory
+            .identities
+            .binary_search_by(|i| i.id.as_str().cmp(&e.identity.value))
+            .ok()
+            .and_then(|i| u32::try_from(i).ok())
+    });
+    let (start, order, unattributed) = group(inventory.identities.len(), who);
+    let total = inventory.entitlements.len();
+    Indexed {
+        inventory,
+        records: Records::Held,
+        start,
+        order,
+        unattributed,
+        total,
+    }
+}
+
+/// Counting sort of records by identity; records keep their file order within a group.
+fn group(identities: usize, who: impl Iterator<Item = Option<u32>> + Clone) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let mut start = vec![0u32; identities + 1];
+    for i in who.clone().flatten() {
+        if let Some(c) = start.get_mut(i as usize + 1) {
+            *c += 1;
+        }
+    }
+    for i in 1..start.len() {
+        let prev = start.get(i - 1).copied().unwrap_or(0);
+        if let Some(c) = start.get_mut(i) {
+            *c += prev;
+        }
+    }
+    let mut next = start.clone();
+    let mut order = vec![0u32; start.last().copied().unwrap_or(0) as usize];
+    let mut unattributed = Vec::new();
+    for (rec, i) in who.enumerate() {
+        let rec = u32::try_from(rec).unwrap_or(u32::MAX);
+        match i.and_then(|i| next.get_mut(i as usize)) {
+            Some(at) => {
+                if let Some(slot) = order.get_mut(*at as usize) {
+                    *slot = rec;
+                }
+                *at += 1;
+            }
+            None => unattributed.push(rec),
+        }
+    }
+    (start, order, unattributed)
+}
+
+/// Distinct identity strings met in entitlement records, and each record's.
+#[derive(Default)]
+struct Keys {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    /// Per record, in file order; `u32::MAX` when the identity could not be read.
+    of_record: Vec<u32>,
+}
+
+impl Keys {
+    fn push(&mut self, identity: Option<&str>) {
+        let key = match identity {
+            None => u32::MAX,
+            Some(s) => match self.ids.get(s) {
+                Some(k) => *k,
+                None => {
+                    let k = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+                    self.ids.insert(Box::from(s), k);
+                    self.names.push(Box::from(s));
+                    k
+                }
+            },
+        };
+        self.of_record.push(key);
+    }
+}
+
+fn is_csv(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+}
+
+fn json_records(path: &Path, only: Option<&str>, inv: &mut Inventory, keys: &mut Keys, sink: &mut Problems) -> Records {
+    let Some(file) = load::open(path, sink) else {
+        return Records::Held;
+    };
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    let mut slots = Vec::new();
+    let mut problems = Problems::default();
+    let mut structure = scan::scan(
+        std::io::BufReader::new(&file),
+        &name,
+        only,
+        SECTIONS,
+        |section, bytes, span| {
+            if section == "entitlements" {
+                slots.push(Slot {
+                    offset: span.offset,
+                    len: span.len,
+                    line: span.line,
+                });
+                keys.push(scan::string_field(bytes, "identity").as_deref());
+            } else {
+                match load::json_record(&name, bytes, span) {
+                    Ok(node) => load::push_record(&node, section, inv, &mut problems),
+                    Err(p) => problems.push(p),
+                }
+            }
+        },
+    );
+    sink.0.append(&mut problems.0);
+    sink.0.append(&mut structure.0);
+    Records::Json { file, name, slots }
+}
+
+fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
+    let Some(file) = load::open(path, sink) else {
+        return Records::Held;
+    };
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(std::io::BufReader::new(&file));
+    let header_cells: Vec<String> = match reader.headers() {
+        Ok(h) => h
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+            .collect(),
+        Err(e) => {
+            sink.push(load::csv_error(
+                &header_source(&name, &reader_bytes(&file, 0, 4096)),
+                &e,
+            ));
+            return Records::Held;
+        }
+    };
+    let header_end = reader.position().byte();
+    let header_src = header_source(&name, &reader_bytes(&file, 0, header_end.min(1 << 20)));
+    let headers = load::csv_headers(&header_src, "entitlements", ENTITLEMENT_FIELDS, header_cells, sink);
+    let who = headers.iter().position(|(h, _)| h == "identity");
+    let mut slots = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let at = reader.position().clone();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let end = reader.position().byte();
+                slots.push(Slot {
+                    offset: at.byte(),
+                    len: u32::try_from(end - at.byte()).unwrap_or(u32::MAX),
+                    line: u32::try_from(at.line()).unwrap_or(u32::MAX),
+                });
+                keys.push(who.and_then(|i| record.get(i)).filter(|s| !s.is_empty()));
+            }
+            Err(e) => {
+                let offset = e.position().map_or(at.byte(), csv::Position::byte);
+                let line = e.position().map_or(at.line(), csv::Position::line);
+                let bytes = reader_bytes(&file, offset, 4096);
+                let src = Source::window(&name, String::from_utf8_lossy(&bytes).into_owned(), line_u32(line));
+                sink.push(load::csv_error_at(src.loc_to_eol(0), &e));
+                if !matches!(
+                    e.kind(),
+                    csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }
+                ) {
+                    break;
+                }
+            }
+        }
+    }
+    Records::Csv {
+        file,
+        name,
+        slots,
+        headers,
+    }
+}
+
+fn line_u32(line: u64) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
+fn header_source(name: &Arc<str>, bytes: &[u8]) -> Arc<Source> {
+    Source::window(name, String::from_utf8_lossy(bytes).into_owned(), 1)
+}
+
+/// Up to `len` bytes of `file` at `offset` (fewer at its end; none on a read error, which
+/// the record's own read reports).
+fn reader_bytes(file: &File, offset: u64, len: u64) -> Vec<u8> {
+    let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+    let n = read_at(file, &mut buf, offset).unwrap_or(0);
+    buf.truncate(n);
+    buf
+}
+
+/// Reads as much of `buf` as the file holds at `offset`.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            match file.read_at(buf.get_mut(done..).unwrap_or_default(), offset + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            match file.seek_read(buf.get_mut(done..).unwrap_or_default(), offset + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// The entitlements of one identity, read back and decoded, with the problems found.
+#[derive(Default)]
+pub struct Fetched {
+    /// Decoded records (records that failed to decode are left out and reported).
+    pub entitlements: Vec<Entitlement>,
+    /// Decode problems, and dangling system references.
+    pub problems: Vec<Problem>,
+    /// Hash of every decoded entitlement id (for the duplicate check).
+    pub id_hashes: Vec<u64>,
+}
+
+impl Indexed {
+    /// Entitlement records in the inventory.
+    pub fn entitlement_count(&self) -> usize {
+        self.total
+    }
+
+    /// Record numbers of identity `i` (an index into `inventory.identities`).
+    fn records_of(&self, i: usize) -> &[u32] {
+        let from = self.start.get(i).copied().unwrap_or(0) as usize;
+        let to = self.start.get(i + 1).copied().unwrap_or(0) as usize;
+        self.order.get(from..to).unwrap_or_default()
+    }
+
+    /// The held entitlements of identity `i` (YAML inputs); empty for indexed files.
+    pub fn held(&self, i: usize) -> Vec<&Entitlement> {
+        match self.records {
+            Records::Held => self
+                .records_of(i)
+                .iter()
+                .filter_map(|r| self.inventory.entitlements.get(*r as usize))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Reads back and decodes the entitlements of identity `i`, checking that each names a
+    /// known system. Held inventories return nothing here (see [`Indexed::held`]).
+    pub fn fetch(&self, i: usize) -> Fetched {
+        let mut out = Fetched::default();
+        let records = self.records_of(i);
+        self.read_records(records, &mut out);
+        out
+    }
+
+    /// Decodes the records whose identity is unknown, reporting why each cannot be used.
+    pub fn unattributed(&self) -> Problems {
+        let mut sink = Problems::default();
+        let mut out = Fetched::default();
+        match &self.records {
+            Records::Held => {
+                for r in &self.unattributed {
+                    if let Some(e) = self.inventory.entitlements.get(*r as usize) {
+                        out.entitlements.push(e.clone());
+                    }
+                }
+            }
+            _ => self.read_records(&self.unattributed, &mut out),
+        }
+        sink.0.append(&mut out.problems);
+        let identities: Vec<&str> = self.inventory.identities.iter().map(|i| i.id.as_str()).collect();
+        for e in &out.entitlements {
+            if self.inventory.identity(&e.identity.value).is_none() {
+                validate::dangling(
+                    "identity",
+                    "identity",
+                    &e.identity.value,
+                    &e.identity.loc,
+                    &identities,
+                    &mut sink,
+                );
+            }
+        }
+        sink
+    }
+
+    /// Hashes of every entitlement id of a held inventory (indexed ones hash while fetching).
+    pub fn held_id_hashes(&self) -> Vec<u64> {
+        match self.records {
+            Records::Held => self.inventory.entitlements.iter().map(|e| id_hash(&e.id)).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The duplicate-id diagnostics for ids whose hashes are in `hashes` (sorted): every
+    /// record is read again, so call this only when hashes collide.
+    pub fn duplicates(&self, hashes: &[u64]) -> Problems {
+        let mut sink = Problems::default();
+        let mut seen: HashMap<String, Loc> = HashMap::new();
+        let mut check = |e: &Entitlement, sink: &mut Problems| {
+            if hashes.binary_search(&id_hash(&e.id)).is_err() {
+                return;
+            }
+            match seen.get(&e.id) {
+                Some(first) => sink.push(
+                    Problem::error(
+                        Code::DuplicateId,
+                        Some(e.loc.clone()),
+                        format!("duplicate entitlement id `{}`", e.id),
+                    )
+                    .with_label("second record with this id")
+                    .with_help(format!("the first is at {first}; ids must be unique")),
+                ),
+                None => {
+                    seen.insert(e.id.clone(), e.loc.clone());
+                }
+            }
+        };
+        match &self.records {
+            Records::Held => {
+                for e in &self.inventory.entitlements {
+                    check(e, &mut sink);
+                }
+            }
+            Records::Json { slots, .. } | Records::Csv { slots, .. } => {
+                // In file order, so the second record is reported.
+                for chunk in (0..slots.len()).collect::<Vec<_>>().chunks(4096) {
+                    let recs: Vec<u32> = chunk.iter().filter_map(|r| u32::try_from(*r).ok()).collect();
+                    let mut out = Fetched::default();
+                    self.read_records(&recs, &mut out);
+                    for e in &out.entitlements {
+                        check(e, &mut sink);
+                    }
+                }
+            }
+        }
+        sink
+    }
+
+    /// Reads back every record, in file order and a chunk at a time, and returns the
+    /// problems of each (decoding, references, duplicate ids). For an inventory that
+    /// already failed, so that one run reports everything.
+    fn every_record_problem(&self) -> Problems {
+        let mut sink = Problems::default();
+        let mut hashes = Vec::new();
+        let total = u32::try_from(self.total).unwrap_or(u32::MAX);
+        let all: Vec<u32> = (0..total).collect();
+        let identities: Vec<&str> = self.inventory.identities.iter().map(|i| i.id.as_str()).collect();
+        for chunk in all.chunks(4096) {
+            let mut out = Fetched::default();
+            self.read_records(chunk, &mut out);
+            sink.0.append(&mut out.problems);
+            hashes.append(&mut out.id_hashes);
+            for e in &out.entitlements {
+                if self.inventory.identity(&e.identity.value).is_none() {
+                    validate::dangling(
+                        "identity",
+                        "identity",
+                        &e.identity.value,
+                        &e.identity.loc,
+                        &identities,
+                        &mut sink,
+                    );
+                }
+            }
+        }
+        let repeated = repeated(hashes);
+        if !repeated.is_empty() {
+            sink.0.extend(self.duplicates(&repeated).0);
+        }
+        sink
+    }
+
+    fn read_records(&self, records: &[u32], out: &mut Fetched) {
+        let (file, name, slots) = match &self.records {
+            Records::Held => return,
+            Records::Json { file, name, slots } | Records::Csv { file, name, slots, .. } => (file, name, slots),
+        };
+        let mut strings = Interner::default();
+        let mut sink = Problems::default();
+        for r in records {
+            let Some(slot) = slots.get(*r as usize) else { continue };
+            let mut bytes = vec![0u8; slot.len as usize];
+            match read_at(file, &mut bytes, slot.offset) {
+                Ok(n) if n == bytes.len() => {}
+                Ok(_) | Err(_) => {
+                    out.problems.push(Problem::error(
+                        Code::Io,
+                        None,
+                        format!(
+                            "cannot read back `{name}` at line {}: the file changed while it was read",
+                            slot.line
+                        ),
+                    ));
+                    continue;
+                }
+            }
+            let node = match &self.records {
+                Records::Csv { headers, .. } => csv_node(name, &bytes, slot, headers),
+                _ => {
+                    let span = Span {
+                        offset: slot.offset,
+                        len: slot.len,
+                        line: slot.line,
+                        col: 0,
+                    };
+                    load::json_record(name, &bytes, span)
+                }
+            };
+            match node {
+                Ok(node) => {
+                    if let Some(e) = decode::entitlement(&node, &mut sink, &mut strings) {
+                        if self.inventory.system(&e.system.value).is_none() {
+                            let systems: Vec<&str> = self.inventory.systems.iter().map(|s| s.id.as_str()).collect();
+                            validate::dangling("system", "system", &e.system.value, &e.system.loc, &systems, &mut sink);
+                        }
+                        out.id_hashes.push(id_hash(&e.id));
+                        out.entitlements.push(e);
+                    }
+                }
+                Err(p) => sink.push(p),
+            }
+        }
+        out.problems.append(&mut sink.0);
+    }
+}
+
+fn csv_node(name: &Arc<str>, bytes: &[u8], slot: &Slot, headers: &[(String, Loc)]) -> Result<Node, Problem> {
+    let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+        let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), slot.line);
+        Problem::error(
+            Code::Syntax,
+            Some(src.loc(e.utf8_error().valid_up_to(), 1)),
+            "invalid CSV: row is not valid UTF-8",
+        )
+        .with_help("save the file as UTF-8")
+    })?;
+    let src = Source::window(name, text, slot.line);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(src.text().as_bytes());
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(_) => {}
+        Err(e) => return Err(load::csv_error(&src, &e)),
+    }
+    let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+    let mut row = csv_row(&src, 0, headers, &cells);
+    if let Value::Map(entries) = &mut row.value {
+        entries.retain(|(k, _, _)| !k.is_empty());
+    }
+    Ok(row)
+}
+
+/// The hashes that occur more than once, sorted.
+pub fn repeated(mut hashes: Vec<u64>) -> Vec<u64> {
+    hashes.sort_unstable();
+    let mut out: Vec<u64> = hashes
+        .windows(2)
+        .filter_map(|w| match w {
+            [a, b] if a == b => Some(*a),
+            _ => None,
+        })
+        .collect();
+    out.dedup();
+    out
+}
+
+/// The hash the duplicate check compares (equal hashes are confirmed on the ids).
+pub fn id_hash(id: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
