@@ -32,7 +32,9 @@ fn setup() -> (Model, Pack, Options) {
 fn streamed(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result<String, Problems> {
     let idx = inventory::index(path)?;
     let mut json = render::JsonFindings::default();
-    let (tally, _) = stream::evaluate_streamed(&idx, pack, model, opts, |b| json.push(b))?;
+    let (tally, _) = stream::evaluate_streamed(&idx, pack, model, opts, render::JsonFindings::encode, |_, e| {
+        json.push_encoded(&e)
+    })?;
     let mut out = Vec::new();
     json.finish(&tally, &mut out).unwrap();
     Ok(String::from_utf8(out).unwrap())

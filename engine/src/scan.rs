@@ -416,31 +416,72 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// Moves past an object or list (at its bracket): the hot loop of a large file, so
+    /// it walks the buffered bytes directly and keeps its string state across refills.
     fn skip_container(&mut self) -> Result<(), Problem> {
         let mut open: Vec<u8> = Vec::new();
+        let (mut in_string, mut escaped) = (false, false);
         loop {
-            let Some(b) = self.peek()? else {
-                return Err(self.err("unexpected end of input"));
-            };
-            match b {
-                b'"' => self.skip_string()?,
-                b'{' | b'[' => {
-                    if open.len() >= MAX_DEPTH {
-                        return Err(self.err("nesting is too deep"));
+            if self.pos >= self.buf.len() && !self.refill()? {
+                return Err(self.err(if in_string {
+                    "unterminated string"
+                } else {
+                    "unexpected end of input"
+                }));
+            }
+            let mut i = self.pos;
+            let mut outcome: Option<Result<(), &'static str>> = None;
+            while let Some(&b) = self.buf.get(i) {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                        if b < 0x20 {
+                            outcome = Some(Err("invalid escape in string"));
+                            break;
+                        }
+                    } else if b == b'"' {
+                        in_string = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b < 0x20 {
+                        outcome = Some(Err("control character in string"));
+                        break;
                     }
-                    open.push(if b == b'{' { b'}' } else { b']' });
-                    self.bump(b);
+                    i += 1;
+                    continue;
                 }
-                b'}' | b']' => {
-                    if open.pop() != Some(b) {
-                        return Err(self.err("brackets do not match"));
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' if open.len() >= MAX_DEPTH => {
+                        outcome = Some(Err("nesting is too deep"));
+                        break;
                     }
-                    self.bump(b);
-                    if open.is_empty() {
-                        return Ok(());
+                    b'{' => open.push(b'}'),
+                    b'[' => open.push(b']'),
+                    b'}' | b']' => {
+                        if open.pop() != Some(b) {
+                            outcome = Some(Err("brackets do not match"));
+                            break;
+                        }
+                        if open.is_empty() {
+                            i += 1;
+                            outcome = Some(Ok(()));
+                            break;
+                        }
                     }
+                    b'\n' => {
+                        self.line += 1;
+                        self.line_start = self.base + i as u64 + 1;
+                    }
+                    _ => {}
                 }
-                _ => self.bump(b),
+                i += 1;
+            }
+            self.pos = i;
+            match outcome {
+                Some(Ok(())) => return Ok(()),
+                Some(Err(msg)) => return Err(self.err(msg)),
+                None => {}
             }
         }
     }

@@ -165,13 +165,23 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     // inventory's findings are never all in memory); other formats render a whole report.
     let mut json = render::JsonFindings::default();
     let mut held = Vec::new();
-    let streamed = eval::stream::evaluate_streamed(&idx, &pack, &model, &opts, |batch| match args.format {
-        Format::Json => json.push(batch),
-        _ => {
-            held.extend_from_slice(batch);
-            Ok(())
-        }
-    });
+    let streamed = eval::stream::evaluate_streamed(
+        &idx,
+        &pack,
+        &model,
+        &opts,
+        |findings| match args.format {
+            Format::Json => render::JsonFindings::encode(findings).map(Some),
+            _ => Ok(None),
+        },
+        |findings, encoded| match encoded {
+            Some(encoded) => json.push_encoded(&encoded),
+            None => {
+                held.extend(findings);
+                Ok(())
+            }
+        },
+    );
     let tally = match streamed {
         Ok((tally, warnings)) => {
             if !warnings.0.is_empty() {

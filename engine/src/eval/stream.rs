@@ -21,16 +21,19 @@ const BATCH: usize = 4096;
 /// Errors kept in full; past this only their number is reported.
 const MAX_ERRORS: usize = 1000;
 
-/// Evaluates `idx`, handing each batch's findings (sorted, as in a report) to `on_findings`
-/// and returning the counts for the summary and any warnings. `Err` when the inventory has errors (found
-/// while reading records back), a Cedar evaluation failed, or `on_findings` failed: the
-/// run fails closed and what was handed out must be discarded.
-pub fn evaluate_streamed(
+/// Evaluates `idx`, handing each identity's findings (sorted, as in a report) to
+/// `on_findings` in output order, and returns the counts for the summary and any warnings.
+/// `prepare` runs first on the same findings, in parallel on the worker that made them
+/// (to serialise them, say); `on_findings` gets its result. `Err` when the inventory has
+/// errors (found while reading records back), a Cedar evaluation failed, or a callback
+/// failed: the run fails closed and what was handed out must be discarded.
+pub fn evaluate_streamed<T: Send>(
     idx: &Indexed,
     pack: &Pack,
     _model: &Model,
     opts: &Options,
-    mut on_findings: impl FnMut(&[Finding]) -> std::io::Result<()>,
+    prepare: impl Fn(&[Finding]) -> std::io::Result<T> + Sync,
+    mut on_findings: impl FnMut(Vec<Finding>, T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
     let inv = &idx.inventory;
     let plan = Plan::new(inv, pack, opts)?;
@@ -52,7 +55,7 @@ pub fn evaluate_streamed(
     let mut hashes = idx.held_id_hashes();
     let ids: Vec<usize> = (0..inv.identities.len()).collect();
     for batch in ids.chunks(BATCH) {
-        let outcomes: Vec<Done> = batch
+        let outcomes: Vec<Done<T>> = batch
             .par_iter()
             .filter_map(|&i| inv.identities.get(i).map(|identity| (i, identity)))
             .map(|(i, identity)| {
@@ -67,7 +70,13 @@ pub fn evaluate_streamed(
                 let mut out = one_identity(inv, pack, &plan, opts, identity, &ents);
                 problems.append(&mut out.problems);
                 out.findings.sort_by(|a, b| a.key().cmp(&b.key()));
+                let prepared = if problems.iter().any(|p| p.level == Level::Error) {
+                    None
+                } else {
+                    Some(prepare(&out.findings))
+                };
                 Done {
+                    prepared,
                     findings: out.findings,
                     problems,
                     id_hashes: fetched.id_hashes,
@@ -76,6 +85,7 @@ pub fn evaluate_streamed(
             })
             .collect();
         for Done {
+            prepared,
             findings,
             problems,
             id_hashes,
@@ -87,11 +97,11 @@ pub fn evaluate_streamed(
             }
             errors.extend(problems);
             hashes.extend(id_hashes);
-            if errors.count == 0 {
+            if let (0, Some(prepared)) = (errors.count, prepared) {
                 for f in &findings {
                     tally.add(f);
                 }
-                on_findings(&findings).map_err(|e| {
+                prepared.and_then(|p| on_findings(findings, p)).map_err(|e| {
                     Problems(vec![Problem::error(
                         Code::Io,
                         None,
@@ -112,7 +122,8 @@ pub fn evaluate_streamed(
 }
 
 /// What one identity gave.
-struct Done {
+struct Done<T> {
+    prepared: Option<std::io::Result<T>>,
     findings: Vec<Finding>,
     problems: Vec<Problem>,
     id_hashes: Vec<u64>,

@@ -539,25 +539,22 @@ impl Indexed {
         };
         let mut strings = Interner::default();
         let mut sink = Problems::default();
+        let mut runs = Runs::default();
         for r in records {
             let Some(slot) = slots.get(*r as usize) else { continue };
-            let mut bytes = vec![0u8; slot.len as usize];
-            match read_at(file, &mut bytes, slot.offset) {
-                Ok(n) if n == bytes.len() => {}
-                Ok(_) | Err(_) => {
-                    out.problems.push(Problem::error(
-                        Code::Io,
-                        None,
-                        format!(
-                            "cannot read back `{name}` at line {}: the file changed while it was read",
-                            slot.line
-                        ),
-                    ));
-                    continue;
-                }
-            }
+            let Some(bytes) = runs.bytes(file, slots, records, *r) else {
+                out.problems.push(Problem::error(
+                    Code::Io,
+                    None,
+                    format!(
+                        "cannot read back `{name}` at line {}: the file changed while it was read",
+                        slot.line
+                    ),
+                ));
+                continue;
+            };
             let node = match &self.records {
-                Records::Csv { headers, .. } => csv_node(name, &bytes, slot, headers),
+                Records::Csv { headers, .. } => csv_node(name, bytes, slot, headers),
                 _ => {
                     let span = Span {
                         offset: slot.offset,
@@ -565,7 +562,7 @@ impl Indexed {
                         line: slot.line,
                         col: 0,
                     };
-                    load::json_record(name, &bytes, span)
+                    load::json_record(name, bytes, span)
                 }
             };
             match node {
@@ -583,6 +580,51 @@ impl Indexed {
             }
         }
         out.problems.append(&mut sink.0);
+    }
+}
+
+/// Reads records back a run at a time: neighbouring records (the usual case, as exports
+/// list an identity's grants together) come from one read instead of one each.
+#[derive(Default)]
+struct Runs {
+    /// File offset of `buf[0]`.
+    at: u64,
+    buf: Vec<u8>,
+}
+
+impl Runs {
+    /// Largest gap between records read as one, and largest single read.
+    const GAP: u64 = 4096;
+    const MAX: u64 = 1 << 20;
+
+    /// The bytes of record `r`, reading it (with the records of `wanted` that follow it
+    /// closely) unless the last read covered it; `None` when the file is shorter.
+    fn bytes(&mut self, file: &File, slots: &[Slot], wanted: &[u32], r: u32) -> Option<&[u8]> {
+        let slot = slots.get(r as usize)?;
+        let end = slot.offset + u64::from(slot.len);
+        let covered = slot.offset >= self.at && end <= self.at + self.buf.len() as u64;
+        if !covered {
+            let mut run_end = end;
+            let mut following: Vec<&Slot> = wanted
+                .iter()
+                .filter_map(|w| slots.get(*w as usize))
+                .filter(|s| s.offset > slot.offset)
+                .collect();
+            following.sort_by_key(|s| s.offset);
+            for s in following {
+                let s_end = s.offset + u64::from(s.len);
+                if s.offset > run_end + Self::GAP || s_end - slot.offset > Self::MAX {
+                    break;
+                }
+                run_end = run_end.max(s_end);
+            }
+            self.at = slot.offset;
+            self.buf.resize(usize::try_from(run_end - slot.offset).ok()?, 0);
+            let n = read_at(file, &mut self.buf, slot.offset).ok()?;
+            self.buf.truncate(n);
+        }
+        let from = usize::try_from(slot.offset - self.at).ok()?;
+        self.buf.get(from..from + slot.len as usize)
     }
 }
 

@@ -13,6 +13,12 @@ use crate::finding::{Finding, Tally};
 /// Serialised findings kept in memory up to this size before spilling to disk.
 const SPILL_AT: usize = 32 << 20;
 
+/// Findings serialised by [`JsonFindings::encode`], not yet placed in the document.
+pub struct Encoded {
+    bytes: Vec<u8>,
+    count: usize,
+}
+
 /// Findings serialised so far.
 #[derive(Default)]
 pub struct JsonFindings {
@@ -22,17 +28,36 @@ pub struct JsonFindings {
 }
 
 impl JsonFindings {
-    /// Appends findings (already in output order).
-    pub fn push(&mut self, findings: &[Finding]) -> io::Result<()> {
+    /// Serialises findings for [`JsonFindings::push_encoded`]; safe to call from many
+    /// threads at once, so the serialising happens where the findings are made.
+    pub fn encode(findings: &[Finding]) -> io::Result<Encoded> {
+        let mut bytes = Vec::with_capacity(findings.len() * 900);
         let mut one = Vec::with_capacity(1024);
         for f in findings {
             one.clear();
             serde_json::to_writer_pretty(&mut one, f)?;
-            self.buf
-                .extend_from_slice(if self.count == 0 { b"\n    " } else { b",\n    " });
-            indent(&one, b"\n    ", &mut self.buf);
-            self.count += 1;
+            bytes.extend_from_slice(b",\n    ");
+            indent(&one, b"\n    ", &mut bytes);
         }
+        Ok(Encoded {
+            bytes,
+            count: findings.len(),
+        })
+    }
+
+    /// Appends findings (already in output order).
+    pub fn push(&mut self, findings: &[Finding]) -> io::Result<()> {
+        let encoded = Self::encode(findings)?;
+        self.push_encoded(&encoded)
+    }
+
+    /// Appends findings serialised by [`JsonFindings::encode`] (in output order).
+    pub fn push_encoded(&mut self, encoded: &Encoded) -> io::Result<()> {
+        // Every finding is preceded by a comma, but the first of the document.
+        let skip = usize::from(self.count == 0 && encoded.count > 0);
+        self.buf
+            .extend_from_slice(encoded.bytes.get(skip..).unwrap_or_default());
+        self.count += encoded.count;
         if self.buf.len() >= SPILL_AT {
             let file = match &mut self.file {
                 Some(f) => f,

@@ -5,7 +5,7 @@ mod human;
 mod json;
 
 pub use human::{human, HumanStyle};
-pub use json::JsonFindings;
+pub use json::{Encoded, JsonFindings};
 
 /// Writes the report as pretty-printed findings-contract JSON, with a trailing newline,
 /// straight to `out` (no copy of the whole document in memory).
