@@ -1,4 +1,5 @@
-//! Developer tools for dualtrack: the synthetic inventory generator, shared by the
-//! `dualtrack-bench` binary and the differential test.
+//! Developer tools for dualtrack: the synthetic inventory generator and its CSV form,
+//! shared by the `dualtrack-bench` binary and the tests.
 
 pub mod generate;
+pub mod to_csv;

@@ -1,7 +1,8 @@
 //! Developer tools: `dualtrack-bench gen` writes a deterministic, realistic synthetic
 //! inventory in the DESIGN.md contract (people and NHIs, SOX and non-SOX systems, SoD
 //! functions, terminated people, missing usage and owner data, about ten entitlements per
-//! identity); `dualtrack-bench phases` times each phase of a `check` run for profiling.
+//! identity); `dualtrack-bench phases` times each phase of a `check` run for profiling;
+//! `dualtrack-bench to-csv` rewrites such an inventory as a directory with CSV entitlements.
 
 mod phases;
 
@@ -15,8 +16,21 @@ use dualtrack_bench::generate;
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: dualtrack-bench gen --entitlements N --out PATH.json [--seed S]\n       dualtrack-bench phases INVENTORY");
+    eprintln!(
+        "usage: dualtrack-bench gen --entitlements N --out PATH.json [--seed S]\n       dualtrack-bench phases INVENTORY\n       dualtrack-bench to-csv INVENTORY.json DIR"
+    );
     ExitCode::from(2)
+}
+
+fn to_csv(args: &[String]) -> ExitCode {
+    let [json, dir] = args else { return usage() };
+    match dualtrack_bench::to_csv::convert(std::path::Path::new(json), std::path::Path::new(dir)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot convert {json}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -25,6 +39,7 @@ fn main() -> ExitCode {
     match it.next().map(String::as_str) {
         Some("gen") => {}
         Some("phases") => return phases::run(it.as_slice()),
+        Some("to-csv") => return to_csv(it.as_slice()),
         _ => return usage(),
     }
     let (mut n, mut out, mut seed) = (None, None, 42u64);

@@ -16,7 +16,6 @@ use std::path::Path;
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::eval::{self, stream};
 use dualtrack_engine::{inventory, policy, render, Model, Options, Pack, Problems, Track};
-use serde_json::Value;
 
 fn setup() -> (Model, Pack, Options) {
     let model = Model::load().unwrap();
@@ -60,34 +59,8 @@ fn messages(p: &Problems) -> Vec<String> {
     v
 }
 
-/// Writes the generated JSON inventory as a directory: JSON systems and identities, CSV
-/// entitlements (list fields `;`-joined).
 fn as_csv_dir(json: &Path, dir: &Path) {
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
-    std::fs::create_dir_all(dir).unwrap();
-    for section in ["systems", "identities"] {
-        let body = serde_json::json!({ section: doc[section] });
-        std::fs::write(dir.join(format!("{section}.json")), body.to_string()).unwrap();
-    }
-    let ents = doc["entitlements"].as_array().unwrap();
-    let mut columns: Vec<String> = ents
-        .iter()
-        .flat_map(|e| e.as_object().unwrap().keys().cloned())
-        .collect();
-    columns.sort();
-    columns.dedup();
-    let mut w = csv::Writer::from_path(dir.join("entitlements.csv")).unwrap();
-    w.write_record(&columns).unwrap();
-    for e in ents {
-        let row = columns.iter().map(|c| match &e[c] {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            Value::Array(a) => a.iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>().join(";"),
-            other => other.to_string(),
-        });
-        w.write_record(row).unwrap();
-    }
-    w.flush().unwrap();
+    dualtrack_bench::to_csv::convert(json, dir).unwrap();
 }
 
 #[test]
