@@ -203,6 +203,15 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A required date.
+    pub fn req_date(&self, key: &str, sink: &mut Problems) -> Option<DateTime<Utc>> {
+        if self.get(key).is_none() {
+            sink.push(self.missing(key));
+            return None;
+        }
+        self.opt_date(key, sink)
+    }
+
     /// An optional date: `YYYY-MM-DD` (midnight UTC) or RFC 3339.
     pub fn opt_date(&self, key: &str, sink: &mut Problems) -> Option<DateTime<Utc>> {
         let node = self.get(key)?;

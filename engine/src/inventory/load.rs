@@ -102,6 +102,32 @@ pub(crate) fn read_section_file(file: &Path, section: &str, inv: &mut Inventory,
     }
 }
 
+/// Decodes and validates records written inline in another YAML document (a policy test
+/// case holds its own `systems`, `identities` and `entitlements`): each section is the node
+/// under that key, `None` when the key is absent (an empty section). Problems are the ones
+/// [`load`] reports for the same records; the text is kept, so they show their snippet.
+pub fn from_nodes(
+    systems: Option<&Node>,
+    identities: Option<&Node>,
+    entitlements: Option<&Node>,
+) -> Result<Inventory, Problems> {
+    let mut sink = Problems::default();
+    let mut inv = Inventory::default();
+    for (section, node) in SECTIONS.iter().zip([systems, identities, entitlements]) {
+        if let Some(node) = node {
+            read_records(node, section, &mut inv, &mut sink);
+        }
+    }
+    validate::check(&mut inv, &mut sink);
+    sink.sort();
+    if sink.has_errors() {
+        return Err(sink);
+    }
+    inv.warnings = sink;
+    inv.strings = Interner::default();
+    Ok(inv)
+}
+
 fn read_source(path: &Path, sink: &mut Problems) -> Option<Arc<Source>> {
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {

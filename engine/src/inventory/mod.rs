@@ -16,7 +16,7 @@ use crate::source::Loc;
 pub use decode::Interner;
 pub use decode::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 pub use index::{id_hash, index, repeated, Fetched, Indexed};
-pub use load::load;
+pub use load::{from_nodes, load};
 
 /// What kind of identity holds access. Every kind but `Human` is a non-human identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

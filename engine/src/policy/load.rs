@@ -45,33 +45,56 @@ fn is_pack_file(path: &str) -> bool {
     let p = Path::new(path);
     let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
     let in_tests = p.components().any(|c| c.as_os_str() == "tests");
-    matches!(ext, "yaml" | "yml" | "cedar") && !in_tests && !path.ends_with("README.md")
+    matches!(ext, "yaml" | "yml" | "cedar") && !in_tests && !is_test_file(path) && !path.ends_with("README.md")
+}
+
+/// True for a policy test file (`*.test.yaml` or `*.test.yml`), which is never a rule file.
+pub fn is_test_file(path: &str) -> bool {
+    path.ends_with(".test.yaml") || path.ends_with(".test.yml")
 }
 
 /// The built-in pack's files, named `builtin:policies/…`.
 pub fn builtin_files() -> Vec<Arc<Source>> {
+    builtin_where(is_pack_file)
+}
+
+/// The built-in pack's policy test files (`policies/tests/*.test.yaml`).
+pub fn builtin_test_files() -> Vec<Arc<Source>> {
+    builtin_where(is_test_file)
+}
+
+fn builtin_where(keep: fn(&str) -> bool) -> Vec<Arc<Source>> {
     let mut out = Vec::new();
-    collect_builtin(&BUILTIN, &mut out);
+    collect_builtin(&BUILTIN, &mut out, keep);
     out.sort_by(|a, b| a.name().cmp(b.name()));
     out
 }
 
-fn collect_builtin(dir: &Dir<'_>, out: &mut Vec<Arc<Source>>) {
+fn collect_builtin(dir: &Dir<'_>, out: &mut Vec<Arc<Source>>, keep: fn(&str) -> bool) {
     for f in dir.files() {
         let path = f.path().to_string_lossy().replace('\\', "/");
-        if is_pack_file(&path) {
+        if keep(&path) {
             if let Some(text) = f.contents_utf8() {
                 out.push(Source::new(format!("builtin:policies/{path}"), text));
             }
         }
     }
     for d in dir.dirs() {
-        collect_builtin(d, out);
+        collect_builtin(d, out, keep);
     }
 }
 
 /// The pack files under `dir` (recursively), sorted by path.
 pub fn dir_files(dir: &Path) -> Result<Vec<Arc<Source>>, Problems> {
+    dir_where(dir, is_pack_file)
+}
+
+/// The policy test files (`*.test.yaml`) under `dir` (recursively), sorted by path.
+pub fn dir_test_files(dir: &Path) -> Result<Vec<Arc<Source>>, Problems> {
+    dir_where(dir, is_test_file)
+}
+
+fn dir_where(dir: &Path, keep: fn(&str) -> bool) -> Result<Vec<Arc<Source>>, Problems> {
     let mut sink = Problems::default();
     let mut out = Vec::new();
     if !dir.is_dir() {
@@ -87,7 +110,7 @@ pub fn dir_files(dir: &Path) -> Result<Vec<Arc<Source>>, Problems> {
         );
         return Err(sink);
     }
-    walk(dir, dir, &mut out, &mut sink);
+    walk(dir, dir, &mut out, &mut sink, keep);
     out.sort_by(|a, b| a.name().cmp(b.name()));
     if sink.has_errors() {
         Err(sink)
@@ -96,7 +119,7 @@ pub fn dir_files(dir: &Path) -> Result<Vec<Arc<Source>>, Problems> {
     }
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<Arc<Source>>, sink: &mut Problems) {
+fn walk(root: &Path, dir: &Path, out: &mut Vec<Arc<Source>>, sink: &mut Problems, keep: fn(&str) -> bool) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -111,7 +134,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Arc<Source>>, sink: &mut Problems
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            walk(root, &path, out, sink);
+            walk(root, &path, out, sink, keep);
             continue;
         }
         let rel = path
@@ -119,7 +142,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Arc<Source>>, sink: &mut Problems
             .unwrap_or(&path)
             .to_string_lossy()
             .replace('\\', "/");
-        if !is_pack_file(&rel) {
+        if !keep(&rel) {
             continue;
         }
         match std::fs::read_to_string(&path) {
