@@ -87,6 +87,11 @@ codes! {
     EvaluationError = "DT301", "evaluation-error";
     /// The Cedar entities for an identity could not be built.
     EntityError = "DT302", "entity-error";
+    /// A policy test names a rule the pack does not hold.
+    UnknownRule = "DT501", "unknown-rule";
+    /// A policy test expects a finding its own case can never produce (the rule's track is
+    /// not evaluated, the rule is outside `only_rules`, or `track` contradicts the rule).
+    UnreachableExpectation = "DT502", "unreachable-expectation";
 }
 
 /// One coded problem with an input, renderable by miette.

@@ -11,6 +11,7 @@ pub mod json;
 pub mod model;
 pub mod node;
 pub mod policy;
+pub mod policytest;
 pub mod render;
 pub mod scan;
 pub mod source;
