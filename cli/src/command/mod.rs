@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compile;
 pub mod explain;
+pub mod test;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Explain a rule (documentation, controls, Cedar) or a finding (the values that made it fire).
     Explain(explain::ExplainArgs),
+    /// Run the pack's policy unit tests (`*.test.yaml`): given records, expect these findings and no others.
+    Test(test::TestArgs),
 }
 
 /// Exit code: usage error (also clap's).
@@ -55,5 +58,6 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Test(args) => test::run(args),
     }
 }
