@@ -540,31 +540,46 @@ impl Indexed {
         let mut strings = Interner::default();
         let mut sink = Problems::default();
         let mut runs = Runs::default();
+        // Each record's bytes, one after another; a CSV batch is parsed by one reader.
+        let mut all: Vec<u8> = Vec::new();
+        let mut read: Vec<(&Slot, std::ops::Range<usize>)> = Vec::with_capacity(records.len());
         for r in records {
             let Some(slot) = slots.get(*r as usize) else { continue };
-            let Some(bytes) = runs.bytes(file, slots, records, *r) else {
-                out.problems.push(Problem::error(
+            match runs.bytes(file, slots, records, *r) {
+                Some(bytes) => {
+                    let start = all.len();
+                    all.extend_from_slice(bytes);
+                    if matches!(self.records, Records::Csv { .. }) && all.last() != Some(&b'\n') {
+                        all.push(b'\n');
+                    }
+                    read.push((slot, start..all.len()));
+                }
+                None => out.problems.push(Problem::error(
                     Code::Io,
                     None,
                     format!(
                         "cannot read back `{name}` at line {}: the file changed while it was read",
                         slot.line
                     ),
-                ));
-                continue;
-            };
-            let node = match &self.records {
-                Records::Csv { headers, .. } => csv_node(name, bytes, slot, headers),
-                _ => {
+                )),
+            }
+        }
+        let nodes: Vec<Result<Node, Problem>> = match &self.records {
+            Records::Csv { headers, .. } => csv_nodes(name, &all, &read, headers),
+            _ => read
+                .iter()
+                .map(|(slot, range)| {
                     let span = Span {
                         offset: slot.offset,
                         len: slot.len,
                         line: slot.line,
                         col: 0,
                     };
-                    load::json_record(name, bytes, span)
-                }
-            };
+                    load::json_record(name, all.get(range.clone()).unwrap_or_default(), span)
+                })
+                .collect(),
+        };
+        for node in nodes {
             match node {
                 Ok(node) => {
                     if let Some(e) = decode::entitlement(&node, &mut sink, &mut strings) {
@@ -628,32 +643,43 @@ impl Runs {
     }
 }
 
-fn csv_node(name: &Arc<str>, bytes: &[u8], slot: &Slot, headers: &[(String, Loc)]) -> Result<Node, Problem> {
-    let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
-        let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), slot.line);
-        Problem::error(
-            Code::Syntax,
-            Some(src.loc(e.utf8_error().valid_up_to(), 1)),
-            "invalid CSV: row is not valid UTF-8",
-        )
-        .with_help("save the file as UTF-8")
-    })?;
-    let src = Source::window(name, text, slot.line);
+/// Parses CSV rows laid end to end in `all` (each range one row) with one reader.
+fn csv_nodes(
+    name: &Arc<str>,
+    all: &[u8],
+    rows: &[(&Slot, std::ops::Range<usize>)],
+    headers: &[(String, Loc)],
+) -> Vec<Result<Node, Problem>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(src.text().as_bytes());
-    let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(_) => {}
-        Err(e) => return Err(load::csv_error(&src, &e)),
-    }
-    let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-    let mut row = csv_row(&src, 0, headers, &cells);
-    if let Value::Map(entries) = &mut row.value {
-        entries.retain(|(k, _, _)| !k.is_empty());
-    }
-    Ok(row)
+        .from_reader(all);
+    let mut record = csv::ByteRecord::new();
+    rows.iter()
+        .map(|(slot, range)| {
+            let bytes = all.get(range.clone()).unwrap_or_default();
+            let parsed = reader.read_byte_record(&mut record);
+            let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+                let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), slot.line);
+                Problem::error(
+                    Code::Syntax,
+                    Some(src.loc(e.utf8_error().valid_up_to(), 1)),
+                    "invalid CSV: row is not valid UTF-8",
+                )
+                .with_help("save the file as UTF-8")
+            })?;
+            let src = Source::window(name, text, slot.line);
+            if let Err(e) = parsed {
+                return Err(load::csv_error_at(src.loc_to_eol(0), &e));
+            }
+            let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            let mut row = csv_row(&src, 0, headers, &cells);
+            if let Value::Map(entries) = &mut row.value {
+                entries.retain(|(k, _, _)| !k.is_empty());
+            }
+            Ok(row)
+        })
+        .collect()
 }
 
 /// The hashes that occur more than once, sorted.
