@@ -1,11 +1,14 @@
-//! Renderers: the report as JSON (the findings contract) or as text for people. They return
-//! strings; the CLI decides where they go.
+//! Renderers: the report as JSON (the findings contract), text for people, SARIF, JUnit
+//! XML, CSV or Markdown. They return strings or write to a writer; the CLI decides where
+//! the output goes.
 
 mod human;
 mod json;
+mod sarif;
 
 pub use human::{human, HumanStyle};
 pub use json::{Encoded, JsonFindings};
+pub use sarif::{sarif, sarif_json, write_sarif, FINGERPRINT_KEY, SARIF_SCHEMA, SRCROOT};
 
 /// Writes the report as pretty-printed findings-contract JSON, with a trailing newline,
 /// straight to `out` (no copy of the whole document in memory).
