@@ -4,10 +4,12 @@
 
 mod human;
 mod json;
+mod junit;
 mod sarif;
 
 pub use human::{human, HumanStyle};
 pub use json::{Encoded, JsonFindings};
+pub use junit::{junit, xml_escape};
 pub use sarif::{sarif, sarif_json, write_sarif, FINGERPRINT_KEY, SARIF_SCHEMA, SRCROOT};
 
 /// Writes the report as pretty-printed findings-contract JSON, with a trailing newline,
