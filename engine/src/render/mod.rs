@@ -2,11 +2,13 @@
 //! XML, CSV or Markdown. They return strings or write to a writer; the CLI decides where
 //! the output goes.
 
+mod csv;
 mod human;
 mod json;
 mod junit;
 mod sarif;
 
+pub use self::csv::{csv, guard_formula, write_csv, CSV_HEADER};
 pub use human::{human, HumanStyle};
 pub use json::{Encoded, JsonFindings};
 pub use junit::{junit, xml_escape};

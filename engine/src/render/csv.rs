@@ -1,0 +1,99 @@
+//! CSV for spreadsheets and ticket imports: a header row, then one row per finding in the
+//! report's order. List cells are `;`-joined, as in inventory CSV files.
+//!
+//! Formula guard: a spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` (and some
+//! treat a leading tab or carriage return the same way) as a formula, and inventory values
+//! flow into identity, entitlement and message cells. Such a cell is written with a leading
+//! `'`, which spreadsheets show as text; the rest of the cell is unchanged. Every text
+//! cell is also quoted, so a spreadsheet that splits on `;` (some locales do) cannot cut a
+//! `;`-joined list into cells that start with a formula character.
+
+use crate::finding::{Finding, Report};
+
+/// The header row.
+pub const CSV_HEADER: [&str; 13] = [
+    "id",
+    "rule",
+    "track",
+    "category",
+    "severity",
+    "status",
+    "identity",
+    "entitlements",
+    "controls",
+    "message",
+    "remediation",
+    "file",
+    "line",
+];
+
+/// `cell`, prefixed with `'` when a spreadsheet would read it as a formula.
+pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+fn row(f: &Finding) -> [String; 13] {
+    let text = |s: &str| guard_formula(s).into_owned();
+    [
+        text(&f.id),
+        text(&f.rule),
+        f.track.as_str().to_owned(),
+        f.category.as_str().to_owned(),
+        f.severity.as_str().to_owned(),
+        f.status.as_str().to_owned(),
+        text(&f.identity),
+        text(&f.entitlements.join(";")),
+        text(&f.controls.join(";")),
+        text(&f.message),
+        text(&f.remediation),
+        text(&f.file),
+        f.line.to_string(),
+    ]
+}
+
+/// Writes the report as CSV (`\n` line ends, text cells quoted) to `out`.
+pub fn write_csv(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut w = ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::NonNumeric)
+        .from_writer(out);
+    w.write_record(CSV_HEADER).map_err(io_error)?;
+    for f in &report.findings {
+        w.write_record(row(f)).map_err(io_error)?;
+    }
+    w.flush()
+}
+
+/// The underlying I/O error (so the CLI can tell a closed pipe), or the CSV error wrapped.
+fn io_error(e: ::csv::Error) -> std::io::Error {
+    let text = e.to_string();
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(e) => e,
+        _ => std::io::Error::other(text),
+    }
+}
+
+/// The report as CSV text.
+pub fn csv(report: &Report) -> String {
+    let mut buf = Vec::new();
+    // Writing to a `Vec` cannot fail.
+    let _ = write_csv(report, &mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_guarded_and_others_untouched() {
+        for bad in ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(guard_formula(bad), format!("'{bad}"));
+        }
+        for ok in ["alice", "a=b", "", "'already"] {
+            assert_eq!(guard_formula(ok), ok);
+        }
+    }
+}
