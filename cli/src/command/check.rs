@@ -21,6 +21,14 @@ pub enum Format {
     Human,
     /// The findings contract (DESIGN.md).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// JUnit XML: a testsuite per track, a testcase per rule.
+    Junit,
+    /// One row per finding, for spreadsheets.
+    Csv,
+    /// A summary for a pull-request comment.
+    Markdown,
 }
 
 /// Which tracks to evaluate.
@@ -143,6 +151,21 @@ fn load_indexed(
     }
 }
 
+/// Renders a whole report in `format` (`run` streams JSON instead of holding a report).
+fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut impl Write) -> std::io::Result<()> {
+    match format {
+        Format::Json => render::write_json(report, out),
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            out.write_all(render::human(report, HumanStyle { color, width: 80 }).as_bytes())
+        }
+        Format::Sarif => render::write_sarif(report, pack, out),
+        Format::Junit => out.write_all(render::junit(report, pack).as_bytes()),
+        Format::Csv => render::write_csv(report, out),
+        Format::Markdown => out.write_all(render::markdown(report, pack, render::MARKDOWN_EXAMPLES).as_bytes()),
+    }
+}
+
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> ExitCode {
     let (model, pack, idx) = match load_indexed(&args.inventory, args.policies.as_deref()) {
@@ -198,11 +221,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match args.format {
         Format::Json => json.finish(&tally, &mut out),
-        Format::Human => {
-            let report = Report::from_tally(&tally, held);
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            out.write_all(render::human(&report, HumanStyle { color, width: 80 }).as_bytes())
-        }
+        format => write_report(format, &Report::from_tally(&tally, held), &pack, &mut out),
     };
     // A closed pipe (`| head`) is not an error worth a message; the exit code still counts.
     if let Err(e) = written.and_then(|()| out.flush()) {
