@@ -1,0 +1,329 @@
+//! The SARIF, JUnit, CSV and Markdown outputs of `dualtrack check`: snapshots of the acme
+//! example, the structure GitHub code scanning and JUnit readers rely on, and escaping of
+//! hostile inventory values in a report built by hand.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation is a failed test"
+)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use common::{dualtrack, parts, root};
+use dualtrack_engine::finding::Evidence;
+use dualtrack_engine::{policy, render, Category, Finding, FindingStatus, Model, Pack, Report, Severity, Track};
+use serde_json::{json, Value as Json};
+
+/// Runs `check` on the acme example in `format`; returns stdout after checking exit 1.
+fn acme(format: &str) -> String {
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        "examples/acme",
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        format,
+    ]));
+    assert_eq!(code, 1, "acme has open findings; stderr: {stderr}");
+    stdout
+}
+
+fn acme_findings() -> Vec<Json> {
+    let report: Json = serde_json::from_str(&acme("json")).unwrap();
+    report["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn acme_sarif_is_consistent_with_the_findings() {
+    let stdout = acme("sarif");
+    let log: Json = serde_json::from_str(&stdout).unwrap();
+    let findings = acme_findings();
+    assert_eq!(log["version"], "2.1.0");
+    assert!(log["$schema"].as_str().unwrap().contains("sarif-schema-2.1.0"));
+    let runs = log["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    let driver = &runs[0]["tool"]["driver"];
+    assert_eq!(driver["name"], "dualtrack");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    assert!(driver["informationUri"].as_str().unwrap().starts_with("https://"));
+
+    let rules = driver["rules"].as_array().unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "rules sorted by id, each once");
+    assert_eq!(rules.len(), 49, "every rule of both tracks, not only those that fired");
+    for r in rules {
+        let id = r["id"].as_str().unwrap();
+        for field in ["shortDescription", "fullDescription"] {
+            assert!(!r[field]["text"].as_str().unwrap().is_empty(), "{id} {field}");
+        }
+        assert!(r["help"]["text"].as_str().unwrap().contains(id), "{id} help text");
+        assert!(r["help"]["markdown"].as_str().unwrap().contains("```cedar"), "{id}");
+        let score: f64 = r["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        assert!((0.1..=10.0).contains(&score), "{id} security-severity {score}");
+        let tags: Vec<&str> = r["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert!(
+            tags.contains(&"security"),
+            "GitHub reads security-severity only with this tag"
+        );
+        assert!(tags.iter().any(|t| t.starts_with("track:")), "{id} {tags:?}");
+        let precision = r["properties"]["precision"].as_str().unwrap();
+        assert!(["very-high", "high", "medium", "low"].contains(&precision));
+        let level = r["defaultConfiguration"]["level"].as_str().unwrap();
+        assert!(["error", "warning", "note"].contains(&level));
+    }
+
+    let results = runs[0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings.len(), "one result per finding");
+    let mut fingerprints = BTreeSet::new();
+    for (res, f) in results.iter().zip(&findings) {
+        let rule = &rules[res["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], res["ruleId"], "ruleIndex points at the result's rule");
+        assert_eq!(res["ruleId"], f["rule"]);
+        assert_eq!(res["message"]["text"], f["message"]);
+        assert_eq!(res["level"], rule["defaultConfiguration"]["level"], "{}", f["rule"]);
+        let fp = res["partialFingerprints"][render::FINGERPRINT_KEY].as_str().unwrap();
+        assert_eq!(fp, f["id"]);
+        assert!(fingerprints.insert(fp.to_owned()), "fingerprint {fp} repeated");
+        let loc = &res["locations"][0]["physicalLocation"];
+        let uri = loc["artifactLocation"]["uri"].as_str().unwrap();
+        assert_eq!(loc["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert!(
+            !uri.starts_with('/') && !uri.contains('\\'),
+            "relative, forward slashes: {uri}"
+        );
+        assert_eq!(uri, f["location"]["file"]);
+        assert!(root().join(uri).is_file(), "{uri} is a file of the repository");
+        let line = loc["region"]["startLine"].as_u64().unwrap();
+        assert!(line >= 1);
+        assert_eq!(line, f["location"]["line"].as_u64().unwrap());
+        assert_eq!(res["properties"]["identity"], f["identity"]);
+        assert_eq!(res["properties"]["status"], "open");
+        assert!(res.get("suppressions").is_none(), "open findings are not suppressed");
+    }
+    insta::assert_snapshot!("acme_sarif", stdout);
+}
+
+#[test]
+fn acme_junit_has_a_testcase_per_rule_and_track() {
+    let stdout = acme("junit");
+    let findings = acme_findings();
+    let failing: BTreeSet<(&str, &str)> = findings
+        .iter()
+        .map(|f| (f["track"].as_str().unwrap(), f["rule"].as_str().unwrap()))
+        .collect();
+    assert!(stdout.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert_eq!(stdout.matches("<testsuite ").count(), 2, "one suite per track");
+    assert_eq!(stdout.matches("<testcase ").count(), 49, "one testcase per rule");
+    assert_eq!(stdout.matches("<failure ").count(), failing.len());
+    assert!(stdout.contains(&format!(
+        "<testsuites name=\"dualtrack\" tests=\"49\" failures=\"{}\"",
+        failing.len()
+    )));
+    for (track, rule) in &failing {
+        let case = format!("<testcase classname=\"dualtrack.{track}\" name=\"{rule}\">\n      <failure");
+        assert!(stdout.contains(&case), "{case}");
+    }
+    let ids: BTreeSet<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    for id in ids {
+        assert!(
+            stdout.contains(&format!("  id: {id}\n")),
+            "finding {id} listed in its failure"
+        );
+    }
+    insta::assert_snapshot!("acme_junit", stdout);
+}
+
+#[test]
+fn acme_csv_has_a_row_per_finding() {
+    let stdout = acme("csv");
+    let findings = acme_findings();
+    let mut reader = csv::Reader::from_reader(stdout.as_bytes());
+    assert_eq!(reader.headers().unwrap(), render::CSV_HEADER.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), findings.len());
+    for (row, f) in rows.iter().zip(&findings) {
+        assert_eq!(&row[0], f["id"]);
+        assert_eq!(&row[1], f["rule"]);
+        assert_eq!(&row[6], f["identity"]);
+        let ents: Vec<&str> = f["entitlements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        assert_eq!(&row[7], ents.join(";"));
+        assert_eq!(&row[12], f["location"]["line"].to_string());
+    }
+    insta::assert_snapshot!("acme_csv", stdout);
+}
+
+#[test]
+fn acme_markdown_summarises_counts_and_examples() {
+    let stdout = acme("markdown");
+    let findings = acme_findings();
+    assert!(stdout.contains(&format!("**{} findings**", findings.len())));
+    let soc = findings.iter().filter(|f| f["track"] == "soc").count();
+    assert!(
+        stdout.contains(&format!("### SOC findings ({soc} of {soc})")),
+        "{stdout}"
+    );
+    for f in &findings {
+        assert!(stdout.contains(&format!("`{}`", f["identity"].as_str().unwrap())));
+    }
+    insta::assert_snapshot!("acme_markdown", stdout);
+}
+
+fn pack() -> Pack {
+    let model = Model::load().unwrap();
+    policy::load(policy::builtin_files(), &model).unwrap()
+}
+
+/// A finding with the given rule, identity, message and status; the rest plausible.
+fn finding(rule: &str, track: Track, identity: &str, message: &str, status: FindingStatus) -> Finding {
+    let entitlements = vec![format!("{identity}:erp:-X"), format!("{identity}:erp:=Y")];
+    let mut evidence = Evidence::default();
+    evidence.insert(Arc::from("identity.is_nhi"), json!(false));
+    Finding {
+        id: dualtrack_engine::finding::fingerprint(rule, track, identity, &entitlements),
+        rule: Arc::from(rule),
+        track,
+        category: Category::Excessive,
+        severity: Severity::High,
+        controls: Arc::from(vec!["CC6.3".to_owned(), "PR.AA-05".to_owned()]),
+        identity: identity.to_owned(),
+        entitlements,
+        message: message.to_owned(),
+        evidence,
+        remediation: Arc::from("+ revoke it"),
+        status,
+        file: Arc::from("inv/my inventory.yaml"),
+        line: 7,
+    }
+}
+
+/// A report with hostile strings: a formula identity, markup and a control character in
+/// messages, a pipe and a line break, and one excepted finding.
+fn hostile_report() -> Report {
+    let findings = vec![
+        finding(
+            "SOC-EXC-001",
+            Track::Soc,
+            "=HYPERLINK(\"http://x\")",
+            "a <b> & \"c\" | d\ne\u{1}f",
+            FindingStatus::Open,
+        ),
+        finding(
+            "SOC-EXC-002",
+            Track::Soc,
+            "@bob",
+            "only excepted",
+            FindingStatus::Excepted,
+        ),
+        finding("SOX-PRIV-001", Track::Sox, "carol", "in scope", FindingStatus::Open),
+    ];
+    Report {
+        as_of: chrono::Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
+        tracks: Track::ALL.to_vec(),
+        identities: 3,
+        entitlements: 6,
+        evaluated: BTreeMap::from([(Track::Soc, 6), (Track::Sox, 6)]),
+        rules: BTreeMap::from([(Track::Soc, 25), (Track::Sox, 24)]),
+        findings,
+    }
+}
+
+#[test]
+fn excepted_findings_are_suppressed_in_sarif() {
+    let log = render::sarif_json(&hostile_report(), &pack());
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(results[0].get("suppressions").is_none());
+    let suppression = &results[1]["suppressions"][0];
+    assert_eq!(suppression["kind"], "external");
+    assert_eq!(suppression["status"], "accepted");
+    assert_eq!(results[1]["properties"]["status"], "excepted");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "inv/my%20inventory.yaml",
+        "the space is percent-encoded"
+    );
+    assert_eq!(
+        results[0]["message"]["text"], "a <b> & \"c\" | d\ne\u{1}f",
+        "JSON escapes it"
+    );
+}
+
+#[test]
+fn junit_escapes_markup_and_does_not_fail_excepted_findings() {
+    let xml = render::junit(&hostile_report(), &pack());
+    assert!(
+        xml.contains("tests=\"49\" failures=\"2\""),
+        "excepted-only rule passes:\n{xml}"
+    );
+    assert!(xml.contains("[high] =HYPERLINK(&quot;http://x&quot;): a &lt;b&gt; &amp; &quot;c&quot; | d\ne\u{FFFD}f"));
+    assert!(!xml.contains('\u{1}'), "XML 1.0 cannot hold U+0001");
+    let excepted = xml
+        .split("name=\"SOC-EXC-002\">")
+        .nth(1)
+        .unwrap()
+        .split("</testcase>")
+        .next()
+        .unwrap();
+    assert!(!excepted.contains("<failure"), "{excepted}");
+    assert!(excepted.contains("1 excepted finding (not failures)"), "{excepted}");
+    assert!(excepted.contains("@bob"), "{excepted}");
+}
+
+#[test]
+fn csv_guards_formula_cells_and_keeps_line_breaks() {
+    let text = render::csv(&hostile_report());
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(&rows[0][6], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(&rows[1][6], "'@bob");
+    assert_eq!(&rows[2][6], "carol", "plain cells are untouched");
+    assert_eq!(
+        &rows[0][7],
+        "'=HYPERLINK(\"http://x\"):erp:-X;=HYPERLINK(\"http://x\"):erp:=Y"
+    );
+    assert_eq!(
+        &rows[2][7], "carol:erp:-X;carol:erp:=Y",
+        "only a cell's first character counts"
+    );
+    assert_eq!(&rows[0][9], "a <b> & \"c\" | d\ne\u{1}f", "the message round-trips");
+    assert_eq!(&rows[0][10], "'+ revoke it");
+    assert_eq!(&rows[1][5], "excepted");
+    assert!(text.lines().nth(1).unwrap().starts_with('"'), "text cells are quoted");
+}
+
+#[test]
+fn markdown_escapes_table_cells_and_counts_excepted() {
+    let md = render::markdown(&hostile_report(), &pack(), 20);
+    assert!(md.contains("**3 findings** (2 open, 1 excepted)"), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.contains("HYPERLINK") && l.starts_with("| high"))
+        .unwrap();
+    assert!(row.contains("a <b> & \"c\" \\| d<br>e"), "{row}");
+    let unescaped = row.replace("\\|", "");
+    assert_eq!(unescaped.matches('|').count(), 6, "five cells: {row}");
+    assert!(md.contains("| `SOC-EXC-002` | soc | high |"), "{md}");
+    let short = render::markdown(&hostile_report(), &pack(), 1);
+    assert!(short.contains("### SOC findings (1 of 2)"), "{short}");
+    assert!(short.contains("…and 1 more"), "{short}");
+}
