@@ -4,6 +4,7 @@
 
 pub mod derive;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod finding;
 pub mod inventory;

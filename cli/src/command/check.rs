@@ -57,6 +57,30 @@ pub enum FailOn {
     Never,
 }
 
+impl TrackArg {
+    /// The tracks chosen.
+    pub fn tracks(self) -> Vec<Track> {
+        match self {
+            TrackArg::Soc => vec![Track::Soc],
+            TrackArg::Sox => vec![Track::Sox],
+            TrackArg::Both => Track::ALL.to_vec(),
+        }
+    }
+}
+
+impl FailOn {
+    /// The lowest failing severity; `None` for `never`.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Never => None,
+        }
+    }
+}
+
 /// Arguments of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -175,14 +199,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let tracks = match args.track {
-        TrackArg::Soc => vec![Track::Soc],
-        TrackArg::Sox => vec![Track::Sox],
-        TrackArg::Both => Track::ALL.to_vec(),
-    };
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
-        tracks,
+        tracks: args.track.tracks(),
     };
     // JSON is written as evaluation goes (findings spill to a temporary file, so a large
     // inventory's findings are never all in memory); other formats render a whole report.
@@ -230,14 +249,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     }
-    let min = match args.fail_on {
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::High => Some(Severity::High),
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::Never => None,
-    };
-    match min {
+    match args.fail_on.severity() {
         Some(s) if tally.open_at_or_above(s) > 0 => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::from(EXIT_CLEAN),
     }

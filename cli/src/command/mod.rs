@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod explain;
 pub mod test;
 
@@ -26,6 +27,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print the Cedar that the pack's YAML rules and SoD matrix compile to.
     Compile(compile::CompileArgs),
+    /// The findings impact of a policy change: added, removed and changed findings.
+    Diff(diff::DiffArgs),
     /// Explain a rule (documentation, controls, Cedar) or a finding (the values that made it fire).
     Explain(explain::ExplainArgs),
     /// Run the pack's policy unit tests (`*.test.yaml`): given records, expect these findings and no others.
@@ -57,6 +60,7 @@ pub fn run(command: &Command) -> ExitCode {
     match command {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Test(args) => test::run(args),
     }

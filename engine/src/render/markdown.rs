@@ -32,7 +32,7 @@ pub fn cell(text: &str) -> String {
 
 /// `text` as an inline code span inside a table cell; a text holding a backtick gets a
 /// double-backtick fence so it cannot close the span early.
-fn code(text: &str) -> String {
+pub fn code(text: &str) -> String {
     if text.contains('`') {
         format!("`` {} ``", cell(text))
     } else {

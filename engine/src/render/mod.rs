@@ -13,7 +13,7 @@ pub use self::csv::{csv, guard_formula, write_csv, CSV_HEADER};
 pub use human::{human, HumanStyle};
 pub use json::{Encoded, JsonFindings};
 pub use junit::{junit, xml_escape};
-pub use markdown::{markdown, MARKDOWN_EXAMPLES};
+pub use markdown::{cell, code, markdown, MARKDOWN_EXAMPLES};
 pub use sarif::{sarif, sarif_json, write_sarif, FINGERPRINT_KEY, SARIF_SCHEMA, SRCROOT};
 
 /// Writes the report as pretty-printed findings-contract JSON, with a trailing newline,

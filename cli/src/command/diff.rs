@@ -1,0 +1,219 @@
+//! `dualtrack diff`: the findings impact of a policy change — one inventory evaluated with
+//! the base and the head policies, findings added, removed and changed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use chrono::{DateTime, Utc};
+use clap::{Args, ValueEnum};
+use dualtrack_engine::diff::{self, FindingsDiff};
+use dualtrack_engine::{eval, inventory, policy, render, Finding, Model, Problems, Report};
+
+use super::check::{FailOn, TrackArg};
+use super::{parse_as_of, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_USAGE};
+use crate::diagnostics;
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiffFormat {
+    /// One line per change, for people.
+    Human,
+    /// `{"added": [...], "removed": [...], "changed": [{"before", "after"}...]}`.
+    Json,
+    /// A summary for a pull-request comment.
+    Markdown,
+    /// SARIF 2.1.0 of the added findings (what the change newly flags).
+    Sarif,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Base policies: a directory, or a git revision (the head directory's path at that revision).
+    #[arg(long, value_name = "DIR|GIT_REV")]
+    pub base: String,
+    /// Head policies directory.
+    #[arg(long, value_name = "DIR", default_value = "policies")]
+    pub head: PathBuf,
+    /// Inventory evaluated with both.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: PathBuf,
+    /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now).
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Tracks to evaluate.
+    #[arg(long, value_enum, default_value = "both")]
+    pub track: TrackArg,
+    /// Exit 1 when the change brings an open finding at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    pub fail_on: FailOn,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiffFormat,
+}
+
+/// Runs `diff`.
+pub fn run(args: &DiffArgs) -> ExitCode {
+    let scratch;
+    let base_dir: PathBuf = if Path::new(&args.base).is_dir() {
+        PathBuf::from(&args.base)
+    } else {
+        scratch = match tempfile::tempdir() {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot create a temporary directory: {e}");
+                return ExitCode::from(EXIT_INVALID);
+            }
+        };
+        match checkout(&args.base, &args.head, scratch.path()) {
+            Ok(dir) => dir,
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    };
+    let opts = eval::Options {
+        as_of: args.as_of.unwrap_or_else(Utc::now),
+        tracks: args.track.tracks(),
+    };
+    let idx = match inventory::index(&args.inventory) {
+        Ok(idx) => idx,
+        Err(problems) => return invalid(None, &problems),
+    };
+    if !idx.inventory.warnings.0.is_empty() {
+        diagnostics::eprint(&idx.inventory.warnings);
+    }
+    let base = match evaluate(&base_dir, &idx, &opts) {
+        Ok((_, report)) => report.findings,
+        Err(problems) => return invalid(Some(&format!("the base policies (`{}`)", args.base)), &problems),
+    };
+    let (head_pack, head_report) = match evaluate(&args.head, &idx, &opts) {
+        Ok((pack, findings)) => (pack, findings),
+        Err(problems) => {
+            return invalid(
+                Some(&format!("the head policies (`{}`)", args.head.display())),
+                &problems,
+            )
+        }
+    };
+    let tally = head_report.tally();
+    let d = diff::diff(base, head_report.findings);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match args.format {
+        DiffFormat::Human => out.write_all(diff::human(&d).as_bytes()),
+        DiffFormat::Markdown => out.write_all(diff::markdown(&d, render::MARKDOWN_EXAMPLES).as_bytes()),
+        DiffFormat::Json => serde_json::to_writer_pretty(&mut out, &d)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n")),
+        DiffFormat::Sarif => {
+            let added = Report::from_tally(&tally, d.added.clone());
+            render::write_sarif(&added, &head_pack, &mut out)
+        }
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the diff: {e}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    }
+    match args.fail_on.severity() {
+        Some(min) if new_findings(&d, min) => ExitCode::from(EXIT_FINDINGS),
+        _ => ExitCode::from(EXIT_CLEAN),
+    }
+}
+
+fn new_findings(d: &FindingsDiff, min: dualtrack_engine::Severity) -> bool {
+    d.new_open_at_or_above(min) > 0
+}
+
+fn invalid(which: Option<&str>, problems: &Problems) -> ExitCode {
+    if let Some(which) = which {
+        eprintln!("error: {which} do not load:");
+    }
+    diagnostics::eprint(problems);
+    ExitCode::from(EXIT_INVALID)
+}
+
+/// Loads the pack in `dir` and evaluates the inventory with it.
+fn evaluate(dir: &Path, idx: &inventory::Indexed, opts: &eval::Options) -> Result<(policy::Pack, Report), Problems> {
+    let model = Model::load().map_err(|p| Problems(vec![p]))?;
+    let pack = policy::load(policy::dir_files(dir)?, &model)?;
+    let mut findings: Vec<Finding> = Vec::new();
+    let (tally, _) = eval::stream::evaluate_streamed(
+        idx,
+        &pack,
+        &model,
+        opts,
+        |_| Ok(()),
+        |f, ()| {
+            findings.extend(f);
+            Ok(())
+        },
+    )?;
+    let report = Report::from_tally(&tally, findings);
+    Ok((pack, report))
+}
+
+/// Writes the files under `head`'s path as they were at git revision `rev` into `into`,
+/// returning the directory that holds them.
+fn checkout(rev: &str, head: &Path, into: &Path) -> Result<PathBuf, String> {
+    if rev.starts_with('-') {
+        return Err(format!("`{rev}` is not a directory or a git revision"));
+    }
+    let head_dir = if head.is_dir() { head } else { Path::new(".") };
+    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(head_dir)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run git to read `{rev}`: {e}"))?;
+        if out.status.success() {
+            Ok(out.stdout)
+        } else {
+            Err(format!(
+                "`{rev}` is not a directory, and git cannot read it as a revision: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    };
+    let prefix = String::from_utf8_lossy(&git(&["rev-parse", "--show-prefix"])?)
+        .trim()
+        .to_owned();
+    let commit = format!("{rev}^{{commit}}");
+    git(&["rev-parse", "--verify", "--quiet", &commit])?;
+    let listing = git(&["ls-tree", "-r", "-z", "--full-tree", "--name-only", rev, "--", &prefix])?;
+    let files: Vec<String> = listing
+        .split(|b| *b == 0)
+        .filter(|f| !f.is_empty())
+        .map(|f| String::from_utf8_lossy(f).into_owned())
+        .collect();
+    if files.is_empty() {
+        return Err(format!("no policies at `{rev}:{prefix}`"));
+    }
+    let root = into.join("base");
+    for file in &files {
+        let rel = file.strip_prefix(&prefix).unwrap_or(file);
+        let bytes = git(&["cat-file", "blob", &format!("{rev}:{file}")])?;
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot write `{}`: {e}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+    }
+    Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revision_that_looks_like_a_flag_is_refused() {
+        let err = checkout("--output=x", Path::new("."), Path::new("/nonexistent")).unwrap_err();
+        assert!(err.contains("not a directory or a git revision"), "{err}");
+    }
+}
