@@ -50,7 +50,7 @@ pub struct View<'a> {
     /// Facts of the identity.
     pub facts: Facts,
     /// Facts of every system it has access on, by id.
-    pub systems: BTreeMap<&'a str, (&'a System, Facts)>,
+    pub systems: BTreeMap<&'a str, (&'a System, &'a Facts)>,
 }
 
 fn days(as_of: DateTime<Utc>, then: Option<DateTime<Utc>>) -> Option<Fact> {
@@ -83,6 +83,12 @@ pub fn system_facts(inv: &Inventory, system: &System) -> Facts {
     f
 }
 
+/// Facts of every system, in the inventory's order: computed once per run, since they
+/// depend on the system and its owner only.
+pub fn system_table(inv: &Inventory) -> Vec<Facts> {
+    inv.systems.iter().map(|s| system_facts(inv, s)).collect()
+}
+
 /// The SoD functions of one entitlement: those written on it and those the catalog maps.
 pub fn functions_of(e: &Entitlement, catalog: &FunctionCatalog) -> Vec<String> {
     let mut set: BTreeSet<String> = e.functions.iter().map(|f| f.value.clone()).collect();
@@ -93,24 +99,30 @@ pub fn functions_of(e: &Entitlement, catalog: &FunctionCatalog) -> Vec<String> {
 /// Derives the facts of `identity` and `entitlements` (all of its entitlements).
 pub fn view<'a>(
     inv: &'a Inventory,
+    system_table: &'a [Facts],
     catalog: &FunctionCatalog,
     as_of: DateTime<Utc>,
     identity: &'a Identity,
     entitlements: &[&'a Entitlement],
 ) -> View<'a> {
-    let mut systems: BTreeMap<&'a str, (&'a System, Facts)> = BTreeMap::new();
+    let mut systems: BTreeMap<&'a str, (&'a System, &'a Facts)> = BTreeMap::new();
     let mut ents = Vec::with_capacity(entitlements.len());
     let mut functions = BTreeSet::new();
     let mut sox_functions = BTreeSet::new();
     let mut per_system: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let (mut privileged, mut sox_count, mut any_used) = (0i64, 0i64, false);
     for e in entitlements {
-        let Some(system) = inv.system(&e.system.value) else {
+        let Some(at) = inv
+            .systems
+            .binary_search_by(|s| s.id.as_str().cmp(&e.system.value))
+            .ok()
+        else {
             continue;
         };
-        systems
-            .entry(system.id.as_str())
-            .or_insert_with(|| (system, system_facts(inv, system)));
+        let (Some(system), Some(system_facts)) = (inv.systems.get(at), system_table.get(at)) else {
+            continue;
+        };
+        systems.entry(system.id.as_str()).or_insert((system, system_facts));
         let funcs = functions_of(e, catalog);
         functions.extend(funcs.iter().cloned());
         if system.sox_in_scope {

@@ -87,6 +87,8 @@ struct Plan<'a> {
     authorizer: Authorizer,
     shared: SharedRules,
     systems: SystemEntities,
+    /// Facts of every system, aligned with the inventory's systems.
+    system_facts: Vec<Facts>,
 }
 
 impl Plan<'_> {
@@ -174,6 +176,7 @@ impl<'a> Plan<'a> {
             authorizer: Authorizer::new(),
             shared: SharedRules::new(&pack.rules),
             systems: SystemEntities::new(inv).map_err(|p| Problems(vec![p]))?,
+            system_facts: derive::system_table(inv),
         })
     }
 }
@@ -230,7 +233,7 @@ fn one_identity(
     ents: &[&Entitlement],
 ) -> Outcome {
     let mut out = Outcome::default();
-    let view = derive::view(inv, &pack.functions, opts.as_of, identity, ents);
+    let view = derive::view(inv, &plan.system_facts, &pack.functions, opts.as_of, identity, ents);
     let mut pending = Vec::new();
     for track in &opts.tracks {
         *out.evaluated.entry(*track).or_default() += view.entitlements.len();
@@ -247,7 +250,7 @@ fn one_identity(
         }));
         let key = (*track, Subject::Entitlement);
         for (i, (e, facts)) in view.entitlements.iter().enumerate() {
-            let system = view.systems.get(&*e.system.value).map(|(_, f)| f);
+            let system = view.systems.get(&*e.system.value).map(|(_, f)| *f);
             let s = prefilter::Subject {
                 principal: &view.facts,
                 resource: facts,
