@@ -95,6 +95,8 @@ fn arbitrary_bytes_never_panic() {
             let path = tmp.path().join(format!("s{i}.{ext}"));
             std::fs::write(&path, bytes).unwrap();
             assert!(inventory::load(&path).is_err(), "{path:?} should be rejected");
+            // `check` indexes instead of loading; it must refuse the same files.
+            assert!(inventory::index(&path).is_err(), "{path:?} should be rejected when indexed");
         }
     }
 }
