@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use dualtrack_engine::Problems;
+use dualtrack_engine::{Level, Problems};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
 /// Renders every problem as miette draws it, at `width` columns.
@@ -21,13 +21,14 @@ pub fn render(problems: &Problems, color: bool, width: usize) -> String {
             out.push_str(&format!("{}: {} ({})\n", p.code.as_str(), p.message, p.at()));
         }
     }
-    let errors = problems
-        .0
-        .iter()
-        .filter(|p| p.level == dualtrack_engine::Level::Error)
-        .count();
-    let warnings = problems.0.len() - errors;
-    out.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
+    let errors = problems.count(Level::Error);
+    let warnings = problems.count(Level::Warning);
+    let notes = problems.count(Level::Note);
+    out.push_str(&format!("{errors} error(s), {warnings} warning(s)"));
+    if notes > 0 {
+        out.push_str(&format!(", {notes} note(s)"));
+    }
+    out.push('\n');
     out
 }
 

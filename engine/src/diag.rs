@@ -14,6 +14,19 @@ pub enum Level {
     Error,
     /// Worth a look, the run goes on.
     Warning,
+    /// For information: a deliberate choice worth knowing about (never fails a run).
+    Note,
+}
+
+impl Level {
+    /// `error`, `warning` or `note`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
 }
 
 macro_rules! codes {
@@ -87,6 +100,24 @@ codes! {
     EvaluationError = "DT301", "evaluation-error";
     /// The Cedar entities for an identity could not be built.
     EntityError = "DT302", "entity-error";
+    /// A rule cites a control its framework has withdrawn (lint).
+    WithdrawnControl = "DT401", "withdrawn-control";
+    /// A rule cites a control id as a source labels it, not as its framework numbers it (lint).
+    SourceLabelControl = "DT402", "source-label-control";
+    /// Two rules of one track have the same condition (lint).
+    DuplicateRule = "DT403", "duplicate-rule";
+    /// A YAML rule's conditions contradict each other, so it can never fire (lint).
+    NeverFires = "DT404", "never-fires";
+    /// A YAML rule tests a value its attribute never takes (lint).
+    OutsideDomain = "DT405", "outside-domain";
+    /// An SoD function that no permission mapping (or, with an inventory, no entitlement) yields (lint).
+    UnmappedFunction = "DT406", "unmapped-function";
+    /// A non-human identity without an `owner` (lint, inventory data quality).
+    NhiWithoutOwner = "DT407", "nhi-without-owner";
+    /// A non-human identity with no `last_seen` and no `last_used` on any entitlement (lint).
+    NhiWithoutUsage = "DT408", "nhi-without-usage";
+    /// An entitlement without `justification` (lint, inventory data quality).
+    MissingJustification = "DT409", "missing-justification";
     /// A policy test names a rule the pack does not hold.
     UnknownRule = "DT501", "unknown-rule";
     /// A policy test expects a finding its own case can never produce (the rule's track is
@@ -136,6 +167,14 @@ impl Problem {
         }
     }
 
+    /// A note at `loc`: information that never fails a run.
+    pub fn note(code: Code, loc: Option<Loc>, message: impl Into<String>) -> Self {
+        Self {
+            level: Level::Note,
+            ..Self::error(code, loc, message)
+        }
+    }
+
     /// Adds advice.
     #[must_use]
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -173,6 +212,7 @@ impl Diagnostic for Problem {
         Some(match self.level {
             Level::Error => miette::Severity::Error,
             Level::Warning => miette::Severity::Warning,
+            Level::Note => miette::Severity::Advice,
         })
     }
 
@@ -217,6 +257,11 @@ impl Problems {
     /// True when any error (not only warnings) was recorded.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|p| p.level == Level::Error)
+    }
+
+    /// How many problems are at `level`.
+    pub fn count(&self, level: Level) -> usize {
+        self.0.iter().filter(|p| p.level == level).count()
     }
 
     /// Sorts by file, line, then code, so output is deterministic.
