@@ -158,6 +158,16 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Arc<Source>>, sink: &mut Problems
 
 /// Compiles and validates a pack. `Err` holds every problem when any is an error.
 pub fn load(files: Vec<Arc<Source>>, model: &Model) -> Result<Pack, Problems> {
+    match load_lenient(files, model) {
+        (Some(pack), problems) if !problems.has_errors() => Ok(pack),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Like [`load`], but also returns the pack built from the rules that did compile when
+/// others did not (`None` only without both catalogs), so `dualtrack lint` can go on
+/// checking the rest and report every problem in one run. Never evaluate such a pack.
+pub fn load_lenient(files: Vec<Arc<Source>>, model: &Model) -> (Option<Pack>, Problems) {
     let mut sink = Problems::default();
     let mut controls: Option<(ControlCatalog, Arc<Source>)> = None;
     let mut functions: Option<(FunctionCatalog, Arc<Source>)> = None;
@@ -212,14 +222,16 @@ pub fn load(files: Vec<Arc<Source>>, model: &Model) -> Result<Pack, Problems> {
             Problem::error(Code::Layout, None, "the policy pack has no control catalog")
                 .with_help("add a `controls.yaml` holding `controls:`"),
         );
-        return Err(sink);
+        sink.sort();
+        return (None, sink);
     };
     let Some((functions, _)) = functions else {
         sink.push(
             Problem::error(Code::Layout, None, "the policy pack has no function catalog")
                 .with_help("add a `functions.yaml` holding `functions:`"),
         );
-        return Err(sink);
+        sink.sort();
+        return (None, sink);
     };
     check_function_catalog(
         &functions,
@@ -239,16 +251,14 @@ pub fn load(files: Vec<Arc<Source>>, model: &Model) -> Result<Pack, Problems> {
     }
     check_rules(&mut rules, &controls, model, &mut sink);
     sink.sort();
-    if sink.has_errors() {
-        return Err(sink);
-    }
     rules.sort_by(|a, b| (a.track, &a.id).cmp(&(b.track, &b.id)));
-    Ok(Pack {
+    let pack = Pack {
         rules,
         controls,
         functions,
         sources: files,
-    })
+    };
+    (Some(pack), sink)
 }
 
 fn catalog_once<T: serde::de::DeserializeOwned>(

@@ -17,7 +17,7 @@ use cedar_policy::Policy;
 use crate::source::Loc;
 
 pub use catalog::{ControlCatalog, FunctionCatalog};
-pub use load::{builtin_files, builtin_test_files, dir_files, dir_test_files, is_test_file, load, Pack};
+pub use load::{builtin_files, builtin_test_files, dir_files, dir_test_files, is_test_file, load, load_lenient, Pack};
 pub use sod::pair_key as sod_pair_key;
 pub use yaml_rules::{OPERATORS, RULE_FIELDS};
 
