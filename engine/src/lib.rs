@@ -9,6 +9,7 @@ pub mod eval;
 pub mod finding;
 pub mod inventory;
 pub mod json;
+pub mod lint;
 pub mod model;
 pub mod node;
 pub mod policy;
