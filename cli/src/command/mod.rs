@@ -4,6 +4,7 @@ pub mod check;
 pub mod compile;
 pub mod diff;
 pub mod explain;
+pub mod lint;
 pub mod test;
 
 use std::path::Path;
@@ -31,6 +32,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Explain a rule (documentation, controls, Cedar) or a finding (the values that made it fire).
     Explain(explain::ExplainArgs),
+    /// Check policies and an inventory before a campaign, without evaluating.
+    Lint(lint::LintArgs),
     /// Run the pack's policy unit tests (`*.test.yaml`): given records, expect these findings and no others.
     Test(test::TestArgs),
 }
@@ -62,6 +65,7 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Compile(args) => compile::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Lint(args) => lint::run(args),
         Command::Test(args) => test::run(args),
     }
 }

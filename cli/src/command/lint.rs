@@ -1,0 +1,72 @@
+//! `dualtrack lint`: check policies and inventory before a campaign, without evaluating.
+//! Every problem of every input in one run; exit 3 on any error (or, with
+//! `--deny-warnings`, on any warning); notes never fail the run.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use dualtrack_engine::lint::{self, Inputs};
+use dualtrack_engine::Level;
+
+use super::{EXIT_CLEAN, EXIT_INVALID};
+use crate::diagnostics;
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Rendered diagnostics with source snippets, for people.
+    Human,
+    /// `{"summary": …, "diagnostics": […]}`, for tools.
+    Json,
+}
+
+/// Arguments of `lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Policy pack directory (default: the built-in pack).
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Inventory to check as well: a YAML/JSON file, or a directory of
+    /// systems/identities/entitlements files.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Option<PathBuf>,
+    // Exceptions and campaign files join here (`--exceptions FILE`, `--campaign FILE`),
+    // passed on through `lint::Inputs`.
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Exit 3 on warnings too (notes never fail the run); useful in CI.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// Runs `lint`.
+pub fn run(args: &LintArgs) -> ExitCode {
+    let inputs = Inputs {
+        policies: args.policies.clone(),
+        inventory: args.inventory.clone(),
+    };
+    let problems = lint::run(&inputs);
+    let text = match args.format {
+        Format::Json => {
+            let mut t = serde_json::to_string_pretty(&lint::to_json(&problems)).unwrap_or_default();
+            t.push('\n');
+            t
+        }
+        Format::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            diagnostics::render(&problems, color, 100)
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the diagnostics: {e}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    }
+    let fails = problems.has_errors() || (args.deny_warnings && problems.count(Level::Warning) > 0);
+    ExitCode::from(if fails { EXIT_INVALID } else { EXIT_CLEAN })
+}
