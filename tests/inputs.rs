@@ -96,7 +96,10 @@ fn arbitrary_bytes_never_panic() {
             std::fs::write(&path, bytes).unwrap();
             assert!(inventory::load(&path).is_err(), "{path:?} should be rejected");
             // `check` indexes instead of loading; it must refuse the same files.
-            assert!(inventory::index(&path).is_err(), "{path:?} should be rejected when indexed");
+            assert!(
+                inventory::index(&path).is_err(),
+                "{path:?} should be rejected when indexed"
+            );
         }
     }
 }
