@@ -19,19 +19,7 @@ use serde_json::Value as Json;
 
 /// Copies the built-in pack (`policies/`) to `to`.
 fn copy_pack(to: &Path) {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
-    copy(&root().join("policies"), to);
+    common::copy_tree(&root().join("policies"), to);
 }
 
 fn acme_diff(base: &Path, head: &Path, format: &str) -> (i32, String, String) {

@@ -13,24 +13,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{dualtrack, dualtrack_in, parts, root};
+use common::{copy_tree as copy_pack, dualtrack, dualtrack_in, parts, root};
 use dualtrack_engine::policytest;
 use dualtrack_engine::{policy, Model};
 use serde_json::Value as Json;
-
-/// Copies the built-in pack (rules, catalogs and tests) to `to`.
-fn copy_pack(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_pack(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A temporary directory holding `pack/`, a copy of the built-in pack.
 fn pack_copy() -> tempfile::TempDir {

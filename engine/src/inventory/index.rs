@@ -340,33 +340,25 @@ fn reader_bytes(file: &File, offset: u64, len: u64) -> Vec<u8> {
 /// Reads as much of `buf` as the file holds at `offset`.
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileExt;
-        let mut done = 0;
-        while done < buf.len() {
-            match file.read_at(buf.get_mut(done..).unwrap_or_default(), offset + done as u64) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(done)
-    }
+    use std::os::unix::fs::FileExt;
     #[cfg(windows)]
-    {
-        use std::os::windows::fs::FileExt;
-        let mut done = 0;
-        while done < buf.len() {
-            match file.seek_read(buf.get_mut(done..).unwrap_or_default(), offset + done as u64) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
+    use std::os::windows::fs::FileExt;
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = buf.get_mut(done..).unwrap_or_default();
+        let at = offset + done as u64;
+        #[cfg(unix)]
+        let read = file.read_at(rest, at);
+        #[cfg(windows)]
+        let read = file.seek_read(rest, at);
+        match read {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
-        Ok(done)
     }
+    Ok(done)
 }
 
 /// The entitlements of one identity, read back and decoded, with the problems found.
