@@ -421,20 +421,28 @@ impl Indexed {
             _ => self.read_records(&self.unattributed, &mut out),
         }
         sink.0.append(&mut out.problems);
-        let identities: Vec<&str> = self.inventory.identities.iter().map(|i| i.id.as_str()).collect();
-        for e in &out.entitlements {
+        self.unknown_identities(&out.entitlements, &self.identity_ids(), &mut sink);
+        sink
+    }
+
+    fn identity_ids(&self) -> Vec<&str> {
+        self.inventory.identities.iter().map(|i| i.id.as_str()).collect()
+    }
+
+    /// Reports each of `entitlements` whose identity is not in the inventory.
+    fn unknown_identities(&self, entitlements: &[Entitlement], identities: &[&str], sink: &mut Problems) {
+        for e in entitlements {
             if self.inventory.identity(&e.identity.value).is_none() {
                 validate::dangling(
                     "identity",
                     "identity",
                     &e.identity.value,
                     &e.identity.loc,
-                    &identities,
-                    &mut sink,
+                    identities,
+                    sink,
                 );
             }
         }
-        sink
     }
 
     /// Hashes of every entitlement id of a held inventory (indexed ones hash while fetching).
@@ -498,24 +506,13 @@ impl Indexed {
         let mut hashes = Vec::new();
         let total = u32::try_from(self.total).unwrap_or(u32::MAX);
         let all: Vec<u32> = (0..total).collect();
-        let identities: Vec<&str> = self.inventory.identities.iter().map(|i| i.id.as_str()).collect();
+        let identities = self.identity_ids();
         for chunk in all.chunks(4096) {
             let mut out = Fetched::default();
             self.read_records(chunk, &mut out);
             sink.0.append(&mut out.problems);
             hashes.append(&mut out.id_hashes);
-            for e in &out.entitlements {
-                if self.inventory.identity(&e.identity.value).is_none() {
-                    validate::dangling(
-                        "identity",
-                        "identity",
-                        &e.identity.value,
-                        &e.identity.loc,
-                        &identities,
-                        &mut sink,
-                    );
-                }
-            }
+            self.unknown_identities(&out.entitlements, &identities, &mut sink);
         }
         let repeated = repeated(hashes);
         if !repeated.is_empty() {
