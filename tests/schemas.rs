@@ -62,3 +62,11 @@ fn rule_schema_matches_the_compiler() {
     assert_eq!(enum_of(&rule["severity"]), names(Severity::CHOICES));
     assert_eq!(keys(&s["$defs"]["test"]["oneOf"][1]["properties"]), set(OPERATORS));
 }
+
+#[test]
+fn exceptions_schema_matches_the_loader() {
+    let s = schema("exceptions.schema.json");
+    let exception = &s["$defs"]["exception"]["properties"];
+    assert_eq!(keys(exception), set(dualtrack_engine::exceptions::EXCEPTION_FIELDS));
+    assert_eq!(enum_of(&exception["track"]), names(Track::CHOICES));
+}

@@ -118,11 +118,17 @@ codes! {
     NhiWithoutUsage = "DT408", "nhi-without-usage";
     /// An entitlement without `justification` (lint, inventory data quality).
     MissingJustification = "DT409", "missing-justification";
-    /// A policy test names a rule the pack does not hold.
+    /// A policy test or an exception names a rule the pack does not hold.
     UnknownRule = "DT501", "unknown-rule";
     /// A policy test expects a finding its own case can never produce (the rule's track is
     /// not evaluated, the rule is outside `only_rules`, or `track` contradicts the rule).
     UnreachableExpectation = "DT502", "unreachable-expectation";
+    /// An exception names a rule of the other track (an exception covers one track only).
+    ExceptionTrack = "DT601", "exception-track";
+    /// An exception gives neither `identity` nor `entitlement`, so it would select everything.
+    ExceptionSelector = "DT602", "exception-selector";
+    /// An exception names no rule, or gives both `rule` and `rules`.
+    ExceptionRules = "DT603", "exception-rules";
 }
 
 /// One coded problem with an input, renderable by miette.

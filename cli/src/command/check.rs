@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
-use dualtrack_engine::{eval, inventory, policy, Model, Problems, Report, Severity, Track};
+use dualtrack_engine::{eval, exceptions, inventory, policy, Model, Problems, Report, Severity, Track};
 
 use super::parse_as_of;
 
@@ -93,6 +93,9 @@ pub struct CheckArgs {
     /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now).
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
     pub as_of: Option<DateTime<Utc>>,
+    /// Exceptions file (`exceptions.yaml`): live exceptions mark the findings they cover `excepted`.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
     /// Tracks to evaluate.
     #[arg(long, value_enum, default_value = "both")]
     pub track: TrackArg,
@@ -175,6 +178,21 @@ fn load_indexed(
     }
 }
 
+/// Loads the exceptions file, if given, and checks it against the pack and the inventory.
+pub fn load_exceptions(
+    path: Option<&std::path::Path>,
+    pack: &policy::Pack,
+    inv: &inventory::Inventory,
+) -> Result<Option<exceptions::Exceptions>, Problems> {
+    let Some(path) = path else { return Ok(None) };
+    let x = exceptions::load(path)?;
+    let problems = x.check(pack, |id| inv.identity(id).is_some());
+    if problems.has_errors() {
+        return Err(problems);
+    }
+    Ok(Some(x))
+}
+
 /// Renders a whole report in `format` (`run` streams JSON instead of holding a report).
 fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut impl Write) -> std::io::Result<()> {
     match format {
@@ -199,6 +217,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    let exceptions = match load_exceptions(args.exceptions.as_deref(), &pack, &idx.inventory) {
+        Ok(x) => x,
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
@@ -207,11 +232,12 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     // inventory's findings are never all in memory); other formats render a whole report.
     let mut json = render::JsonFindings::default();
     let mut held = Vec::new();
-    let streamed = eval::stream::evaluate_streamed(
+    let streamed = eval::stream::evaluate_streamed_with(
         &idx,
         &pack,
         &model,
         &opts,
+        exceptions.as_ref(),
         |findings| match args.format {
             Format::Json => render::JsonFindings::encode(findings).map(Some),
             _ => Ok(None),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::diag::{Code, Level, Problem, Problems};
+use crate::exceptions::{Exceptions, Usage};
 use crate::finding::{Finding, Tally};
 use crate::inventory::{self, Entitlement, Indexed};
 use crate::model::Model;
@@ -30,8 +31,23 @@ const MAX_ERRORS: usize = 1000;
 pub fn evaluate_streamed<T: Send>(
     idx: &Indexed,
     pack: &Pack,
+    model: &Model,
+    opts: &Options,
+    prepare: impl Fn(&[Finding]) -> std::io::Result<T> + Sync,
+    on_findings: impl FnMut(Vec<Finding>, T) -> std::io::Result<()>,
+) -> Result<(Tally, Problems), Problems> {
+    evaluate_streamed_with(idx, pack, model, opts, None, prepare, on_findings)
+}
+
+/// [`evaluate_streamed`] with exceptions applied to each identity's findings before
+/// `prepare` sees them; the findings about the exceptions themselves (expired, unused,
+/// self-approved) are handed out last, as one more batch.
+pub fn evaluate_streamed_with<T: Send>(
+    idx: &Indexed,
+    pack: &Pack,
     _model: &Model,
     opts: &Options,
+    exceptions: Option<&Exceptions>,
     prepare: impl Fn(&[Finding]) -> std::io::Result<T> + Sync,
     mut on_findings: impl FnMut(Vec<Finding>, T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
@@ -53,6 +69,7 @@ pub fn evaluate_streamed<T: Send>(
     let mut errors = Errors::default();
     errors.extend(idx.unattributed().0);
     let mut hashes = idx.held_id_hashes();
+    let mut usage = Usage::default();
     let ids: Vec<usize> = (0..inv.identities.len()).collect();
     for batch in ids.chunks(BATCH) {
         let outcomes: Vec<Done<T>> = batch
@@ -69,6 +86,9 @@ pub fn evaluate_streamed<T: Send>(
                 }
                 let mut out = one_identity(inv, pack, &plan, opts, identity, &ents);
                 problems.append(&mut out.problems);
+                let usage = exceptions
+                    .map(|x| x.apply(opts.as_of, &mut out.findings))
+                    .unwrap_or_default();
                 out.findings.sort_by(|a, b| a.key().cmp(&b.key()));
                 let prepared = if problems.iter().any(|p| p.level == Level::Error) {
                     None
@@ -81,6 +101,7 @@ pub fn evaluate_streamed<T: Send>(
                     problems,
                     id_hashes: fetched.id_hashes,
                     evaluated: out.evaluated,
+                    usage,
                 }
             })
             .collect();
@@ -90,8 +111,10 @@ pub fn evaluate_streamed<T: Send>(
             problems,
             id_hashes,
             evaluated,
+            usage: used,
         } in outcomes
         {
+            usage.merge(used);
             for (t, n) in evaluated {
                 *tally.evaluated.entry(t).or_default() += n;
             }
@@ -101,13 +124,7 @@ pub fn evaluate_streamed<T: Send>(
                 for f in &findings {
                     tally.add(f);
                 }
-                prepared.and_then(|p| on_findings(findings, p)).map_err(|e| {
-                    Problems(vec![Problem::error(
-                        Code::Io,
-                        None,
-                        format!("cannot write the report: {}", e.to_string().to_lowercase()),
-                    )])
-                })?;
+                prepared.and_then(|p| on_findings(findings, p)).map_err(write_error)?;
             }
         }
     }
@@ -118,7 +135,25 @@ pub fn evaluate_streamed<T: Send>(
     if errors.count > 0 {
         return Err(errors.into_problems());
     }
+    if let Some(x) = exceptions {
+        let owner_of = |id: &str| inv.identity(id).and_then(|i| i.owner.as_ref()).map(|o| o.value.clone());
+        let reports = x.reports(opts.as_of, &opts.tracks, &usage, owner_of);
+        for f in &reports {
+            tally.add(f);
+        }
+        prepare(&reports)
+            .and_then(|p| on_findings(reports, p))
+            .map_err(write_error)?;
+    }
     Ok((tally, errors.into_problems()))
+}
+
+fn write_error(e: std::io::Error) -> Problems {
+    Problems(vec![Problem::error(
+        Code::Io,
+        None,
+        format!("cannot write the report: {}", e.to_string().to_lowercase()),
+    )])
 }
 
 /// What one identity gave.
@@ -128,6 +163,7 @@ struct Done<T> {
     problems: Vec<Problem>,
     id_hashes: Vec<u64>,
     evaluated: BTreeMap<Track, usize>,
+    usage: Usage,
 }
 
 /// Problems found while reading back and evaluating; only the first [`MAX_ERRORS`] errors
