@@ -6,6 +6,7 @@ pub mod derive;
 pub mod diag;
 pub mod diff;
 pub mod eval;
+pub mod evidence;
 pub mod exceptions;
 pub mod finding;
 pub mod inventory;

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compile;
 pub mod diff;
+pub mod evidence;
 pub mod explain;
 pub mod lint;
 pub mod test;
@@ -30,6 +31,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// The findings impact of a policy change: added, removed and changed findings.
     Diff(diff::DiffArgs),
+    /// Write the audit evidence pack: per-track summaries, findings, exception logs and narratives, OSCAL results and a manifest.
+    Evidence(evidence::EvidenceArgs),
     /// Explain a rule (documentation, controls, Cedar) or a finding (the values that made it fire).
     Explain(explain::ExplainArgs),
     /// Check policies and an inventory before a campaign, without evaluating.
@@ -64,6 +67,7 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Evidence(args) => evidence::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Test(args) => test::run(args),

@@ -1,0 +1,167 @@
+//! `dualtrack evidence`: evaluate both tracks, apply exceptions, and write the audit
+//! evidence pack to `--out` atomically (built in a temporary directory beside it, then
+//! renamed into place), so a half-written pack is never left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+use dualtrack_engine::evidence::{self, sha256_hex, Input, Sources};
+use dualtrack_engine::{eval, inventory, Problems, Track};
+
+use super::check::load_exceptions;
+use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
+use crate::diagnostics;
+
+/// Arguments of `evidence`.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// Inventory: a YAML/JSON file, or a directory of systems/identities/entitlements files.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: PathBuf,
+    /// Policy pack directory (default: the built-in pack).
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Exceptions file (`exceptions.yaml`).
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now; give it for a reproducible pack).
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Directory to write the pack to; an existing pack there is replaced.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Runs `evidence`.
+pub fn run(args: &EvidenceArgs) -> ExitCode {
+    match build(args) {
+        Ok(files) => match write_atomically(&args.out, &files) {
+            Ok(()) => {
+                println!("wrote {} files to {}", files.len(), args.out.display());
+                ExitCode::from(EXIT_CLEAN)
+            }
+            Err(e) => {
+                eprintln!("error: cannot write the evidence pack to `{}`: {e}", args.out.display());
+                ExitCode::from(EXIT_INVALID)
+            }
+        },
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
+    let (model, pack) = load_pack(args.policies.as_deref())?;
+    let (inv, read) = inventory::load(&args.inventory)?;
+    let crosscheck = eval::crosscheck(&inv, &pack);
+    if crosscheck.has_errors() {
+        return Err(crosscheck);
+    }
+    if !inv.warnings.0.is_empty() {
+        diagnostics::eprint(&inv.warnings);
+    }
+    let exceptions = load_exceptions(args.exceptions.as_deref(), &pack, &inv)?;
+    let opts = eval::Options {
+        as_of: args.as_of.unwrap_or_else(Utc::now),
+        tracks: Track::ALL.to_vec(),
+    };
+    let mut report = eval::evaluate(&inv, &pack, &model, &opts)?;
+    if let Some(x) = &exceptions {
+        x.apply_report(&mut report, &inv);
+    }
+    // Inputs are hashed as the bytes on disk (so `sha256sum` agrees); the built-in pack
+    // has no file, so its embedded text is hashed under its `builtin:` name.
+    let mut inputs = Vec::new();
+    let mut paths: Vec<String> = read;
+    paths.extend(args.exceptions.iter().map(|p| p.display().to_string()));
+    for src in &pack.sources {
+        if src.name().starts_with("builtin:") {
+            inputs.push(Input {
+                path: src.name().to_owned(),
+                sha256: sha256_hex(src.text().as_bytes()),
+            });
+        } else {
+            paths.push(src.name().to_owned());
+        }
+    }
+    for path in paths {
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Problems(vec![dualtrack_engine::Problem::error(
+                dualtrack_engine::Code::Io,
+                None,
+                format!(
+                    "cannot read `{path}` again to hash it: {}",
+                    e.to_string().to_lowercase()
+                ),
+            )])
+        })?;
+        inputs.push(Input {
+            path,
+            sha256: sha256_hex(&bytes),
+        });
+    }
+    inputs.sort();
+    inputs.dedup();
+    Ok(evidence::build(&Sources {
+        report: &report,
+        inventory: &inv,
+        pack: &pack,
+        exceptions: exceptions.as_ref(),
+        inputs: &inputs,
+    }))
+}
+
+/// Writes `files` under a fresh temporary directory beside `out`, then renames it to
+/// `out`. An existing `out` is replaced only when it is empty or holds a pack (a
+/// `manifest.json`): the pack must not wipe a directory given by mistake.
+fn write_atomically(out: &Path, files: &[evidence::File]) -> std::io::Result<()> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| std::io::Error::other("`--out` must name a directory"))?;
+    if out.exists() {
+        if !out.is_dir() {
+            return Err(std::io::Error::other("it exists and is not a directory"));
+        }
+        let empty = std::fs::read_dir(out)?.next().is_none();
+        if !empty && !out.join("manifest.json").is_file() {
+            return Err(std::io::Error::other(
+                "it exists and holds no evidence pack (no `manifest.json`); refusing to replace it",
+            ));
+        }
+    }
+    std::fs::create_dir_all(parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{name}.new-"))
+        .tempdir_in(parent)?;
+    for (rel, bytes) in files {
+        let path = staging.path().join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, bytes)?;
+    }
+    if out.exists() {
+        // Move the old pack aside onto an empty directory of our own, put the new one in
+        // place, then drop the old one (its guard deletes it).
+        let old = tempfile::Builder::new()
+            .prefix(&format!(".{name}.old-"))
+            .tempdir_in(parent)?;
+        std::fs::rename(out, old.path())?;
+        if let Err(e) = std::fs::rename(staging.path(), out) {
+            std::fs::rename(old.path(), out)?;
+            return Err(e);
+        }
+    } else {
+        std::fs::rename(staging.path(), out)?;
+    }
+    Ok(())
+}
