@@ -28,6 +28,7 @@ fn lint_policies(name: &str) -> Problems {
     lint::run(&Inputs {
         policies: Some(fixture(name)),
         inventory: None,
+        ..Default::default()
     })
 }
 
@@ -234,6 +235,7 @@ fn sod_function_without_a_mapping() {
     let with_inventory = lint::run(&Inputs {
         policies: Some(fixture("lint/warnings")),
         inventory: Some(PathBuf::from("../examples/acme")),
+        ..Default::default()
     });
     let functions: Vec<(Level, &str)> = only(&with_inventory, Code::UnmappedFunction)
         .into_iter()
@@ -254,6 +256,7 @@ fn acme_inventory_data_quality() {
     let problems = lint::run(&Inputs {
         policies: None,
         inventory: Some(PathBuf::from("../examples/acme")),
+        ..Default::default()
     });
     assert!(!problems.has_errors(), "{}", listing(&problems));
     let inventory_only = Problems(
@@ -283,6 +286,7 @@ fn data_quality_lists_twenty_records_then_a_count() {
     let problems = lint::run(&Inputs {
         policies: None,
         inventory: Some(path),
+        ..Default::default()
     });
     let listed = only(&problems, Code::MissingJustification);
     assert_eq!(listed.len(), 21, "{}", listing(&problems));
@@ -356,6 +360,7 @@ fn odd_policies_are_linted_without_panicking() {
         let problems = lint::run(&Inputs {
             policies: Some(tmp.path().to_owned()),
             inventory: None,
+            ..Default::default()
         });
         let codes: Vec<&str> = problems.0.iter().map(|p| p.code.as_str()).collect();
         assert_eq!(&codes, expected, "{sample}: {}", listing(&problems));

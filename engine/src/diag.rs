@@ -129,6 +129,8 @@ codes! {
     ExceptionSelector = "DT602", "exception-selector";
     /// An exception names no rule, or gives both `rule` and `rules`.
     ExceptionRules = "DT603", "exception-rules";
+    /// An exception is approved by the identity it covers or by that identity's owner (lint).
+    ExceptionSelfApproved = "DT604", "exception-self-approved";
 }
 
 /// One coded problem with an input, renderable by miette.

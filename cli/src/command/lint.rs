@@ -32,8 +32,10 @@ pub struct LintArgs {
     /// systems/identities/entitlements files.
     #[arg(long, value_name = "PATH")]
     pub inventory: Option<PathBuf>,
-    // Exceptions and campaign files join here (`--exceptions FILE`, `--campaign FILE`),
-    // passed on through `lint::Inputs`.
+    /// Exceptions file to check as well (`exceptions.yaml`).
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    // A campaign file joins here (`--campaign FILE`), passed on through `lint::Inputs`.
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -47,6 +49,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
     let inputs = Inputs {
         policies: args.policies.clone(),
         inventory: args.inventory.clone(),
+        exceptions: args.exceptions.clone(),
     };
     let problems = lint::run(&inputs);
     let text = match args.format {

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::diag::{suggest, Code, Problem, Problems};
+use crate::inventory::Inventory;
 use crate::node::{Fields, Node};
 use crate::policy::{Pack, Track};
 use crate::source::Source;
@@ -224,6 +225,44 @@ impl Exceptions {
             }
         }
         sink.sort();
+        sink
+    }
+}
+
+impl Exceptions {
+    /// Warnings for exceptions approved by the identity they name or by its owner, found
+    /// before any evaluation (`check` reports them as `EXC-SELF-APPROVED` findings too,
+    /// including for exceptions that select by entitlement only).
+    pub fn approval_problems(&self, inv: &Inventory) -> Problems {
+        let mut sink = Problems::default();
+        for x in &self.list {
+            let (Some(approver), Some(identity)) = (&x.approved_by, &x.identity) else {
+                continue;
+            };
+            let owner = inv
+                .identity(&identity.value)
+                .and_then(|i| i.owner.as_ref())
+                .map(|o| o.value.as_str());
+            let how = if approver.value == identity.value {
+                "the identity itself"
+            } else if owner == Some(approver.value.as_str()) {
+                "its owner"
+            } else {
+                continue;
+            };
+            sink.push(
+                Problem::warning(
+                    Code::ExceptionSelfApproved,
+                    Some(approver.loc.clone()),
+                    format!(
+                        "exception `{}` for `{}` is approved by `{}`, {how}",
+                        x.id, identity.value, approver.value
+                    ),
+                )
+                .with_label("not independent")
+                .with_help("have someone independent of the identity and its owner approve the exception"),
+            );
+        }
         sink
     }
 }

@@ -31,23 +31,26 @@ use crate::policy::{self, Pack};
 
 use locate::PackTree;
 
-/// What to lint. Exceptions and campaign files are planned inputs: each gets a field here
-/// and a step in [`run`], after the inventory (their checks need the pack and inventory).
+/// What to lint. The exceptions step runs after the inventory (its checks need the pack
+/// and the inventory); a campaign file is a planned input, with a field and a step here.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     /// A policy pack directory; `None` lints the built-in pack.
     pub policies: Option<PathBuf>,
     /// An inventory file or directory; `None` skips the inventory checks.
     pub inventory: Option<PathBuf>,
+    /// An exceptions file; `None` skips the exception checks.
+    pub exceptions: Option<PathBuf>,
 }
 
 /// Lints `inputs` and returns every problem, sorted by file and line.
 pub fn run(inputs: &Inputs) -> Problems {
     let mut sink = Problems::default();
     let pack = lint_policies(inputs, &mut sink);
-    let _inventory = lint_inventory(inputs, pack.as_ref(), &mut sink);
-    // Extension point: exceptions and campaign checks run here, with `pack` and the
-    // inventory (when given) loaded.
+    let inventory = lint_inventory(inputs, pack.as_ref(), &mut sink);
+    lint_exceptions(inputs, pack.as_ref().map(|(p, _)| p), inventory.as_ref(), &mut sink);
+    // Extension point: campaign checks run here, with `pack` and the inventory (when
+    // given) loaded.
     sink.sort();
     sink
 }
@@ -107,6 +110,24 @@ fn lint_inventory(inputs: &Inputs, pack: Option<&(Pack, PackTree)>, sink: &mut P
         functions::check(pack, tree, inventory.as_ref(), sink);
     }
     inventory
+}
+
+/// Loads the exceptions file (when given) and checks it against the pack (when it loaded)
+/// and the inventory (when given): the same checks `check --exceptions` runs, plus a
+/// warning for each exception approved by the identity it names or by that identity's owner.
+fn lint_exceptions(inputs: &Inputs, pack: Option<&Pack>, inv: Option<&Inventory>, sink: &mut Problems) {
+    let Some(path) = &inputs.exceptions else { return };
+    let exceptions = match crate::exceptions::load(path) {
+        Ok(x) => x,
+        Err(problems) => return sink.0.extend(problems.0),
+    };
+    if let Some(pack) = pack {
+        let known = |id: &str| inv.is_none_or(|inv| inv.identity(id).is_some());
+        sink.0.extend(exceptions.check(pack, known).0);
+    }
+    if let Some(inv) = inv {
+        sink.0.extend(exceptions.approval_problems(inv).0);
+    }
 }
 
 /// The problems as JSON: `{"summary": {"errors", "warnings", "notes"}, "diagnostics": [...]}`,
