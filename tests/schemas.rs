@@ -70,3 +70,15 @@ fn exceptions_schema_matches_the_loader() {
     assert_eq!(keys(exception), set(dualtrack_engine::exceptions::EXCEPTION_FIELDS));
     assert_eq!(enum_of(&exception["track"]), names(Track::CHOICES));
 }
+
+#[test]
+fn campaign_schema_matches_the_loader() {
+    use dualtrack_engine::campaign::{Reviewer, Scope, CAMPAIGN_FIELDS, TRACK_FIELDS};
+    let s = schema("campaign.schema.json");
+    assert_eq!(keys(&s["properties"]), set(CAMPAIGN_FIELDS));
+    assert_eq!(keys(&s["properties"]["tracks"]["properties"]), names(Track::CHOICES));
+    let track = &s["$defs"]["track"]["properties"];
+    assert_eq!(keys(track), set(TRACK_FIELDS));
+    assert_eq!(enum_of(&s["$defs"]["strategy"]), names(Reviewer::CHOICES));
+    assert_eq!(enum_of(&track["scope"]), names(Scope::CHOICES));
+}

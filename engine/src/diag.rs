@@ -131,6 +131,16 @@ codes! {
     ExceptionRules = "DT603", "exception-rules";
     /// An exception is approved by the identity it covers or by that identity's owner (lint).
     ExceptionSelfApproved = "DT604", "exception-self-approved";
+    /// An in-scope entitlement has no reviewer fit to review it on a campaign track.
+    NoReviewer = "DT701", "no-reviewer";
+    /// A campaign reviewer would review their own access or a non-human identity they own.
+    SelfReview = "DT702", "self-review";
+    /// A campaign reviewer is not in the track's reviewer population.
+    ReviewerOutsidePopulation = "DT703", "reviewer-outside-population";
+    /// A system has no owner (campaign lint).
+    SystemWithoutOwner = "DT704", "system-without-owner";
+    /// The SOX remediation SLA is longer than the SOC one (campaign lint).
+    SoxSlaLooser = "DT705", "sox-sla-looser";
 }
 
 /// One coded problem with an input, renderable by miette.

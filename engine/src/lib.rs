@@ -2,6 +2,7 @@
 //! every entitlement against the SOC and SOX tracks, and returns findings as data.
 //! No printing and no process exits here: the CLI renders and decides exit codes.
 
+pub mod campaign;
 pub mod derive;
 pub mod diag;
 pub mod diff;

@@ -35,7 +35,9 @@ pub struct LintArgs {
     /// Exceptions file to check as well (`exceptions.yaml`).
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
-    // A campaign file joins here (`--campaign FILE`), passed on through `lint::Inputs`.
+    /// Campaign file to check as well (`campaign.yaml`; its reviewer checks need `--inventory`).
+    #[arg(long, value_name = "FILE")]
+    pub campaign: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -50,6 +52,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
         policies: args.policies.clone(),
         inventory: args.inventory.clone(),
         exceptions: args.exceptions.clone(),
+        campaign: args.campaign.clone(),
     };
     let problems = lint::run(&inputs);
     let text = match args.format {

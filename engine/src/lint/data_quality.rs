@@ -102,7 +102,7 @@ fn capped(mut problems: Vec<Problem>, what: &str) -> Vec<Problem> {
 /// Inventory records keep only file and line once loaded (their text is released); to
 /// show the record under each diagnostic, the few files named are read once more. If a
 /// file cannot be read the diagnostic keeps its file and line without the snippet.
-fn restore_text(problems: &mut [Problem]) {
+pub(crate) fn restore_text(problems: &mut [Problem]) {
     let mut texts: BTreeMap<String, Option<Arc<Source>>> = BTreeMap::new();
     for p in problems.iter_mut() {
         let Some(loc) = p.loc.as_mut().filter(|l| l.src.is_released()) else {

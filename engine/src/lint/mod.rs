@@ -31,8 +31,8 @@ use crate::policy::{self, Pack};
 
 use locate::PackTree;
 
-/// What to lint. The exceptions step runs after the inventory (its checks need the pack
-/// and the inventory); a campaign file is a planned input, with a field and a step here.
+/// What to lint. The exceptions and campaign steps run after the inventory (their checks
+/// need the pack and the inventory).
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
     /// A policy pack directory; `None` lints the built-in pack.
@@ -41,6 +41,8 @@ pub struct Inputs {
     pub inventory: Option<PathBuf>,
     /// An exceptions file; `None` skips the exception checks.
     pub exceptions: Option<PathBuf>,
+    /// A campaign file; its reviewer checks need `inventory` too.
+    pub campaign: Option<PathBuf>,
 }
 
 /// Lints `inputs` and returns every problem, sorted by file and line.
@@ -49,8 +51,7 @@ pub fn run(inputs: &Inputs) -> Problems {
     let pack = lint_policies(inputs, &mut sink);
     let inventory = lint_inventory(inputs, pack.as_ref(), &mut sink);
     lint_exceptions(inputs, pack.as_ref().map(|(p, _)| p), inventory.as_ref(), &mut sink);
-    // Extension point: campaign checks run here, with `pack` and the inventory (when
-    // given) loaded.
+    lint_campaign(inputs, inventory.as_ref(), &mut sink);
     sink.sort();
     sink
 }
@@ -127,6 +128,31 @@ fn lint_exceptions(inputs: &Inputs, pack: Option<&Pack>, inv: Option<&Inventory>
     }
     if let Some(inv) = inv {
         sink.0.extend(exceptions.approval_problems(inv).0);
+    }
+}
+
+/// Loads the campaign file (when given) and, with an inventory, runs the campaign checks.
+fn lint_campaign(inputs: &Inputs, inv: Option<&Inventory>, sink: &mut Problems) {
+    let Some(path) = &inputs.campaign else { return };
+    let campaign = match crate::campaign::load(path) {
+        Ok(c) => c,
+        Err(problems) => return sink.0.extend(problems.0),
+    };
+    match inv {
+        Some(inv) => {
+            let mut found = Problems::default();
+            crate::campaign::lint::check(&campaign, inv, &mut found);
+            data_quality::restore_text(&mut found.0);
+            sink.0.extend(found.0);
+        }
+        None => sink.push(
+            Problem::note(
+                crate::diag::Code::NoReviewer,
+                Some(campaign.loc.clone()),
+                "the campaign's reviewer checks need an inventory",
+            )
+            .with_help("give `--inventory` to check reviewers against it"),
+        ),
     }
 }
 
