@@ -141,6 +141,8 @@ codes! {
     SystemWithoutOwner = "DT704", "system-without-owner";
     /// The SOX remediation SLA is longer than the SOC one (campaign lint).
     SoxSlaLooser = "DT705", "sox-sla-looser";
+    /// A revoke decision on a track without a remediation SLA.
+    NoSla = "DT801", "no-sla";
 }
 
 /// One coded problem with an input, renderable by miette.

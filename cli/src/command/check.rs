@@ -96,6 +96,12 @@ pub struct CheckArgs {
     /// Exceptions file (`exceptions.yaml`): live exceptions mark the findings they cover `excepted`.
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
+    /// Campaign file (`campaign.yaml`): its `sla_days` per track date the `--decisions` checks.
+    #[arg(long, value_name = "FILE")]
+    pub campaign: Option<PathBuf>,
+    /// Decisions of an earlier campaign (`decisions.csv`): revoked entitlements still present past the SLA are findings.
+    #[arg(long, value_name = "FILE", requires = "campaign")]
+    pub decisions: Option<PathBuf>,
     /// Tracks to evaluate.
     #[arg(long, value_enum, default_value = "both")]
     pub track: TrackArg,
@@ -193,6 +199,16 @@ pub fn load_exceptions(
     Ok(Some(x))
 }
 
+/// Loads the campaign (for its SLAs) and the decisions file, when decisions are given.
+pub fn load_decisions(
+    campaign: Option<&std::path::Path>,
+    decisions: Option<&std::path::Path>,
+) -> Result<Option<dualtrack_engine::decisions::Decisions>, Problems> {
+    let Some(path) = decisions else { return Ok(None) };
+    let campaign = campaign.map(dualtrack_engine::campaign::load).transpose()?;
+    dualtrack_engine::decisions::load(path, campaign.as_ref()).map(Some)
+}
+
 /// Renders a whole report in `format` (`run` streams JSON instead of holding a report).
 fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut impl Write) -> std::io::Result<()> {
     match format {
@@ -224,6 +240,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    let decisions = match load_decisions(args.campaign.as_deref(), args.decisions.as_deref()) {
+        Ok(d) => d,
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
@@ -237,7 +260,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         &pack,
         &model,
         &opts,
-        exceptions.as_ref(),
+        eval::stream::Review {
+            exceptions: exceptions.as_ref(),
+            decisions: decisions.as_ref(),
+        },
         |findings| match args.format {
             Format::Json => render::JsonFindings::encode(findings).map(Some),
             _ => Ok(None),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use crate::decisions::Decisions;
 use crate::diag::{Code, Level, Problem, Problems};
 use crate::exceptions::{Exceptions, Usage};
 use crate::finding::{Finding, Tally};
@@ -36,10 +37,20 @@ pub fn evaluate_streamed<T: Send>(
     prepare: impl Fn(&[Finding]) -> std::io::Result<T> + Sync,
     on_findings: impl FnMut(Vec<Finding>, T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
-    evaluate_streamed_with(idx, pack, model, opts, None, prepare, on_findings)
+    evaluate_streamed_with(idx, pack, model, opts, Review::default(), prepare, on_findings)
 }
 
-/// [`evaluate_streamed`] with exceptions applied to each identity's findings before
+/// The campaign inputs a run takes besides the inventory and the pack.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Review<'a> {
+    /// Exceptions to apply.
+    pub exceptions: Option<&'a Exceptions>,
+    /// Decisions of an earlier campaign, checked against this inventory.
+    pub decisions: Option<&'a Decisions>,
+}
+
+/// [`evaluate_streamed`] with the `review` inputs: each identity's `DEC-NOT-REMOVED`
+/// findings join its rule findings, then exceptions are applied to all of them before
 /// `prepare` sees them; the findings about the exceptions themselves (expired, unused,
 /// self-approved) are handed out last, as one more batch.
 pub fn evaluate_streamed_with<T: Send>(
@@ -47,7 +58,7 @@ pub fn evaluate_streamed_with<T: Send>(
     pack: &Pack,
     _model: &Model,
     opts: &Options,
-    exceptions: Option<&Exceptions>,
+    review: Review<'_>,
     prepare: impl Fn(&[Finding]) -> std::io::Result<T> + Sync,
     mut on_findings: impl FnMut(Vec<Finding>, T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
@@ -86,7 +97,11 @@ pub fn evaluate_streamed_with<T: Send>(
                 }
                 let mut out = one_identity(inv, pack, &plan, opts, identity, &ents);
                 problems.append(&mut out.problems);
-                let usage = exceptions
+                if let Some(d) = review.decisions {
+                    out.findings.extend(d.findings(opts.as_of, &opts.tracks, &ents));
+                }
+                let usage = review
+                    .exceptions
                     .map(|x| x.apply(opts.as_of, &mut out.findings))
                     .unwrap_or_default();
                 out.findings.sort_by(|a, b| a.key().cmp(&b.key()));
@@ -135,7 +150,7 @@ pub fn evaluate_streamed_with<T: Send>(
     if errors.count > 0 {
         return Err(errors.into_problems());
     }
-    if let Some(x) = exceptions {
+    if let Some(x) = review.exceptions {
         let owner_of = |id: &str| inv.identity(id).and_then(|i| i.owner.as_ref()).map(|o| o.value.clone());
         let reports = x.reports(opts.as_of, &opts.tracks, &usage, owner_of);
         for f in &reports {

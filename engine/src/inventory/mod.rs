@@ -3,7 +3,7 @@
 
 mod decode;
 mod index;
-mod load;
+pub(crate) mod load;
 mod validate;
 
 use std::sync::Arc;

@@ -1,0 +1,253 @@
+//! Campaign decisions (`decisions.csv`: `track`, `entitlement`, `reviewer`, `decision`,
+//! `decided_at`, `rationale`) checked against a later inventory snapshot: an entitlement a
+//! reviewer revoked that is still present once the track's remediation SLA has passed is
+//! a `DEC-NOT-REMOVED` finding on that track.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value as Json;
+
+use crate::campaign::Campaign;
+use crate::diag::{Code, Problem, Problems};
+use crate::finding::{fingerprint, Evidence, Finding, FindingStatus};
+use crate::inventory::load::{csv_error, csv_headers};
+use crate::inventory::Entitlement;
+use crate::node::{csv_row, Fields, Node, Value};
+use crate::policy::{Category, Severity, Track};
+use crate::source::{Loc, Source};
+
+/// Pseudo-rule: a revoked entitlement is still present after the track's SLA.
+pub const NOT_REMOVED: &str = "DEC-NOT-REMOVED";
+
+/// Columns of `decisions.csv`.
+pub const DECISION_FIELDS: &[&str] = &[
+    "track",
+    "entitlement",
+    "reviewer",
+    "decision",
+    "decided_at",
+    "rationale",
+];
+
+/// A reviewer's decision on one entitlement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Keep the access.
+    Approve,
+    /// Remove the access.
+    Revoke,
+}
+
+impl Verdict {
+    /// Names as written in the file.
+    pub const CHOICES: &'static [(&'static str, Verdict)] =
+        &[("approve", Verdict::Approve), ("revoke", Verdict::Revoke)];
+}
+
+/// One row of `decisions.csv`.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The track whose review decided.
+    pub track: Track,
+    /// Entitlement id.
+    pub entitlement: String,
+    /// Who decided.
+    pub reviewer: String,
+    /// Approve or revoke.
+    pub verdict: Verdict,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+    /// Why.
+    pub rationale: Option<String>,
+    /// Where the row is.
+    pub loc: Loc,
+}
+
+/// The decisions of one file and the remediation SLA per track from the campaign.
+#[derive(Debug, Clone, Default)]
+pub struct Decisions {
+    /// Latest decision per (track, entitlement).
+    pub latest: BTreeMap<(Track, String), Decision>,
+    /// Days to remove a revoked entitlement, per track.
+    pub sla_days: BTreeMap<Track, u32>,
+}
+
+/// Reads `decisions.csv` and takes each track's SLA from `campaign`. A revoke decision on
+/// a track without `sla_days` is an error: nothing could say when removal was due.
+pub fn load(path: &Path, campaign: Option<&Campaign>) -> Result<Decisions, Problems> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Problems(vec![Problem::error(
+            Code::Io,
+            None,
+            format!("cannot read `{name}`: {}", e.to_string().to_lowercase()),
+        )
+        .with_help("check the path given to `--decisions`")])
+    })?;
+    let src = Source::new(name, text);
+    let mut sink = Problems::default();
+    let mut out = Decisions {
+        sla_days: campaign
+            .map(|c| {
+                c.tracks
+                    .iter()
+                    .filter_map(|t| t.sla_days.as_ref().map(|d| (t.track, d.value)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        ..Decisions::default()
+    };
+    for row in rows(&src, &mut sink) {
+        if let Some(d) = decode(&row, &mut sink) {
+            if d.verdict == Verdict::Revoke && !out.sla_days.contains_key(&d.track) {
+                sink.push(
+                    Problem::error(
+                        Code::NoSla,
+                        Some(d.loc.clone()),
+                        format!(
+                            "`{}` was revoked on the {} track, which has no remediation SLA",
+                            d.entitlement,
+                            d.track.as_str()
+                        ),
+                    )
+                    .with_help("give `--campaign` with `sla_days` on this track"),
+                );
+            }
+            let key = (d.track, d.entitlement.clone());
+            if out.latest.get(&key).is_none_or(|old| old.decided_at <= d.decided_at) {
+                out.latest.insert(key, d);
+            }
+        }
+    }
+    sink.sort();
+    if sink.has_errors() {
+        return Err(sink);
+    }
+    Ok(out)
+}
+
+fn rows(src: &Arc<Source>, sink: &mut Problems) -> Vec<Node> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(src.text().as_bytes());
+    let cells: Vec<String> = match reader.headers() {
+        Ok(h) => h
+            .iter()
+            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+            .collect(),
+        Err(e) => {
+            sink.push(csv_error(src, &e));
+            return Vec::new();
+        }
+    };
+    let known = csv_headers(src, "decisions", DECISION_FIELDS, cells, sink);
+    let mut out = Vec::new();
+    for result in reader.records() {
+        match result {
+            Ok(rec) => {
+                let offset = rec.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+                let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
+                let mut row = csv_row(src, offset, &known, &cells);
+                if let Value::Map(entries) = &mut row.value {
+                    entries.retain(|(k, _, _)| !k.is_empty());
+                }
+                out.push(row);
+            }
+            Err(e) => sink.push(csv_error(src, &e)),
+        }
+    }
+    out
+}
+
+fn decode(row: &Node, sink: &mut Problems) -> Option<Decision> {
+    let f = Fields::new(row, "decision", DECISION_FIELDS, sink)?;
+    let before = sink.0.len();
+    let track = f.req_str("track", sink).and(f.opt_enum("track", Track::CHOICES, sink));
+    let entitlement = f.req_str("entitlement", sink);
+    let reviewer = f.req_str("reviewer", sink);
+    let verdict = f
+        .req_str("decision", sink)
+        .and(f.opt_enum("decision", Verdict::CHOICES, sink));
+    let decided_at = f.req_date("decided_at", sink);
+    let rationale = f.opt_str("rationale", sink).map(|r| r.value);
+    if sink.0.len() > before {
+        return None;
+    }
+    Some(Decision {
+        track: track?,
+        entitlement: entitlement?.value,
+        reviewer: reviewer?.value,
+        verdict: verdict?,
+        decided_at: decided_at?,
+        rationale,
+        loc: f.loc().clone(),
+    })
+}
+
+impl Decisions {
+    /// The `DEC-NOT-REMOVED` findings among `ents` (one identity's, or all) on `tracks`:
+    /// revoked, still present, and past the SLA on `as_of`.
+    pub fn findings(&self, as_of: DateTime<Utc>, tracks: &[Track], ents: &[&Entitlement]) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for e in ents {
+            for track in tracks {
+                let Some(d) = self.latest.get(&(*track, e.id.clone())) else {
+                    continue;
+                };
+                let Some(days) = self.sla_days.get(track) else { continue };
+                let due = d.decided_at + Duration::days(i64::from(*days));
+                if d.verdict != Verdict::Revoke || as_of <= due {
+                    continue;
+                }
+                out.push(not_removed(d, e, due, *days, as_of));
+            }
+        }
+        out
+    }
+}
+
+fn not_removed(d: &Decision, e: &Entitlement, due: DateTime<Utc>, days: u32, as_of: DateTime<Utc>) -> Finding {
+    let day = |t: DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+    let late = (as_of - due).num_days();
+    let mut evidence = Evidence::default();
+    evidence.insert(Arc::from("decision.reviewer"), Json::from(d.reviewer.clone()));
+    evidence.insert(Arc::from("decision.decided_at"), Json::from(day(d.decided_at)));
+    evidence.insert(Arc::from("decision.due"), Json::from(day(due)));
+    evidence.insert(Arc::from("decision.days_late"), Json::from(late));
+    evidence.insert(Arc::from("decision.at"), Json::from(d.loc.to_string()));
+    if let Some(r) = &d.rationale {
+        evidence.insert(Arc::from("decision.rationale"), Json::from(r.clone()));
+    }
+    let (severity, controls): (Severity, Vec<String>) = match d.track {
+        Track::Soc => (Severity::Medium, vec!["CC6.2".into(), "CC6.3".into()]),
+        Track::Sox => (Severity::High, vec!["SOX-ITGC-APD-01".into(), "AC-6(7)".into()]),
+    };
+    let entitlements = vec![e.id.clone()];
+    Finding {
+        id: fingerprint(NOT_REMOVED, d.track, &e.identity.value, &entitlements),
+        rule: Arc::from(NOT_REMOVED),
+        track: d.track,
+        category: Category::Excessive,
+        severity,
+        controls: controls.into(),
+        identity: e.identity.value.to_string(),
+        entitlements,
+        message: format!(
+            "`{}` was revoked by `{}` on {} and is still present {late} days after the {days}-day SLA",
+            e.id,
+            d.reviewer,
+            day(d.decided_at)
+        ),
+        evidence,
+        remediation: Arc::from(
+            "Remove the entitlement in the source system, then confirm it is gone in the next inventory export.",
+        ),
+        status: FindingStatus::Open,
+        file: e.loc.src.name_shared(),
+        line: e.loc.line,
+    }
+}
