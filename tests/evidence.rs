@@ -235,3 +235,80 @@ fn defined_uuids(v: &Json, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+#[test]
+fn decisions_add_a_log_per_track_and_match_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pack");
+    let review = [
+        "--inventory",
+        "examples/acme",
+        "--exceptions",
+        "tests/fixtures/exceptions/acme.yaml",
+        "--campaign",
+        "tests/fixtures/campaign/acme.yaml",
+        "--decisions",
+        "tests/fixtures/decisions/acme.csv",
+        "--as-of",
+        "2026-10-01",
+    ];
+    let mut args = vec!["evidence", "--out", out.to_str().unwrap()];
+    args.extend(review);
+    let (code, _, stderr) = parts(&dualtrack(&args));
+    assert_eq!(code, 0, "{stderr}");
+    let files = tree(&out);
+    let sox = String::from_utf8(files["sox/decisions.csv"].clone()).unwrap();
+    let outcomes: Vec<(&str, &str)> = sox
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0], cells[6])
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("\"brian.foster:sap-fi:FI_GL_ACCOUNT_DISPLAY\"", "\"overdue\""),
+            ("\"carlos.mendez:netsuite:Vendor Record Edit\"", "\"overdue\""),
+            ("\"helen.zhou:sap-fi:FI_CUSTOMIZING_SPRO\"", "\"kept\""),
+        ]
+    );
+    let soc = String::from_utf8(files["soc/decisions.csv"].clone()).unwrap();
+    assert!(soc.contains("\"olga.berg:github:admin:org\"") && soc.contains("\"removed\""));
+    assert!(soc.contains("\"pending\""));
+    let manifest = String::from_utf8(files["manifest.json"].clone()).unwrap();
+    assert!(
+        manifest.contains("tests/fixtures/decisions/acme.csv")
+            && manifest.contains("tests/fixtures/campaign/acme.yaml")
+    );
+
+    // The pack's findings (held evaluation) are those `check` streams, with the same status.
+    let mut from_pack: Vec<(String, String)> = Vec::new();
+    for track in ["soc", "sox"] {
+        let mut r = csv::Reader::from_reader(&files[&format!("{track}/findings.csv")][..]);
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            from_pack.push((rec[0].to_owned(), rec[5].to_owned()));
+        }
+    }
+    let mut args = vec!["check", "--format", "json"];
+    args.extend(review);
+    let (_, stdout, _) = parts(&dualtrack(&args));
+    let report: Json = serde_json::from_str(&stdout).unwrap();
+    let mut from_check: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    from_pack.sort();
+    from_check.sort();
+    assert_eq!(from_pack, from_check);
+    assert!(from_check.len() > 25);
+}

@@ -10,7 +10,7 @@ use clap::Args;
 use dualtrack_engine::evidence::{self, sha256_hex, Input, Sources};
 use dualtrack_engine::{eval, inventory, Problems, Track};
 
-use super::check::load_exceptions;
+use super::check::{load_decisions, load_exceptions};
 use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
 use crate::diagnostics;
 
@@ -26,6 +26,12 @@ pub struct EvidenceArgs {
     /// Exceptions file (`exceptions.yaml`).
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
+    /// Campaign file (`campaign.yaml`), for the SLAs of `--decisions`.
+    #[arg(long, value_name = "FILE")]
+    pub campaign: Option<PathBuf>,
+    /// Decisions of an earlier campaign (`decisions.csv`): adds each track's decision log.
+    #[arg(long, value_name = "FILE", requires = "campaign")]
+    pub decisions: Option<PathBuf>,
     /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now; give it for a reproducible pack).
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
     pub as_of: Option<DateTime<Utc>>,
@@ -69,7 +75,13 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: Track::ALL.to_vec(),
     };
+    let decisions = load_decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
     let mut report = eval::evaluate(&inv, &pack, &model, &opts)?;
+    if let Some(d) = &decisions {
+        let all: Vec<&inventory::Entitlement> = inv.entitlements.iter().collect();
+        report.findings.extend(d.findings(opts.as_of, &opts.tracks, &all));
+        report.sort();
+    }
     if let Some(x) = &exceptions {
         x.apply_report(&mut report, &inv);
     }
@@ -77,7 +89,12 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
     // has no file, so its embedded text is hashed under its `builtin:` name.
     let mut inputs = Vec::new();
     let mut paths: Vec<String> = read;
-    paths.extend(args.exceptions.iter().map(|p| p.display().to_string()));
+    for extra in [&args.exceptions, &args.campaign, &args.decisions]
+        .into_iter()
+        .flatten()
+    {
+        paths.push(extra.display().to_string());
+    }
     for src in &pack.sources {
         if src.name().starts_with("builtin:") {
             inputs.push(Input {
@@ -111,6 +128,7 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
         inventory: &inv,
         pack: &pack,
         exceptions: exceptions.as_ref(),
+        decisions: decisions.as_ref(),
         inputs: &inputs,
     }))
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::decisions::Decisions;
 use crate::exceptions::{Exception, Exceptions};
 use crate::finding::{Finding, FindingStatus, Report};
 use crate::inventory::Inventory;
@@ -71,6 +72,8 @@ pub struct Sources<'a> {
     pub pack: &'a Pack,
     /// The exceptions, if a file was given.
     pub exceptions: Option<&'a Exceptions>,
+    /// Decisions of an earlier campaign, if given (adds each track's `decisions.csv`).
+    pub decisions: Option<&'a Decisions>,
     /// Every input read, with its hash.
     pub inputs: &'a [Input],
 }
@@ -88,6 +91,9 @@ pub fn build(src: &Sources<'_>) -> Vec<File> {
         files.push((format!("{dir}/narrative.md"), text::narrative(src, &ctx).into_bytes()));
         files.push((format!("{dir}/findings.csv"), tables::findings_csv(src.report, track)));
         files.push((format!("{dir}/exceptions.csv"), tables::exception_log(&ctx)));
+        if let Some(d) = src.decisions {
+            files.push((format!("{dir}/decisions.csv"), tables::decision_log(src, d, track)));
+        }
     }
     files.push(("population.csv".to_owned(), tables::population_csv(src)));
     files.push((

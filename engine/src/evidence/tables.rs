@@ -1,6 +1,9 @@
 //! The pack's CSV files: a track's findings, its exception log, and the population per
 //! system. Text cells go through the same formula guard as `check --format csv`.
 
+use chrono::Duration;
+
+use crate::decisions::{Decisions, Verdict};
 use crate::finding::Report;
 use crate::policy::Track;
 use crate::render::{guard_formula, write_csv};
@@ -99,6 +102,69 @@ pub fn population_csv(src: &Sources<'_>) -> Vec<u8> {
             soc.1.to_string(),
             sox.0.to_string(),
             sox.1.to_string(),
+        ]);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// Header of the decision log.
+pub const DECISION_LOG_HEADER: [&str; 8] = [
+    "entitlement",
+    "reviewer",
+    "decision",
+    "decided_at",
+    "rationale",
+    "due",
+    "outcome",
+    "identity",
+];
+
+/// The track's decision log: what was reviewed, who decided what and when, and for each
+/// revoke whether the entitlement is gone from the inventory (`removed`, as of the review
+/// date), still present within the SLA (`pending`) or past it (`overdue`).
+pub fn decision_log(src: &Sources<'_>, d: &Decisions, track: Track) -> Vec<u8> {
+    let mut w = ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::NonNumeric)
+        .from_writer(Vec::new());
+    let text = |s: &str| guard_formula(s).into_owned();
+    let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
+    let _ = w.write_record(DECISION_LOG_HEADER);
+    let as_of = src.report.as_of;
+    for ((t, id), dec) in &d.latest {
+        if *t != track {
+            continue;
+        }
+        let present = src
+            .inventory
+            .entitlements
+            .binary_search_by(|e| e.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| src.inventory.entitlements.get(i));
+        let due = d
+            .sla_days
+            .get(&track)
+            .map(|n| dec.decided_at + Duration::days(i64::from(*n)));
+        let outcome = match (dec.verdict, present, due) {
+            (Verdict::Approve, Some(_), _) => "kept",
+            (Verdict::Approve, None, _) => "approved, no longer in the inventory",
+            (Verdict::Revoke, None, _) => "removed",
+            (Verdict::Revoke, Some(_), Some(due)) if as_of > due => "overdue",
+            (Verdict::Revoke, Some(_), _) => "pending",
+        };
+        let _ = w.write_record([
+            text(id),
+            text(&dec.reviewer),
+            match dec.verdict {
+                Verdict::Approve => "approve".to_owned(),
+                Verdict::Revoke => "revoke".to_owned(),
+            },
+            day(dec.decided_at),
+            text(dec.rationale.as_deref().unwrap_or_default()),
+            due.filter(|_| dec.verdict == Verdict::Revoke)
+                .map(day)
+                .unwrap_or_default(),
+            outcome.to_owned(),
+            text(present.map_or("", |e| &*e.identity.value)),
         ]);
     }
     w.into_inner().unwrap_or_default()
