@@ -20,6 +20,7 @@ pub mod policy;
 pub mod policytest;
 pub mod render;
 pub mod scan;
+pub mod schema;
 pub mod source;
 pub mod yaml;
 
