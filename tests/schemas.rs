@@ -201,7 +201,7 @@ fn rule_schema_matches_the_compiler() {
             }
         }
     }
-    let condition = &def(&s, "Condition")["oneOf"][1];
+    let condition = def(&s, "Condition");
     assert_eq!(keys(&s, condition), paths);
     let days_idle = condition["properties"]["entitlement.days_idle"]["description"]
         .as_str()
@@ -451,5 +451,43 @@ fn campaign_schema_matches_the_loader() {
         let text = ok.replacen(from, to, 1);
         assert_ne!(text, ok, "{from}");
         assert!(!errors(&v, &yaml(&text)).is_empty(), "accepted:\n{text}");
+    }
+}
+
+/// Editors find the schemas through `# yaml-language-server: $schema=` modelines and the
+/// repository's VS Code settings; every path they name must be a generated schema.
+#[test]
+fn modelines_and_editor_settings_name_existing_schemas() {
+    let generated: BTreeSet<String> = schema::all().iter().map(|f| f.name.to_owned()).collect();
+    let mut files = Vec::new();
+    yaml_files(&root().join("examples"), &mut files);
+    yaml_files(&root().join("policies"), &mut files);
+    let mut modelines = 0;
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        for line in text.lines() {
+            let Some(target) = line.strip_prefix("# yaml-language-server: $schema=") else {
+                continue;
+            };
+            modelines += 1;
+            let schema = path.parent().unwrap().join(target);
+            assert!(schema.is_file(), "{}: {target} does not exist", path.display());
+            let name = schema.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                generated.contains(&name),
+                "{}: {target} is not generated",
+                path.display()
+            );
+            let errs = errors(&validator(&name), &yaml_file(path));
+            assert!(errs.is_empty(), "{}:\n{}", path.display(), errs.join("\n"));
+        }
+    }
+    assert_eq!(modelines, 3, "the acme inventory files carry a modeline each");
+
+    let settings: Json =
+        serde_json::from_str(&std::fs::read_to_string(root().join(".vscode/settings.json")).unwrap()).unwrap();
+    for (schema, globs) in settings["yaml.schemas"].as_object().unwrap() {
+        assert!(root().join(schema).is_file(), "{schema}");
+        assert!(!globs.as_array().unwrap().is_empty());
     }
 }

@@ -108,24 +108,23 @@ impl JsonSchema for Condition {
         for (path, description) in attribute_paths() {
             props.insert(path, json!({ "allOf": [test], "description": description }));
         }
+        // One schema for both shapes rather than a `oneOf`: `items` only applies to a list
+        // and the object keywords only to a map, and editors then report a misspelt path
+        // as a property that is not allowed instead of "expected an array".
         json_schema!({
             "description": "A list (all must hold), `all:`, `any:`, `not:`, or `attribute.path: test`. \
                 A comparison on an absent attribute is false; `missing: true` tests for absence.",
-            "oneOf": [
-                { "type": "array", "items": me },
-                {
-                    "type": "object",
-                    "minProperties": 1,
-                    "properties": props,
-                    "patternProperties": {
-                        "^(identity|system)\\.tags\\..+$": {
-                            "allOf": [test],
-                            "description": "The value of a tag (a string); absent when the record has no such tag.",
-                        },
-                    },
-                    "additionalProperties": false,
+            "type": ["array", "object"],
+            "items": me,
+            "minProperties": 1,
+            "properties": props,
+            "patternProperties": {
+                "^(identity|system)\\.tags\\..+$": {
+                    "allOf": [test],
+                    "description": "The value of a tag (a string); absent when the record has no such tag.",
                 },
-            ],
+            },
+            "additionalProperties": false,
         })
     }
 }
@@ -188,13 +187,20 @@ fn model_comments() -> BTreeMap<(String, String), String> {
 }
 
 /// The test on one attribute: a literal (equality) or a map of comparison operators.
-#[derive(JsonSchema)]
-#[schemars(untagged)]
-pub enum Test {
-    /// The attribute equals this value.
-    Equals(Literal),
-    /// Every operator of the map holds.
-    Compare(Comparison),
+///
+/// Its schema carries no description of its own, nor does [`Comparison`]'s, so an editor's
+/// hover shows the description of the attribute path being tested.
+pub struct Test;
+
+impl JsonSchema for Test {
+    fn schema_name() -> Cow<'static, str> {
+        "Test".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let comparison = generator.subschema_for::<Comparison>();
+        json_schema!({ "anyOf": [{ "type": ["string", "number", "boolean"] }, comparison] })
+    }
 }
 
 /// A literal value; numbers and booleans compared with a string attribute are read as the
@@ -217,7 +223,7 @@ impl JsonSchema for Literal {
 
 /// Comparison operators; every one given must hold.
 #[derive(JsonSchema)]
-#[schemars(deny_unknown_fields, extend("minProperties" = 1))]
+#[schemars(deny_unknown_fields, extend("minProperties" = 1), transform = without_description)]
 pub struct Comparison {
     /// Equal to the value.
     pub eq: Option<Literal>,
@@ -242,4 +248,9 @@ pub struct Comparison {
     pub missing: Option<bool>,
     /// `true`: the attribute is present; `false`: it is absent.
     pub present: Option<bool>,
+}
+
+/// Drops a type's own description (see [`Test`]).
+fn without_description(schema: &mut Schema) {
+    schema.remove("description");
 }
