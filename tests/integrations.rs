@@ -43,12 +43,7 @@ fn action_is_a_composite_action_with_the_documented_inputs() {
     assert!(!text(&action["name"]).is_empty());
     assert!(!text(&action["description"]).is_empty());
     assert_eq!(text(&action["runs"]["using"]), "composite");
-    let inputs: BTreeSet<&str> = action["inputs"]
-        .as_mapping()
-        .unwrap()
-        .keys()
-        .map(text)
-        .collect();
+    let inputs: BTreeSet<&str> = action["inputs"].as_mapping().unwrap().keys().map(text).collect();
     for name in ["inventory", "policies", "base", "fail-on", "as-of"] {
         assert!(inputs.contains(name), "input `{name}` missing");
         assert!(!text(&action["inputs"][name]["description"]).is_empty(), "{name}");
@@ -82,12 +77,18 @@ fn action_is_a_composite_action_with_the_documented_inputs() {
 fn action_uploads_check_sarif_and_writes_the_diff_to_the_summary() {
     let action = load("action.yml");
     let check = text(&step(&action, "check")["run"]);
-    assert!(check.contains("args=(check --inventory \"$INVENTORY\" --format sarif"), "{check}");
+    assert!(
+        check.contains("args=(check --inventory \"$INVENTORY\" --format sarif"),
+        "{check}"
+    );
     let upload = steps(&action)
         .iter()
         .find(|s| s["uses"].as_str() == Some("github/codeql-action/upload-sarif@v3"))
         .expect("an upload-sarif step");
-    assert_eq!(text(&upload["with"]["sarif_file"]), "${{ steps.check.outputs.sarif-file }}");
+    assert_eq!(
+        text(&upload["with"]["sarif_file"]),
+        "${{ steps.check.outputs.sarif-file }}"
+    );
     let diff = step(&action, "diff");
     let script = text(&diff["run"]);
     assert!(
@@ -111,7 +112,10 @@ fn action_fail_on_default_is_a_value_check_accepts() {
         "--fail-on",
         fail_on,
     ]));
-    assert_eq!(code, 1, "acme has high findings, so `--fail-on {fail_on}` fails: {stderr}");
+    assert_eq!(
+        code, 1,
+        "acme has high findings, so `--fail-on {fail_on}` fails: {stderr}"
+    );
 }
 
 #[test]
@@ -125,7 +129,11 @@ fn pre_commit_hooks_run_lint_and_test_on_policy_and_inventory_files() {
             assert!(h[key].as_str().is_some_and(|v| !v.is_empty()), "{key} in {h:?}");
         }
         assert!(["system", "rust"].contains(&text(&h["language"])));
-        assert_eq!(h["pass_filenames"], Yaml::Bool(false), "dualtrack reads a pack, not single files");
+        assert_eq!(
+            h["pass_filenames"],
+            Yaml::Bool(false),
+            "dualtrack reads a pack, not single files"
+        );
     }
     assert_eq!(text(&hooks[0]["entry"]), "dualtrack lint");
     assert_eq!(text(&hooks[1]["entry"]), "dualtrack test");
