@@ -118,6 +118,45 @@ fn action_fail_on_default_is_a_value_check_accepts() {
     );
 }
 
+/// The commands the action's scripts build, run as the action runs them on the example.
+#[test]
+fn action_commands_run_as_the_cli_expects() {
+    let (code, sarif, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        "examples/acme",
+        "--format",
+        "sarif",
+        "--fail-on",
+        "high",
+        "--as-of",
+        "2026-10-01",
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    let log: serde_json::Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    assert!(!log["runs"][0]["results"].as_array().unwrap().is_empty());
+
+    // The base is a directory here; in the action it is the pull request's base commit.
+    let (code, markdown, stderr) = parts(&dualtrack(&[
+        "diff",
+        "--base",
+        "policies",
+        "--head",
+        "policies",
+        "--inventory",
+        "examples/acme",
+        "--format",
+        "markdown",
+        "--fail-on",
+        "high",
+        "--as-of",
+        "2026-10-01",
+    ]));
+    assert_eq!(code, 0, "an unchanged pack adds nothing: {stderr}");
+    assert!(!markdown.trim().is_empty());
+}
+
 #[test]
 fn pre_commit_hooks_run_lint_and_test_on_policy_and_inventory_files() {
     let hooks = load(".pre-commit-hooks.yaml");

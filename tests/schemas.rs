@@ -221,9 +221,9 @@ fn policy_test_schema_matches_the_loader() {
     assert_eq!(keys(&s, def(&s, "System")), set(SYSTEM_FIELDS));
 }
 
-#[test]
-fn acme_check_output_matches_the_findings_schema() {
-    let (code, stdout, stderr) = parts(&dualtrack(&[
+/// `check --format json` on the acme example, with `extra` arguments.
+fn acme_report(extra: &[&str]) -> Json {
+    let mut args = vec![
         "check",
         "--inventory",
         "examples/acme",
@@ -231,9 +231,30 @@ fn acme_check_output_matches_the_findings_schema() {
         "2026-10-01",
         "--format",
         "json",
-    ]));
+    ];
+    args.extend(extra);
+    let (code, stdout, stderr) = parts(&dualtrack(&args));
     assert_eq!(code, 1, "{stderr}");
-    let report: Json = serde_json::from_str(&stdout).unwrap();
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[test]
+fn acme_check_output_with_exceptions_matches_the_findings_schema() {
+    let report = acme_report(&["--exceptions", "tests/fixtures/exceptions/acme.yaml"]);
+    let statuses: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains("excepted"), "{statuses:?}");
+    let errs = errors(&validator("findings.schema.json"), &report);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+#[test]
+fn acme_check_output_matches_the_findings_schema() {
+    let report = acme_report(&[]);
     let errs = errors(&validator("findings.schema.json"), &report);
     assert!(
         errs.is_empty(),
