@@ -13,9 +13,9 @@ use serde_json::Value as Json;
 use crate::campaign::Campaign;
 use crate::diag::{Code, Problem, Problems};
 use crate::finding::{fingerprint, Evidence, Finding, FindingStatus};
-use crate::inventory::load::{csv_error, csv_headers};
+use crate::inventory::load::csv_rows;
 use crate::inventory::Entitlement;
-use crate::node::{csv_row, Fields, Node, Value};
+use crate::node::{Fields, Node};
 use crate::policy::{Category, Severity, Track};
 use crate::source::{Loc, Source};
 
@@ -130,37 +130,7 @@ pub fn load(path: &Path, campaign: Option<&Campaign>) -> Result<Decisions, Probl
 }
 
 fn rows(src: &Arc<Source>, sink: &mut Problems) -> Vec<Node> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(src.text().as_bytes());
-    let cells: Vec<String> = match reader.headers() {
-        Ok(h) => h
-            .iter()
-            .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
-            .collect(),
-        Err(e) => {
-            sink.push(csv_error(src, &e));
-            return Vec::new();
-        }
-    };
-    let known = csv_headers(src, "decisions", DECISION_FIELDS, cells, sink);
-    let mut out = Vec::new();
-    for result in reader.records() {
-        match result {
-            Ok(rec) => {
-                let offset = rec.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
-                let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
-                let mut row = csv_row(src, offset, &known, &cells);
-                if let Value::Map(entries) = &mut row.value {
-                    entries.retain(|(k, _, _)| !k.is_empty());
-                }
-                out.push(row);
-            }
-            Err(e) => sink.push(csv_error(src, &e)),
-        }
-    }
-    out
+    csv_rows(src, "decisions", DECISION_FIELDS, sink)
 }
 
 fn decode(row: &Node, sink: &mut Problems) -> Option<Decision> {

@@ -324,6 +324,14 @@ fn read_csv(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Pr
         "identities" => IDENTITY_FIELDS,
         _ => ENTITLEMENT_FIELDS,
     };
+    for row in csv_rows(src, section, allowed, sink) {
+        push_record(&row, section, inv, sink);
+    }
+}
+
+/// The rows of a CSV file whose header names fields of `allowed`, each as a located map
+/// (unknown columns are reported and left out; bad rows are reported and skipped).
+pub(crate) fn csv_rows(src: &Arc<Source>, what: &str, allowed: &[&str], sink: &mut Problems) -> Vec<Node> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -335,10 +343,11 @@ fn read_csv(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Pr
             .collect(),
         Err(e) => {
             sink.push(csv_error(src, &e));
-            return;
+            return Vec::new();
         }
     };
-    let known = csv_headers(src, section, allowed, cells, sink);
+    let known = csv_headers(src, what, allowed, cells, sink);
+    let mut out = Vec::new();
     for result in reader.records() {
         match result {
             Ok(rec) => {
@@ -348,11 +357,12 @@ fn read_csv(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Pr
                 if let Value::Map(entries) = &mut row.value {
                     entries.retain(|(k, _, _)| !k.is_empty());
                 }
-                push_record(&row, section, inv, sink);
+                out.push(row);
             }
             Err(e) => sink.push(csv_error(src, &e)),
         }
     }
+    out
 }
 
 /// The header cells of a CSV section, each with the header line's location; an unknown
