@@ -103,3 +103,153 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+/// Writes `bytes` to `name` in a fresh directory and returns the codes and lines of the
+/// problems `load` and `index` report (they must agree), or `None` when both accept it.
+fn outcome(name: &str, bytes: &[u8]) -> Option<Vec<(String, u32)>> {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let summary = |p: &dualtrack_engine::Problems| -> Vec<(String, u32)> {
+        p.0.iter()
+            .map(|p| (p.code.as_str().to_owned(), p.loc.as_ref().map_or(0, |l| l.line)))
+            .collect()
+    };
+    let loaded = inventory::load(&path).err().map(|p| summary(&p));
+    let indexed = inventory::index(&path).err().map(|p| summary(&p));
+    assert_eq!(loaded, indexed, "load and index disagree on {name}");
+    loaded
+}
+
+/// The codes of a load, where every problem must have a file and line.
+fn codes(name: &str, bytes: &[u8]) -> Vec<String> {
+    let got = outcome(name, bytes).unwrap_or_else(|| panic!("{name} should be refused"));
+    assert!(
+        got.iter().all(|(_, line)| *line >= 1),
+        "{name}: every problem has a line: {got:?}"
+    );
+    got.into_iter().map(|(c, _)| c).collect()
+}
+
+const SMALL: &str = "systems: [{id: erp}]\nidentities: [{id: alice}]\nentitlements: [{identity: alice, system: erp, permission: FB50}]\n";
+
+#[test]
+fn a_yaml_alias_bomb_is_refused_at_the_alias() {
+    let mut yaml = String::from("a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for (level, prev) in ["b", "c", "d", "e", "f", "g", "h", "i"]
+        .iter()
+        .zip(["a", "b", "c", "d", "e", "f", "g", "h"])
+    {
+        yaml.push_str(&format!(
+            "{level}: &{level} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    let got = outcome("bomb.yaml", yaml.as_bytes()).unwrap();
+    assert_eq!(got.first().map(|(c, _)| c.as_str()), Some("DT112"));
+    // Nine to the eighth nodes would be needed by the last line; the budget runs out before.
+    assert!(got[0].1 >= 6 && got[0].1 <= 9, "{got:?}");
+    assert_eq!(codes("rec.yaml", b"systems: &a [*a]\n"), ["DT112"]);
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let deep = "[".repeat(100_000);
+    assert_eq!(codes("deep.yaml", format!("systems: {deep}").as_bytes()), ["DT112"]);
+    assert_eq!(
+        codes("deep.json", format!("{{\"systems\": {deep}").as_bytes()),
+        ["DT112"]
+    );
+    let block: String = (0..100).map(|i| format!("{}- \n", "  ".repeat(i))).collect();
+    assert_eq!(codes("block.yaml", format!("systems:\n{block}").as_bytes()), ["DT112"]);
+}
+
+#[test]
+fn huge_strings_and_fields_are_refused() {
+    let big = "x".repeat(2 << 20);
+    let yaml = format!("systems: [{{id: erp, name: {big}}}]\nidentities: []\nentitlements: []\n");
+    assert_eq!(codes("big.yaml", yaml.as_bytes()), ["DT112"]);
+    let json = format!(
+        "{{\"systems\": [{{\"id\": \"erp\", \"name\": \"{big}\"}}], \"identities\": [], \"entitlements\": []}}"
+    );
+    assert_eq!(codes("big.json", json.as_bytes()), ["DT112"]);
+    let record = format!("{{\"systems\": [{{\"id\": \"erp\", \"tags\": {{{}\"z\": \"z\"}}}}], \"identities\": [], \"entitlements\": []}}",
+        (0..40).map(|i| format!("\"k{i}\": \"{}\", ", "y".repeat(500_000))).collect::<String>());
+    assert_eq!(codes("record.json", record.as_bytes()), ["DT112"]);
+}
+
+#[test]
+fn nul_bytes_utf16_and_bad_utf8_are_encoding_errors_with_lines() {
+    assert_eq!(
+        outcome("nul.yaml", b"systems: []\nidentities: [\0]\n").unwrap(),
+        [("DT113".to_owned(), 2)]
+    );
+    assert_eq!(
+        outcome("nul.json", b"{\"systems\": [],\n\"identities\": [\"\0\"]}").unwrap(),
+        [("DT113".to_owned(), 2)]
+    );
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(SMALL.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    for name in ["u16.yaml", "u16.json"] {
+        assert_eq!(outcome(name, &utf16).unwrap(), [("DT113".to_owned(), 1)], "{name}");
+    }
+    assert_eq!(
+        outcome("bad.yaml", b"systems: []\nidentities: [{id: \xC3\x28}]\n").unwrap(),
+        [("DT113".to_owned(), 2)]
+    );
+}
+
+#[test]
+fn a_utf8_bom_is_accepted_everywhere_an_inventory_is_read() {
+    let bom = |text: &str| [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+    assert_eq!(outcome("bom.yaml", &bom(SMALL)), None);
+    let json = r#"{"systems": [{"id": "erp"}], "identities": [{"id": "alice"}], "entitlements": [{"identity": "alice", "system": "erp", "permission": "FB50"}]}"#;
+    assert_eq!(outcome("bom.json", &bom(json)), None);
+    let tmp = tempfile::tempdir().unwrap();
+    for (file, text) in [
+        ("systems.csv", "id,name\r\nerp,ERP\r\n"),
+        ("identities.csv", "id,kind\r\nalice,human\r\n"),
+        ("entitlements.csv", "identity,system,permission\r\nalice,erp,FB50\r\n"),
+    ] {
+        std::fs::write(tmp.path().join(file), bom(text)).unwrap();
+    }
+    assert!(inventory::load(tmp.path()).is_ok());
+    assert!(inventory::index(tmp.path()).is_ok());
+}
+
+#[test]
+fn numbers_as_ids_keep_their_text_and_floats_are_refused() {
+    let yaml = "systems: [{id: 7}]\nidentities: [{id: 12345}, {id: '0042'}]\nentitlements: [{identity: 12345, system: 7, permission: 1}]\n";
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("n.yaml"), yaml).unwrap();
+    let (inv, _) = inventory::load(&tmp.path().join("n.yaml")).unwrap_or_else(|e| panic!("{}", common::render(&e)));
+    assert_eq!(inv.entitlements[0].id, "12345:7:1");
+    let json = r#"{"systems": [{"id": 7}], "identities": [{"id": 12345}], "entitlements": [{"identity": 12345, "system": 7, "permission": 1}]}"#;
+    assert_eq!(outcome("n.json", json.as_bytes()), None);
+    std::fs::write(tmp.path().join("n.json"), json).unwrap();
+    let (inv, _) = inventory::load(&tmp.path().join("n.json")).unwrap();
+    assert_eq!(inv.entitlements[0].id, "12345:7:1");
+    for bad in ["1.5", "1e3", "1e999", "99999999999999999999", "true"] {
+        let yaml = format!("systems: [{{id: {bad}}}]\nidentities: []\nentitlements: []\n");
+        assert_eq!(codes("f.yaml", yaml.as_bytes()), ["DT102"], "yaml {bad}");
+        let json = format!("{{\"systems\": [{{\"id\": {bad}}}], \"identities\": [], \"entitlements\": []}}");
+        assert_eq!(codes("f.json", json.as_bytes()), ["DT102"], "json {bad}");
+    }
+    // A JSON number with a leading zero is not JSON.
+    assert_eq!(
+        codes(
+            "z.json",
+            br#"{"systems": [{"id": 007}], "identities": [], "entitlements": []}"#
+        ),
+        ["DT101"]
+    );
+}
+
+#[test]
+fn a_second_yaml_document_is_not_silently_dropped() {
+    assert_eq!(
+        codes("two.yaml", format!("{SMALL}---\nsystems: []\n").as_bytes()),
+        ["DT101"]
+    );
+}

@@ -78,16 +78,7 @@ pub struct Decisions {
 /// Reads `decisions.csv` and takes each track's SLA from `campaign`. A revoke decision on
 /// a track without `sla_days` is an error: nothing could say when removal was due.
 pub fn load(path: &Path, campaign: Option<&Campaign>) -> Result<Decisions, Problems> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Problems(vec![Problem::error(
-            Code::Io,
-            None,
-            format!("cannot read `{name}`: {}", e.to_string().to_lowercase()),
-        )
-        .with_help("check the path given to `--decisions`")])
-    })?;
-    let src = Source::new(name, text);
+    let src = crate::text::read(path, "--decisions").map_err(|p| Problems(vec![p]))?;
     let mut sink = Problems::default();
     let mut out = Decisions {
         sla_days: campaign

@@ -78,6 +78,11 @@ codes! {
     DuplicateKey = "DT110", "duplicate-key";
     /// So many inventory errors that only the first ones are shown in full.
     TooManyErrors = "DT111", "too-many-errors";
+    /// An input crosses a resource limit (alias expansion, nesting depth, size of a string,
+    /// record or CSV field); the limits are listed in `docs/inventory.md`.
+    Limit = "DT112", "limit";
+    /// A file is not UTF-8 text: UTF-16 or UTF-32, a NUL byte, or invalid UTF-8.
+    Encoding = "DT113", "encoding";
     /// A Cedar policy does not parse.
     CedarSyntax = "DT201", "cedar-syntax";
     /// A policy fails Strict validation against the dualtrack Cedar schema.

@@ -5,11 +5,9 @@
 use std::sync::Arc;
 
 use crate::diag::{Code, Problem};
+use crate::limits::{size, MAX_DEPTH, MAX_SCALAR_BYTES};
 use crate::node::{Node, Value};
 use crate::source::{Loc, Source};
-
-/// Deepest nesting accepted; inventories and rules are shallow.
-const MAX_DEPTH: usize = 128;
 
 /// Parses a document holding one value (a record read back on its own).
 pub fn value(src: &Arc<Source>) -> Result<Node, Problem> {
@@ -82,8 +80,8 @@ impl JsonParser<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Node, Problem> {
-        if depth > MAX_DEPTH {
-            return Err(self.err("nesting is too deep"));
+        if depth >= MAX_DEPTH {
+            return Err(crate::scan::too_deep(self.src.loc(self.pos, 1)));
         }
         let (start, line) = (self.pos, self.line);
         let value = match self.peek() {
@@ -121,21 +119,55 @@ impl JsonParser<'_> {
         }
     }
 
+    /// A number in JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?`. An
+    /// integer within 64 bits keeps its text; anything else is a float (`1e999` is infinite).
     fn number(&mut self) -> Result<Value, Problem> {
         let start = self.pos;
-        while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+        let digits = |p: &mut Self| {
+            let from = p.pos;
+            while matches!(p.peek(), Some(b'0'..=b'9')) {
+                p.pos += 1;
+            }
+            p.pos - from
+        };
+        if self.peek() == Some(b'-') {
             self.pos += 1;
         }
-        let text = std::str::from_utf8(self.bytes.get(start..self.pos).unwrap_or_default()).unwrap_or_default();
-        if let Ok(i) = text.parse::<i64>() {
-            return Ok(Value::Int(i));
+        let int_start = self.pos;
+        let int_digits = digits(self);
+        if int_digits == 0 || (int_digits > 1 && self.bytes.get(int_start) == Some(&b'0')) {
+            self.pos = int_start;
+            return Err(self.err("invalid number"));
         }
-        text.parse::<f64>()
-            .map(Value::Float)
-            .map_err(|_| self.err("invalid number"))
+        let mut integer = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            integer = false;
+            if digits(self) == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            integer = false;
+            if matches!(self.peek(), Some(b'-' | b'+')) {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.err("invalid number"));
+            }
+        }
+        let text = std::str::from_utf8(self.bytes.get(start..self.pos).unwrap_or_default()).unwrap_or_default();
+        if integer {
+            if let Ok(i) = text.parse::<i64>() {
+                return Ok(Value::Int(i, text.into()));
+            }
+        }
+        Ok(Value::Float(text.parse::<f64>().unwrap_or(f64::INFINITY)))
     }
 
     fn string(&mut self) -> Result<String, Problem> {
+        let start = self.pos;
         self.expect(b'"')?;
         let mut out = String::new();
         loop {
@@ -144,7 +176,17 @@ impl JsonParser<'_> {
                 self.pos += 1;
             }
             let run = self.bytes.get(run_start..self.pos).unwrap_or_default();
+            // The text is a `str` and runs end at ASCII bytes, so this cannot fail.
             out.push_str(std::str::from_utf8(run).map_err(|_| self.err("invalid UTF-8"))?);
+            if out.len() > MAX_SCALAR_BYTES {
+                return Err(Problem::error(
+                    Code::Limit,
+                    Some(self.loc(start, 1)),
+                    format!("string is larger than {}", size(MAX_SCALAR_BYTES)),
+                )
+                .with_label("this string")
+                .with_help("shorten this value; dualtrack fields hold ids, dates and short text"));
+            }
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;

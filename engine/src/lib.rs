@@ -13,6 +13,7 @@ pub mod exceptions;
 pub mod finding;
 pub mod inventory;
 pub mod json;
+pub mod limits;
 pub mod lint;
 pub mod model;
 pub mod node;
@@ -22,6 +23,7 @@ pub mod render;
 pub mod scan;
 pub mod schema;
 pub mod source;
+pub mod text;
 pub mod yaml;
 
 pub use diag::{Code, Level, Problem, Problems};

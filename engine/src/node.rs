@@ -24,8 +24,8 @@ pub enum Value {
     Null,
     /// A boolean.
     Bool(bool),
-    /// An integer.
-    Int(i64),
+    /// An integer, with its text as written (ids keep it: `007` stays `007`).
+    Int(i64, Box<str>),
     /// A non-integer number.
     Float(f64),
     /// A string (quoted, or plain and not a number/bool/null).
@@ -44,7 +44,7 @@ impl Node {
         match self.value {
             Value::Null => "null",
             Value::Bool(_) => "a boolean",
-            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Int(..) | Value::Float(_) => "a number",
             Value::Str(_) | Value::Cell(_) => "a string",
             Value::Seq(_) => "a list",
             Value::Map(_) => "a map",
@@ -71,11 +71,32 @@ impl Node {
     pub fn scalar_text(&self) -> Option<String> {
         match &self.value {
             Value::Str(s) | Value::Cell(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
+            Value::Int(_, text) => Some(text.to_string()),
             Value::Float(f) => Some(f.to_string()),
             Value::Bool(b) => Some(b.to_string()),
             Value::Null | Value::Seq(_) | Value::Map(_) => None,
         }
+    }
+}
+
+/// The text of a value where text (an id, a reference, a name) is expected: a string,
+/// trimmed; an integer as written. A number with a fraction or exponent, or one beyond
+/// 64 bits, is refused rather than rounded into an id; so are booleans, lists and maps.
+/// `what` names the field in the message, e.g. `` `identity` ``.
+pub fn text_of(node: &Node, what: &str) -> Result<String, Problem> {
+    match &node.value {
+        Value::Str(s) | Value::Cell(s) => Ok(s.trim().to_owned()),
+        Value::Int(_, text) => Ok(text.to_string()),
+        Value::Float(_) => Err(Problem::error(
+            Code::Shape,
+            Some(node.loc.clone()),
+            format!("{what} must be a string, found a number that is not a 64-bit integer"),
+        )
+        .with_label("fraction, exponent or out of range")
+        .with_help("quote the value to keep it as text, e.g. `\"1.5e3\"`")),
+        Value::Bool(_) => Err(shape(node, &format!("{what} must be a string"))
+            .with_help("quote the value to keep it as text, e.g. `\"true\"`")),
+        Value::Null | Value::Seq(_) | Value::Map(_) => Err(shape(node, &format!("{what} must be a string"))),
     }
 }
 
@@ -160,14 +181,14 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An optional string. Numbers are read as written (ids like `1001` are fine).
+    /// An optional string. An integer is read as its text as written (ids like `1001`);
+    /// any other number, a boolean, a list or a map is a DT102 problem (see [`text_of`]).
     pub fn opt_str(&self, key: &str, sink: &mut Problems) -> Option<Spanned<String>> {
         let node = self.get(key)?;
-        match &node.value {
-            Value::Str(s) | Value::Cell(s) => Some(Spanned::new(s.trim().to_owned(), node.loc.clone())),
-            Value::Int(_) | Value::Float(_) => node.scalar_text().map(|s| Spanned::new(s, node.loc.clone())),
-            _ => {
-                sink.push(shape(node, &format!("`{key}` must be a string")));
+        match text_of(node, &format!("`{key}`")) {
+            Ok(s) => Some(Spanned::new(s, node.loc.clone())),
+            Err(p) => {
+                sink.push(p);
                 None
             }
         }
@@ -251,10 +272,11 @@ impl<'a> Fields<'a> {
             Value::Str(s) => vec![Spanned::new(s.trim().to_owned(), node.loc.clone())],
             Value::Seq(items) => items
                 .iter()
-                .filter_map(|item| match item.scalar_text() {
-                    Some(s) => Some(Spanned::new(s.trim().to_owned(), item.loc.clone())),
-                    None => {
-                        sink.push(shape(item, &format!("items of `{key}` must be strings")));
+                .filter(|item| !matches!(item.value, Value::Null))
+                .filter_map(|item| match text_of(item, &format!("items of `{key}`")) {
+                    Ok(s) => Some(Spanned::new(s, item.loc.clone())),
+                    Err(p) => {
+                        sink.push(p);
                         None
                     }
                 })

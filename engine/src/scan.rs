@@ -13,8 +13,7 @@ use crate::source::{Loc, Source};
 /// Bytes read per refill.
 const CHUNK: usize = 4 << 20;
 
-/// Nesting accepted inside a record (as [`crate::json`]).
-const MAX_DEPTH: usize = 128;
+use crate::limits::{MAX_DEPTH, MAX_RECORD_BYTES};
 
 /// Where a record is in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,10 +43,11 @@ impl Span {
                 text.push_str(&String::from_utf8_lossy(bytes));
                 let src = Source::window(name, text, self.line);
                 let at = pad + e.valid_up_to();
-                Err(
-                    Problem::error(Code::Syntax, Some(src.loc(at, 1)), "file is not valid UTF-8")
-                        .with_help("save the file as UTF-8"),
-                )
+                Err(crate::text::invalid_utf8(
+                    &src,
+                    at,
+                    self.offset + e.valid_up_to() as u64,
+                ))
             }
         }
     }
@@ -74,9 +74,13 @@ pub fn scan(
         keep: None,
         line: 1,
         line_start: 0,
+        started: false,
     };
     let mut sink = Problems::default();
-    if let Err(p) = s.document(only, sections, &mut on_record, &mut sink) {
+    if let Err(p) = s
+        .start()
+        .and_then(|()| s.document(only, sections, &mut on_record, &mut sink))
+    {
         sink.push(p);
     }
     sink
@@ -96,9 +100,28 @@ struct Scanner<R> {
     /// Line of `pos`, and the file offset where that line starts.
     line: u32,
     line_start: u64,
+    /// The encoding was checked: from then on every refill is checked for NUL bytes.
+    started: bool,
 }
 
 impl<R: Read> Scanner<R> {
+    /// Checks the encoding from the first bytes and moves past a UTF-8 byte-order mark.
+    fn start(&mut self) -> Result<(), Problem> {
+        while self.buf.len() < 4 && self.refill()? {}
+        match crate::text::sniff(&self.buf) {
+            crate::text::Sniffed::Other(encoding) => Err(crate::text::refused(&self.name, encoding)),
+            crate::text::Sniffed::Utf8 { bom } => {
+                self.pos = bom.min(self.buf.len());
+                self.line_start = self.pos as u64;
+                self.started = true;
+                match self.buf.iter().position(|&b| b == 0) {
+                    Some(at) => Err(self.nul_at(at)),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
     /// The next byte, refilling the buffer as needed; `None` at the end of the file.
     fn peek(&mut self) -> Result<Option<u8>, Problem> {
         if self.pos >= self.buf.len() && !self.refill()? {
@@ -134,7 +157,36 @@ impl<R: Read> Scanner<R> {
         };
         self.buf.truncate(have + read);
         self.eof = read == 0;
+        let fresh = if self.started { self.buf.get(have..) } else { None };
+        if let Some(at) = fresh.and_then(|new| new.iter().position(|&b| b == 0)) {
+            return Err(self.nul_at(have + at));
+        }
+        if let Some(kept) = self.keep {
+            if self.buf.len() - kept > MAX_RECORD_BYTES {
+                return Err(Problem::error(
+                    Code::Limit,
+                    Some(self.loc_at(kept, 1)),
+                    format!("record is larger than {}", crate::limits::size(MAX_RECORD_BYTES)),
+                )
+                .with_label("this record")
+                .with_help("split the record, or shorten its longest values"));
+            }
+        }
         Ok(read > 0)
+    }
+
+    /// The problem for a NUL byte at buffer index `at` (after `pos`, lines counted here).
+    fn nul_at(&self, at: usize) -> Problem {
+        let before = self.buf.get(self.pos.min(at)..at).unwrap_or_default();
+        let newlines = before.iter().filter(|&&b| b == b'\n').count();
+        let line = self.line.saturating_add(u32::try_from(newlines).unwrap_or(u32::MAX));
+        let line_begin = before.iter().rposition(|&b| b == b'\n').map_or_else(
+            || usize::try_from(self.line_start.saturating_sub(self.base)).unwrap_or(0),
+            |i| self.pos + i + 1,
+        );
+        let text = String::from_utf8_lossy(self.buf.get(line_begin..at).unwrap_or_default()).into_owned();
+        let src = Source::window(&self.name, text + " ", line);
+        crate::text::nul_byte(&src, at - line_begin, self.base + at as u64)
     }
 
     /// Moves past the byte at `pos`, counting lines.
@@ -453,8 +505,8 @@ impl<R: Read> Scanner<R> {
                 match b {
                     b'"' => in_string = true,
                     b'{' | b'[' if open.len() >= MAX_DEPTH => {
-                        outcome = Some(Err("nesting is too deep"));
-                        break;
+                        self.pos = i;
+                        return Err(too_deep(self.loc_at(i, 1)));
                     }
                     b'{' => open.push(b'}'),
                     b'[' => open.push(b']'),
@@ -487,9 +539,21 @@ impl<R: Read> Scanner<R> {
     }
 }
 
-/// The value of the string field `key` at the top level of the JSON object `record`, or
-/// `None` when the record is not an object or the field is absent or not a string. A light
-/// scan (records are fully parsed later); escapes in the value are decoded.
+/// The DT112 problem for nesting deeper than [`MAX_DEPTH`] at `loc`.
+pub fn too_deep(loc: Loc) -> Problem {
+    Problem::error(
+        Code::Limit,
+        Some(loc),
+        format!("nesting is deeper than {MAX_DEPTH} levels"),
+    )
+    .with_label("too deep")
+    .with_help("inventories and rules are a few levels deep; flatten this value")
+}
+
+/// The text of the field `key` at the top level of the JSON object `record`, read as the
+/// full reader reads an id: a string (unescaped, trimmed) or a 64-bit integer as written.
+/// `None` when the record is not an object or the field is absent or anything else. A
+/// light scan (records are fully parsed later).
 pub fn string_field(record: &[u8], key: &str) -> Option<String> {
     let mut i = 0;
     let mut depth = 0usize;
@@ -522,15 +586,20 @@ pub fn string_field(record: &[u8], key: &str) -> Option<String> {
                             j += 1;
                         }
                         if record.get(j) != Some(&b'"') {
-                            return None;
+                            return integer_at(record, j);
                         }
                         let vend = string_end(record, j)?;
                         let raw = record.get(j + 1..vend)?;
-                        return if raw.contains(&b'\\') {
-                            serde_json::from_slice(record.get(j..=vend)?).ok()
+                        let text: String = if raw.contains(&b'\\') {
+                            serde_json::from_slice(record.get(j..=vend)?).ok()?
                         } else {
-                            std::str::from_utf8(raw).ok().map(str::to_owned)
+                            std::str::from_utf8(raw).ok()?.to_owned()
                         };
+                        // As the full reader does: text is trimmed.
+                        return Some(match text.trim() {
+                            t if t.len() == text.len() => text,
+                            t => t.to_owned(),
+                        });
                     }
                 }
                 i = end + 1;
@@ -539,6 +608,22 @@ pub fn string_field(record: &[u8], key: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The text of a JSON integer within 64 bits at `at` (an id written as a number keeps its
+/// text, as [`crate::json`] reads it); `None` for anything else.
+fn integer_at(record: &[u8], at: usize) -> Option<String> {
+    let rest = record.get(at..)?;
+    let end = rest
+        .iter()
+        .position(|b| !matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+        .unwrap_or(rest.len());
+    let text = std::str::from_utf8(rest.get(..end)?).ok()?;
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits.len() == 1 || !digits.starts_with('0'));
+    (canonical && text.parse::<i64>().is_ok()).then(|| text.to_owned())
 }
 
 /// Index of the `"` closing the string that opens at `start`.
@@ -626,7 +711,15 @@ mod tests {
         let rec = br#"{"x": {"identity": "inner"}, "identity" : "a\"b", "system": "s"}"#;
         assert_eq!(string_field(rec, "identity").as_deref(), Some("a\"b"));
         assert_eq!(string_field(rec, "system").as_deref(), Some("s"));
-        assert_eq!(string_field(br#"{"identity": 3}"#, "identity"), None);
+        // An integer id keeps its text, as the full reader keeps it; other numbers do not
+        // name an identity (the full reader reports them).
+        assert_eq!(string_field(br#"{"identity": 3}"#, "identity").as_deref(), Some("3"));
+        assert_eq!(string_field(br#"{"identity": 1.5}"#, "identity"), None);
+        assert_eq!(string_field(br#"{"identity": 007}"#, "identity"), None);
+        assert_eq!(
+            string_field(br#"{"identity": " a "}"#, "identity").as_deref(),
+            Some("a")
+        );
         assert_eq!(string_field(br#"["identity", "a"]"#, "identity"), None);
         assert_eq!(
             string_field(br#"{"ident\u0069ty": "z"}"#, "identity").as_deref(),

@@ -6,40 +6,54 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Code, Problem};
+use crate::limits::{size, MAX_ALIAS_NODES, MAX_DEPTH, MAX_SCALAR_BYTES};
 use crate::node::{Node, Value};
 use crate::source::{Loc, Source};
 
-/// Upper bound on nodes built from one document, so alias expansion cannot blow up memory.
-const MAX_NODES: usize = 5_000_000;
-
 /// Parses one YAML document into a located tree. An empty document is `Null`.
+///
+/// The parser is driven event by event (its recursive loader would overflow the stack on a
+/// deeply nested file), and reading stops at the first problem: a syntax error, a second
+/// document, or a limit of [`crate::limits`] crossed (alias expansion, nesting depth,
+/// scalar size).
 pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
     let mut builder = Builder {
         src: Arc::clone(src),
         stack: Vec::new(),
         root: None,
         anchors: HashMap::new(),
-        nodes: 0,
-        error: None,
+        alias_nodes: 0,
+        documents: 0,
     };
     let mut parser = Parser::new_from_str(src.text());
-    if let Err(e) = parser.load(&mut builder, false) {
-        let m = e.marker();
-        let offset = src.offset_of(m.line(), m.col() + 1);
-        return Err(Problem::error(
-            Code::Syntax,
-            Some(src.loc(offset, 1)),
-            format!("invalid YAML: {}", e.info()),
-        )
-        .with_label("here")
-        .with_help("fix the YAML syntax at this position (indentation, quotes, a missing `:`)"));
-    }
-    if let Some(p) = builder.error {
-        return Err(p);
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            let offset = src.offset_of(m.line(), m.col() + 1);
+            if e.info().contains("recursion limit") {
+                // The scanner's own guard against deep flow nesting.
+                return limit(
+                    src.loc(offset, 1),
+                    format!("nesting is deeper than {MAX_DEPTH} levels"),
+                    "inventories and rules are a few levels deep; flatten this value",
+                );
+            }
+            Problem::error(
+                Code::Syntax,
+                Some(src.loc(offset, 1)),
+                format!("invalid YAML: {}", e.info()),
+            )
+            .with_label("here")
+            .with_help("fix the YAML syntax at this position (indentation, quotes, a missing `:`)")
+        })?;
+        if event == Event::StreamEnd {
+            break;
+        }
+        builder.event(event, mark)?;
     }
     Ok(builder.root.unwrap_or(Node {
         loc: src.whole(),
@@ -52,13 +66,50 @@ enum Frame {
     Map(Loc, usize, Vec<(String, Node, Loc)>, Option<(String, Loc)>),
 }
 
+impl Frame {
+    fn anchor(&self) -> usize {
+        match self {
+            Frame::Seq(_, a, _) | Frame::Map(_, a, _, _) => *a,
+        }
+    }
+}
+
+/// An anchored value, with its node count and nesting height (what an alias to it costs).
+struct Anchored {
+    node: Node,
+    nodes: usize,
+    height: usize,
+}
+
 struct Builder {
     src: Arc<Source>,
     stack: Vec<Frame>,
     root: Option<Node>,
-    anchors: HashMap<usize, Node>,
-    nodes: usize,
-    error: Option<Problem>,
+    anchors: HashMap<usize, Anchored>,
+    /// Nodes added by aliases so far.
+    alias_nodes: usize,
+    documents: usize,
+}
+
+/// Nodes in `node` and its nesting height (a scalar is 1 and 0).
+fn measure(node: &Node) -> (usize, usize) {
+    match &node.value {
+        Value::Seq(items) => items.iter().fold((1, 1), |(n, h), i| {
+            let (ni, hi) = measure(i);
+            (n + ni, h.max(hi + 1))
+        }),
+        Value::Map(entries) => entries.iter().fold((1, 1), |(n, h), (_, v, _)| {
+            let (nv, hv) = measure(v);
+            (n + nv, h.max(hv + 1))
+        }),
+        _ => (1, 0),
+    }
+}
+
+fn limit(loc: Loc, message: String, help: &str) -> Problem {
+    Problem::error(Code::Limit, Some(loc), message)
+        .with_label("limit crossed here")
+        .with_help(help.to_owned())
 }
 
 impl Builder {
@@ -67,61 +118,153 @@ impl Builder {
         self.src.loc(offset, len)
     }
 
-    fn fail(&mut self, p: Problem) {
-        if self.error.is_none() {
-            self.error = Some(p);
-        }
-    }
-
-    fn push_value(&mut self, node: Node, anchor: usize) {
-        self.nodes += 1;
-        if self.nodes > MAX_NODES {
-            let loc = node.loc.clone();
-            self.fail(
-                Problem::error(Code::Syntax, Some(loc), "document is too large after expanding aliases")
-                    .with_help("avoid deeply nested YAML aliases"),
-            );
-            return;
-        }
+    fn push_value(&mut self, node: Node, anchor: usize) -> Result<(), Problem> {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            let (nodes, height) = measure(&node);
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    nodes,
+                    height,
+                },
+            );
         }
-        let mut problem = None;
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq(_, _, items)) => items.push(node),
             Some(Frame::Map(_, _, entries, pending)) => match pending.take() {
                 None => {
                     let key_loc = node.loc.clone();
-                    match node.scalar_text() {
-                        Some(k) => {
-                            if entries.iter().any(|(e, _, _)| *e == k) {
-                                problem = Some(
-                                    Problem::error(
-                                        Code::DuplicateKey,
-                                        Some(key_loc.clone()),
-                                        format!("duplicate key `{k}`"),
-                                    )
-                                    .with_label("second occurrence")
-                                    .with_help("each key may appear once in a map; remove or rename one"),
-                                );
-                            }
-                            *pending = Some((k, key_loc));
-                        }
-                        None => {
-                            problem = Some(
-                                Problem::error(Code::Shape, Some(key_loc.clone()), "map keys must be plain strings")
-                                    .with_help("use a string key"),
-                            );
-                            *pending = Some((String::new(), key_loc));
-                        }
+                    let Some(k) = node.scalar_text() else {
+                        return Err(
+                            Problem::error(Code::Shape, Some(key_loc), "map keys must be plain strings")
+                                .with_help("use a string key"),
+                        );
+                    };
+                    if entries.iter().any(|(e, _, _)| *e == k) {
+                        return Err(
+                            Problem::error(Code::DuplicateKey, Some(key_loc), format!("duplicate key `{k}`"))
+                                .with_label("second occurrence")
+                                .with_help("each key may appear once in a map; remove or rename one"),
+                        );
                     }
+                    *pending = Some((k, key_loc));
                 }
                 Some((k, key_loc)) => entries.push((k, node, key_loc)),
             },
         }
-        if let Some(p) = problem {
-            self.fail(p);
+        Ok(())
+    }
+
+    fn open(&mut self, frame: Frame, mark: Marker) -> Result<(), Problem> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(limit(
+                self.loc(mark, 1),
+                format!("nesting is deeper than {MAX_DEPTH} levels"),
+                "inventories and rules are a few levels deep; flatten this value",
+            ));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    fn alias(&mut self, id: usize, mark: Marker) -> Result<(), Problem> {
+        let loc = self.loc(mark, 1);
+        if self.stack.iter().any(|f| f.anchor() == id) {
+            return Err(Problem::error(Code::Limit, Some(loc), "recursive YAML alias")
+                .with_label("refers to a value that contains it")
+                .with_help("an alias may only repeat a value that is complete before it"));
+        }
+        let Some(anchored) = self.anchors.get(&id) else {
+            return Err(Problem::error(Code::Syntax, Some(loc), "unknown YAML alias")
+                .with_help("define the anchor before using it"));
+        };
+        if self.stack.len() + anchored.height > MAX_DEPTH {
+            return Err(limit(
+                loc,
+                format!("this alias makes nesting deeper than {MAX_DEPTH} levels"),
+                "inventories and rules are a few levels deep; flatten this value",
+            ));
+        }
+        self.alias_nodes = self.alias_nodes.saturating_add(anchored.nodes);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(limit(
+                loc,
+                format!("YAML aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+                "write the values out, or use fewer nested aliases",
+            ));
+        }
+        let node = anchored.node.clone();
+        self.push_value(node, 0)
+    }
+
+    fn event(&mut self, ev: Event, mark: Marker) -> Result<(), Problem> {
+        match ev {
+            Event::Scalar(text, style, anchor, _) => {
+                if text.len() > MAX_SCALAR_BYTES {
+                    return Err(limit(
+                        self.loc(mark, 1),
+                        format!("value is larger than {}", size(MAX_SCALAR_BYTES)),
+                        "shorten this value; dualtrack fields hold ids, dates and short text",
+                    ));
+                }
+                let len = match style {
+                    TScalarStyle::Plain => text.len(),
+                    TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => text.len() + 2,
+                    _ => 1,
+                };
+                let loc = self.loc(mark, len.max(1));
+                let value = scalar(text, style);
+                self.push_value(Node { loc, value }, anchor)
+            }
+            Event::SequenceStart(anchor, _) => {
+                let loc = self.loc(mark, 1);
+                self.open(Frame::Seq(loc, anchor, Vec::new()), mark)
+            }
+            Event::MappingStart(anchor, _) => {
+                let loc = self.loc(mark, 1);
+                self.open(Frame::Map(loc, anchor, Vec::new(), None), mark)
+            }
+            Event::SequenceEnd => match self.stack.pop() {
+                Some(Frame::Seq(loc, anchor, items)) => self.push_value(
+                    Node {
+                        loc,
+                        value: Value::Seq(items),
+                    },
+                    anchor,
+                ),
+                _ => Ok(()),
+            },
+            Event::MappingEnd => match self.stack.pop() {
+                Some(Frame::Map(loc, anchor, entries, _)) => {
+                    let loc = entries.first().map_or(loc, |(_, _, k)| k.clone());
+                    self.push_value(
+                        Node {
+                            loc,
+                            value: Value::Map(entries),
+                        },
+                        anchor,
+                    )
+                }
+                _ => Ok(()),
+            },
+            Event::Alias(id) => self.alias(id, mark),
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(Problem::error(
+                        Code::Syntax,
+                        Some(self.loc(mark, 3)),
+                        "a second YAML document in one file",
+                    )
+                    .with_label("second document")
+                    .with_help("a file holds one YAML document; remove the `---` or split the file"));
+                }
+                self.anchors.clear();
+                Ok(())
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
         }
     }
 }
@@ -136,12 +279,10 @@ fn scalar(text: String, style: TScalarStyle) -> Value {
         "false" | "False" | "FALSE" => Value::Bool(false),
         t => {
             if let Ok(i) = t.parse::<i64>() {
-                Value::Int(i)
-            } else if t.parse::<f64>().is_ok()
-                && t.chars().any(|c| c.is_ascii_digit())
-                && !t.contains(char::is_alphabetic)
-            {
-                t.parse::<f64>().map_or(Value::Str(text.clone()), Value::Float)
+                Value::Int(i, text.into_boxed_str())
+            } else if is_float(t) {
+                // Fractions, exponents, `.inf`, `.nan`, and integers beyond 64 bits.
+                Value::Float(t.parse::<f64>().unwrap_or(f64::NAN))
             } else {
                 Value::Str(text)
             }
@@ -149,66 +290,23 @@ fn scalar(text: String, style: TScalarStyle) -> Value {
     }
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        if self.error.is_some() {
-            return;
-        }
-        match ev {
-            Event::Scalar(text, style, anchor, _) => {
-                let len = match style {
-                    TScalarStyle::Plain => text.len(),
-                    TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => text.len() + 2,
-                    _ => 1,
-                };
-                let loc = self.loc(mark, len.max(1));
-                let value = scalar(text, style);
-                self.push_value(Node { loc, value }, anchor);
-            }
-            Event::SequenceStart(anchor, _) => {
-                let loc = self.loc(mark, 1);
-                self.stack.push(Frame::Seq(loc, anchor, Vec::new()));
-            }
-            Event::MappingStart(anchor, _) => {
-                let loc = self.loc(mark, 1);
-                self.stack.push(Frame::Map(loc, anchor, Vec::new(), None));
-            }
-            Event::SequenceEnd => {
-                if let Some(Frame::Seq(loc, anchor, items)) = self.stack.pop() {
-                    self.push_value(
-                        Node {
-                            loc,
-                            value: Value::Seq(items),
-                        },
-                        anchor,
-                    );
-                }
-            }
-            Event::MappingEnd => {
-                if let Some(Frame::Map(loc, anchor, entries, _)) = self.stack.pop() {
-                    let loc = entries.first().map_or(loc, |(_, _, k)| k.clone());
-                    self.push_value(
-                        Node {
-                            loc,
-                            value: Value::Map(entries),
-                        },
-                        anchor,
-                    );
-                }
-            }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push_value(node, 0),
-                None => {
-                    let loc = self.loc(mark, 1);
-                    self.fail(
-                        Problem::error(Code::Syntax, Some(loc), "unknown YAML alias")
-                            .with_help("define the anchor before using it"),
-                    );
-                }
-            },
-            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
-        }
+/// A float of YAML 1.2's core schema (`[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`,
+/// `.inf`, `.nan`), which includes integers too large for 64 bits.
+fn is_float(t: &str) -> bool {
+    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") || matches!(t, ".nan" | ".NaN" | ".NAN") {
+        return true;
     }
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['-', '+']).unwrap_or(e))),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, frac)) => digits(whole) && digits(frac) && !(whole.is_empty() && frac.is_empty()),
+        None => !mantissa.is_empty() && digits(mantissa),
+    };
+    mantissa_ok && exponent.is_none_or(|e| !e.is_empty() && digits(e))
 }
 
 /// Reads a small catalog file into a typed struct with `serde_yaml` (strict, unknown fields
@@ -225,4 +323,31 @@ pub fn from_str_typed<T: serde::de::DeserializeOwned>(src: &Arc<Source>) -> Resu
         };
         Problem::error(code, Some(loc), msg).with_help("see the catalog format in the README")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_float;
+
+    #[test]
+    fn core_schema_floats() {
+        for t in [
+            "1.5",
+            "-0.5",
+            ".5",
+            "1.",
+            "1e5",
+            "1E-3",
+            "+2.5e+10",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "99999999999999999999",
+        ] {
+            assert!(is_float(t), "{t}");
+        }
+        for t in ["1.2.3", "e5", "1e", ".", "abc", "1_000", "0x1F", "2026-10-01", "1.5x"] {
+            assert!(!is_float(t), "{t}");
+        }
+    }
 }

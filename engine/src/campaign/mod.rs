@@ -92,16 +92,8 @@ pub struct Campaign {
 
 /// Reads and decodes the campaign file at `path`, reporting every problem.
 pub fn load(path: &Path) -> Result<Campaign, Problems> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Problems(vec![Problem::error(
-            Code::Io,
-            None,
-            format!("cannot read `{name}`: {}", e.to_string().to_lowercase()),
-        )
-        .with_help("check the path given to `--campaign`")])
-    })?;
-    from_source(&Source::new(name, text))
+    let src = crate::text::read(path, "--campaign").map_err(|p| Problems(vec![p]))?;
+    from_source(&src)
 }
 
 /// Decodes a campaign from YAML text already read.
@@ -185,7 +177,7 @@ fn track_plan(node: &Node, track: Track, sink: &mut Problems) -> Option<TrackPla
     let reviewer = f.opt_enum("reviewer", Reviewer::CHOICES, sink);
     let fallback = f.opt_enum("fallback", Reviewer::CHOICES, sink);
     let sla_days = f.get("sla_days").and_then(|n| match n.value {
-        Value::Int(d) if d > 0 => u32::try_from(d).ok().map(|d| Spanned::new(d, n.loc.clone())),
+        Value::Int(d, _) if d > 0 => u32::try_from(d).ok().map(|d| Spanned::new(d, n.loc.clone())),
         _ => {
             sink.push(
                 Problem::error(

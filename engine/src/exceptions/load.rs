@@ -31,26 +31,7 @@ pub const EXCEPTION_FIELDS: &[&str] = &[
 /// Reads and decodes the exceptions file at `path`. Cross-checks against the pack and the
 /// inventory are [`Exceptions::check`]'s job.
 pub fn load(path: &Path) -> Result<Exceptions, Problems> {
-    let name = path.display().to_string();
-    let text = std::fs::read(path).map_err(|e| {
-        Problems(vec![Problem::error(
-            Code::Io,
-            None,
-            format!("cannot read `{name}`: {}", e.to_string().to_lowercase()),
-        )
-        .with_help("check the path given to `--exceptions`")])
-    })?;
-    let text = String::from_utf8(text).map_err(|e| {
-        let src = Source::new(name.clone(), String::from_utf8_lossy(e.as_bytes()).into_owned());
-        let at = e.utf8_error().valid_up_to();
-        Problems(vec![Problem::error(
-            Code::Syntax,
-            Some(src.loc(at, 1)),
-            "file is not valid UTF-8",
-        )
-        .with_help("save the file as UTF-8")])
-    })?;
-    let src = Source::new(name, text);
+    let src = crate::text::read(path, "--exceptions").map_err(|p| Problems(vec![p]))?;
     from_source(&src)
 }
 

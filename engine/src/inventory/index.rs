@@ -261,6 +261,10 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
         return Records::Held;
     };
     let name: Arc<str> = Arc::from(path.display().to_string());
+    if let crate::text::Sniffed::Other(encoding) = crate::text::sniff(&reader_bytes(&file, 0, 64)) {
+        sink.push(crate::text::refused(&name, encoding));
+        return Records::Held;
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -278,6 +282,12 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
             return Records::Held;
         }
     };
+    if header_cells.iter().any(|c| c.contains('\0')) {
+        let src = header_source(&name, &reader_bytes(&file, 0, 4096));
+        let at = src.text().find('\0').unwrap_or(0);
+        sink.push(crate::text::nul_byte(&src, at, at as u64));
+        return Records::Held;
+    }
     let header_end = reader.position().byte();
     let header_src = header_source(&name, &reader_bytes(&file, 0, header_end.min(1 << 20)));
     let headers = load::csv_headers(&header_src, "entitlements", ENTITLEMENT_FIELDS, header_cells, sink);
@@ -289,6 +299,23 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                let row_loc = || {
+                    let bytes = reader_bytes(&file, at.byte(), 4096);
+                    let src = Source::window(&name, String::from_utf8_lossy(&bytes).into_owned(), line_u32(at.line()));
+                    (src, bytes)
+                };
+                if let Some(i) = record.as_slice().bytes().position(|b| b == 0) {
+                    // A NUL byte: the file is not text (as the whole-file reader says).
+                    let nul = reader_bytes(&file, at.byte(), reader.position().byte() - at.byte());
+                    let within = nul.iter().position(|&b| b == 0).unwrap_or(i);
+                    let (src, _) = row_loc();
+                    sink.push(crate::text::nul_byte(&src, within, at.byte() + within as u64));
+                    break;
+                }
+                if let Some(p) = load::csv_field_too_large(&record, || row_loc().0.loc_to_eol(0)) {
+                    sink.push(p);
+                    continue;
+                }
                 let end = reader.position().byte();
                 slots.push(Slot {
                     offset: at.byte(),

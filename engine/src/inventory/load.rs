@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diag::{suggest, Code, Problem, Problems};
+use crate::limits::{size, MAX_CSV_FIELD_BYTES};
 use crate::node::{csv_row, Node, Value};
 use crate::scan::Span;
 use crate::source::{Loc, Source};
@@ -129,27 +130,7 @@ pub fn from_nodes(
 }
 
 fn read_source(path: &Path, sink: &mut Problems) -> Option<Arc<Source>> {
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Some(Source::new(path.display().to_string(), text)),
-            Err(e) => {
-                let src = Source::new(
-                    path.display().to_string(),
-                    String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                );
-                let at = e.utf8_error().valid_up_to();
-                sink.push(
-                    Problem::error(Code::Syntax, Some(src.loc(at, 1)), "file is not valid UTF-8")
-                        .with_help("save the file as UTF-8"),
-                );
-                None
-            }
-        },
-        Err(e) => {
-            sink.push(io_problem(path, &e));
-            None
-        }
-    }
+    crate::text::read(path, "--inventory").map_err(|p| sink.push(p)).ok()
 }
 
 fn extension(src: &Source) -> String {
@@ -352,6 +333,10 @@ pub(crate) fn csv_rows(src: &Arc<Source>, what: &str, allowed: &[&str], sink: &m
         match result {
             Ok(rec) => {
                 let offset = rec.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+                if let Some(p) = csv_field_too_large(&rec, || src.loc_to_eol(offset)) {
+                    sink.push(p);
+                    continue;
+                }
                 let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
                 let mut row = csv_row(src, offset, &known, &cells);
                 if let Value::Map(entries) = &mut row.value {
@@ -363,6 +348,19 @@ pub(crate) fn csv_rows(src: &Arc<Source>, what: &str, allowed: &[&str], sink: &m
         }
     }
     out
+}
+
+/// The DT112 problem for a row with a field larger than [`MAX_CSV_FIELD_BYTES`], at `loc()`.
+pub(crate) fn csv_field_too_large(row: &csv::StringRecord, loc: impl FnOnce() -> Loc) -> Option<Problem> {
+    row.iter().any(|f| f.len() > MAX_CSV_FIELD_BYTES).then(|| {
+        Problem::error(
+            Code::Limit,
+            Some(loc()),
+            format!("CSV field is larger than {}", size(MAX_CSV_FIELD_BYTES)),
+        )
+        .with_label("this row")
+        .with_help("shorten the field, or check for an unbalanced `\"` that runs into later rows")
+    })
 }
 
 /// The header cells of a CSV section, each with the header line's location; an unknown
@@ -407,7 +405,16 @@ pub(crate) fn csv_error_at(loc: Loc, e: &csv::Error) -> Problem {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("row has {len} cells, the header has {expected_len}")
         }
-        csv::ErrorKind::Utf8 { .. } => "row is not valid UTF-8".to_owned(),
+        csv::ErrorKind::Utf8 { pos, .. } => {
+            let row = pos.as_ref().map_or(0, csv::Position::byte);
+            return Problem::error(
+                Code::Encoding,
+                Some(loc),
+                format!("file is not valid UTF-8 in the row at byte offset {row}"),
+            )
+            .with_label("not UTF-8")
+            .with_help("save the file as UTF-8 (in Excel: \"CSV UTF-8\")");
+        }
         _ => e.to_string().to_lowercase(),
     };
     Problem::error(Code::Syntax, Some(loc), format!("invalid CSV: {msg}"))

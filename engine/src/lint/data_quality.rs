@@ -5,6 +5,7 @@
 //! diagnostic (same code) counting the rest, placed at the first record not listed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::diag::{Code, Problem, Problems};
@@ -111,7 +112,7 @@ pub(crate) fn restore_text(problems: &mut [Problem]) {
         let name = loc.file().to_owned();
         let src = texts
             .entry(name.clone())
-            .or_insert_with(|| std::fs::read_to_string(&name).ok().map(|t| Source::new(name, t)));
+            .or_insert_with(|| crate::text::read(Path::new(&name), "--inventory").ok());
         if let Some(src) = src {
             if loc.offset + loc.len <= src.text().len() {
                 *loc = Loc {

@@ -96,7 +96,7 @@ fn attr(path: &str, model: &Model, functions: &FunctionCatalog) -> Option<Attr> 
 
 fn int(node: &Node) -> Option<i64> {
     match node.value {
-        Value::Int(i) => Some(i),
+        Value::Int(i, _) => Some(i),
         _ => None,
     }
 }

@@ -32,6 +32,10 @@ pub const ANNOTATIONS: &[&str] = &[
 
 /// Loads every policy of one `.cedar` file as a rule.
 pub fn load_file(src: &Arc<Source>, sink: &mut Problems) -> Vec<Rule> {
+    if let Some(at) = too_deep_at(src.text()) {
+        sink.push(crate::scan::too_deep(src.loc(at, 1)));
+        return Vec::new();
+    }
     let set = match PolicySet::from_str(src.text()) {
         Ok(s) => s,
         Err(errs) => {
@@ -236,4 +240,64 @@ pub fn split_list(text: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The offset of the first bracket nested deeper than [`crate::limits::MAX_DEPTH`] in
+/// Cedar text (strings and `//` comments skipped), checked before Cedar's recursive parser
+/// sees the text.
+fn too_deep_at(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'\\' => i += 1,
+                        b'"' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while bytes.get(i).is_some_and(|&c| c != b'\n') {
+                    i += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > crate::limits::MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::too_deep_at;
+
+    #[test]
+    fn brackets_are_counted_outside_strings_and_comments() {
+        let deep = format!(
+            "forbid(principal, action, resource) when {{ {}true{} }};",
+            "(".repeat(70),
+            ")".repeat(70)
+        );
+        assert!(too_deep_at(&deep).is_some());
+        let quoted = format!(
+            "forbid(principal, action, resource) when {{ \"{}\" == \"a\" }};",
+            "(".repeat(70)
+        );
+        assert_eq!(too_deep_at(&quoted), None);
+        let commented = format!("// {}\nforbid(principal, action, resource);", "[".repeat(70));
+        assert_eq!(too_deep_at(&commented), None);
+    }
 }

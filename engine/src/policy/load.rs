@@ -145,13 +145,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Arc<Source>>, sink: &mut Problems
         if !keep(&rel) {
             continue;
         }
-        match std::fs::read_to_string(&path) {
-            Ok(text) => out.push(Source::new(path.display().to_string(), text)),
-            Err(e) => sink.push(Problem::error(
-                Code::Io,
-                None,
-                format!("cannot read `{}`: {e}", path.display()),
-            )),
+        match crate::text::read(&path, "--policies") {
+            Ok(src) => out.push(src),
+            Err(p) => sink.push(p),
         }
     }
 }

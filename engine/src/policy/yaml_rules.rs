@@ -313,11 +313,11 @@ fn resolve(path: &str, loc: &Loc, subject: Subject, model: &Model, sink: &mut Pr
 fn literal(node: &Node, ty: AttrType, op: &str, path: &str, sink: &mut Problems) -> Option<Json> {
     let ok = match (&node.value, ty) {
         (Value::Bool(b), AttrType::Bool) => Some(Json::Bool(*b)),
-        (Value::Int(i), AttrType::Long) => Some(Json::from(*i)),
+        (Value::Int(i, _), AttrType::Long) => Some(Json::from(*i)),
         (Value::Str(s), AttrType::String | AttrType::Set) => Some(Json::String(s.clone())),
-        (Value::Int(_) | Value::Float(_) | Value::Bool(_), AttrType::String | AttrType::Set) => {
-            node.scalar_text().map(Json::String)
-        }
+        // An integer compares as written, as it does in an inventory id; a float would be
+        // rounded text, so it is refused (quote it).
+        (Value::Int(..) | Value::Bool(_), AttrType::String | AttrType::Set) => node.scalar_text().map(Json::String),
         _ => None,
     };
     if ok.is_none() {
