@@ -184,8 +184,20 @@ fn checkout(rev: &str, head: &Path, into: &Path) -> Result<PathBuf, String> {
         .trim()
         .to_owned();
     let commit = format!("{rev}^{{commit}}");
-    git(&["rev-parse", "--verify", "--quiet", &commit])?;
-    let listing = git(&["ls-tree", "-r", "-z", "--full-tree", "--name-only", rev, "--", &prefix])?;
+    // `--end-of-options` (and the leading-`-` check above) keep a revision from a pull
+    // request from being read as a git option.
+    git(&["rev-parse", "--verify", "--quiet", "--end-of-options", &commit])?;
+    let listing = git(&[
+        "ls-tree",
+        "-r",
+        "-z",
+        "--full-tree",
+        "--name-only",
+        "--end-of-options",
+        rev,
+        "--",
+        &prefix,
+    ])?;
     let files: Vec<String> = listing
         .split(|b| *b == 0)
         .filter(|f| !f.is_empty())
@@ -197,7 +209,12 @@ fn checkout(rev: &str, head: &Path, into: &Path) -> Result<PathBuf, String> {
     let root = into.join("base");
     for file in &files {
         let rel = file.strip_prefix(&prefix).unwrap_or(file);
-        let bytes = git(&["cat-file", "blob", &format!("{rev}:{file}")])?;
+        if !stays_inside(rel) {
+            return Err(format!(
+                "`{rev}` holds a path that leaves the policy directory: `{file}`"
+            ));
+        }
+        let bytes = git(&["cat-file", "blob", "--end-of-options", &format!("{rev}:{file}")])?;
         let path = root.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("cannot write `{}`: {e}", parent.display()))?;
@@ -207,9 +224,24 @@ fn checkout(rev: &str, head: &Path, into: &Path) -> Result<PathBuf, String> {
     Ok(root)
 }
 
+/// True when the relative path `rel` names a file below its root: no `..`, no root.
+fn stays_inside(rel: &str) -> bool {
+    Path::new(rel)
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tree_paths_that_leave_the_directory_are_refused() {
+        assert!(stays_inside("soc/stale.yaml"));
+        assert!(!stays_inside("../outside.yaml"));
+        assert!(!stays_inside("soc/../../outside.yaml"));
+        assert!(!stays_inside("/etc/passwd"));
+    }
 
     #[test]
     fn a_revision_that_looks_like_a_flag_is_refused() {
