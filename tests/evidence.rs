@@ -171,6 +171,30 @@ fn a_directory_without_a_pack_is_not_replaced() {
 }
 
 #[test]
+fn a_planted_manifest_or_an_extra_file_does_not_make_a_directory_replaceable() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Someone else's `manifest.json` (a browser extension, say) is not a pack.
+    let foreign = tmp.path().join("extension");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::write(foreign.join("manifest.json"), r#"{"name": "x", "files": []}"#).unwrap();
+    std::fs::write(foreign.join("background.js"), "keep").unwrap();
+    let (code, stderr) = pack(&foreign);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("refusing to replace it"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(foreign.join("background.js")).unwrap(), "keep");
+    // A real pack with a file of the user's added to it is not replaced either.
+    let out = tmp.path().join("pack");
+    assert_eq!(pack(&out).0, 0);
+    std::fs::write(out.join("soc").join("my-notes.md"), "mine").unwrap();
+    let (code, stderr) = pack(&out);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("soc").join("my-notes.md")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
 fn oscal_results_per_track_with_stable_linked_uuids() {
     let (_tmp, out) = built();
     let doc: Json = serde_json::from_slice(&std::fs::read(out.join("oscal/assessment-results.json")).unwrap()).unwrap();

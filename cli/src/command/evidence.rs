@@ -133,9 +133,64 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
     }))
 }
 
+/// True when `dir` holds a dualtrack evidence pack and nothing else: its `manifest.json`
+/// was written by dualtrack and lists, as outputs, every other file under `dir`.
+fn is_earlier_pack(dir: &Path) -> bool {
+    let Ok(bytes) = std::fs::read(dir.join("manifest.json")) else {
+        return false;
+    };
+    let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return false;
+    };
+    let by_dualtrack = manifest
+        .get("generator")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|g| g.starts_with("dualtrack "));
+    let outputs: std::collections::BTreeSet<&str> = manifest
+        .get("files")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|f| f.get("role").and_then(serde_json::Value::as_str) == Some("output"))
+        .filter_map(|f| f.get("path").and_then(serde_json::Value::as_str))
+        .collect();
+    let mut files = Vec::new();
+    if !by_dualtrack || !list_files(dir, dir, &mut files) {
+        return false;
+    }
+    files
+        .iter()
+        .all(|f| f == "manifest.json" || outputs.contains(f.as_str()))
+}
+
+/// Collects the paths of the files under `dir`, relative to `root` with `/` separators;
+/// `false` on anything that is neither a file nor a directory (a symlink, say).
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        let Ok(kind) = entry.file_type() else { return false };
+        let path = entry.path();
+        if kind.is_dir() {
+            if !list_files(root, &path, out) {
+                return false;
+            }
+        } else if kind.is_file() {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
 /// Writes `files` under a fresh temporary directory beside `out`, then renames it to
-/// `out`. An existing `out` is replaced only when it is empty or holds a pack (a
-/// `manifest.json`): the pack must not wipe a directory given by mistake.
+/// `out`. An existing `out` is replaced only when it is empty or holds an earlier pack and
+/// nothing else (see [`is_earlier_pack`]): the pack must not wipe a directory given by
+/// mistake, or one a pull request names on purpose.
 fn write_atomically(out: &Path, files: &[evidence::File]) -> std::io::Result<()> {
     let parent = out
         .parent()
@@ -150,9 +205,10 @@ fn write_atomically(out: &Path, files: &[evidence::File]) -> std::io::Result<()>
             return Err(std::io::Error::other("it exists and is not a directory"));
         }
         let empty = std::fs::read_dir(out)?.next().is_none();
-        if !empty && !out.join("manifest.json").is_file() {
+        if !empty && !is_earlier_pack(out) {
             return Err(std::io::Error::other(
-                "it exists and holds no evidence pack (no `manifest.json`); refusing to replace it",
+                "it exists and is not an earlier evidence pack (a dualtrack `manifest.json` that \
+                 lists every file in it); refusing to replace it",
             ));
         }
     }
