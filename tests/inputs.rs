@@ -253,3 +253,43 @@ fn a_second_yaml_document_is_not_silently_dropped() {
         ["DT101"]
     );
 }
+
+/// On a one-line (minified) inventory, a problem deep into the line is shown at its own
+/// line and column, with a snippet of its record rather than of the whole line.
+#[test]
+fn problems_on_one_long_line_show_their_column_and_a_short_snippet() {
+    let filler: Vec<String> = (0..400)
+        .map(|i| format!(r#"{{"id":"u{i:04}","kind":"human","display_name":"User {i}","status":"active"}}"#))
+        .collect();
+    let bad_identity = r#"{"id":"x1","kind":"human","display_name":"X","stauts":"active"}"#;
+    let bad_grant = r#"{"id":"e2","identity":"u0001","system":"s1","permission":"read","granted_at":"2026-02-30"}"#;
+    let text = format!(
+        r#"{{"systems":[{{"id":"s1","name":"S"}}],"identities":[{},{bad_identity}],"entitlements":[{{"id":"e1","identity":"u0001","system":"s1","permission":"read"}},{bad_grant}]}}"#,
+        filler.join(",")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("inv.json");
+    std::fs::write(&path, &text).unwrap();
+    let column = |needle: &str| text.find(needle).unwrap() + 1;
+    let field = format!("inv.json:1:{}]", column(r#""stauts""#));
+    let date = format!("inv.json:1:{}]", column(r#""2026-02-30""#));
+
+    // Loaded whole: both records are parsed at load.
+    let rendered = common::render(&inventory::load(&path).err().unwrap());
+    assert!(rendered.contains(&field), "{field} not in {rendered}");
+    assert!(rendered.contains(&date), "{date} not in {rendered}");
+    assert!(rendered.len() < 4000, "snippets hold the whole line: {rendered}");
+
+    // Indexed as `check` does: the identity at load, the entitlement when read back.
+    let problems = inventory::index(&path).err().unwrap();
+    let rendered = common::render(&problems);
+    assert!(rendered.contains(&field), "{field} not in {rendered}");
+    assert!(rendered.contains(&date), "{date} not in {rendered}");
+
+    // A structural problem far along the line.
+    std::fs::write(&path, format!("{}]", text.trim_end_matches('}'))).unwrap();
+    let rendered = common::render(&inventory::index(&path).err().unwrap());
+    let at = format!("inv.json:1:{}]", text.len());
+    assert!(rendered.contains(&at), "{at} not in {rendered}");
+    assert!(rendered.len() < 4000, "snippet holds the whole line: {rendered}");
+}

@@ -15,6 +15,9 @@ const CHUNK: usize = 4 << 20;
 
 use crate::limits::{MAX_DEPTH, MAX_RECORD_BYTES};
 
+/// Bytes of a line shown either side of a structural problem.
+const SNIPPET: usize = 256;
+
 /// Where a record is in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -29,23 +32,17 @@ pub struct Span {
 }
 
 impl Span {
-    /// A window source holding `bytes` (the record), padded so columns match the file.
+    /// A window source holding `bytes` (the record) that starts at column `col` of line
+    /// `line`: it costs the record's size whatever precedes the record on its line.
     pub fn window(&self, name: &Arc<str>, bytes: &[u8]) -> Result<Arc<Source>, Problem> {
-        let pad = self.col as usize;
-        let mut text = String::with_capacity(pad + bytes.len());
-        text.extend(std::iter::repeat_n(' ', pad));
         match std::str::from_utf8(bytes) {
-            Ok(s) => {
-                text.push_str(s);
-                Ok(Source::window(name, text, self.line))
-            }
+            Ok(s) => Ok(Source::window_at(name, s.to_owned(), self.line, self.col)),
             Err(e) => {
-                text.push_str(&String::from_utf8_lossy(bytes));
-                let src = Source::window(name, text, self.line);
-                let at = pad + e.valid_up_to();
+                let text = String::from_utf8_lossy(bytes).into_owned();
+                let src = Source::window_at(name, text, self.line, self.col);
                 Err(crate::text::invalid_utf8(
                     &src,
-                    at,
+                    e.valid_up_to(),
                     self.offset + e.valid_up_to() as u64,
                 ))
             }
@@ -208,16 +205,25 @@ impl<R: Read> Scanner<R> {
         Ok(())
     }
 
-    /// A location `len` bytes long at buffer index `at`, which is on the current line.
+    /// A location `len` bytes long at buffer index `at`, which is on the current line. Its
+    /// snippet is the line around `at`, at most [`SNIPPET`] bytes either side (a one-line
+    /// file is one line).
     fn loc_at(&self, at: usize, len: usize) -> Loc {
         let line_begin = usize::try_from(self.line_start.saturating_sub(self.base)).unwrap_or(0);
-        let pad = usize::try_from(self.base.saturating_sub(self.line_start)).unwrap_or(0);
-        let rest = self.buf.get(line_begin..).unwrap_or_default();
+        let mut from = line_begin.max(at.saturating_sub(SNIPPET)).min(self.buf.len());
+        // Start on a character, so offsets in the lossy text are the file's.
+        while from < at && self.buf.get(from).is_some_and(|b| b & 0xC0 == 0x80) {
+            from += 1;
+        }
+        let rest = self.buf.get(from..).unwrap_or_default();
+        let rest = rest
+            .get(..rest.len().min(at.saturating_sub(from) + len + SNIPPET))
+            .unwrap_or(rest);
         let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        let mut text = " ".repeat(pad);
-        text.push_str(&String::from_utf8_lossy(rest.get(..end).unwrap_or_default()));
-        let src = Source::window(&self.name, text, self.line);
-        src.loc((at + pad).saturating_sub(line_begin), len)
+        let text = String::from_utf8_lossy(rest.get(..end).unwrap_or_default()).into_owned();
+        let col = (self.base + from as u64).saturating_sub(self.line_start);
+        let src = Source::window_at(&self.name, text, self.line, u32::try_from(col).unwrap_or(u32::MAX));
+        src.loc(at.saturating_sub(from), len)
     }
 
     fn err(&self, msg: &str) -> Problem {
@@ -392,7 +398,7 @@ impl<R: Read> Scanner<R> {
                 offset,
                 len: u32::try_from(bytes.len()).map_err(|_| self.err("record is larger than 4 GiB"))?,
                 line,
-                col: u32::try_from(offset - line_start).unwrap_or(0),
+                col: u32::try_from(offset - line_start).unwrap_or(u32::MAX),
             };
             on_record(section, bytes, span);
             self.ws()?;

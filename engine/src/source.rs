@@ -16,6 +16,10 @@ pub struct Source {
     /// Line number of the text's first line: 1 for a whole file, more for a window onto
     /// part of one (a record read back from a large file).
     first_line: u32,
+    /// Bytes of that line in the file before the text (a record in the middle of a line;
+    /// the text starts there instead of being padded, so a window costs what its record
+    /// does, even on a one-line file).
+    first_col: u32,
 }
 
 impl Source {
@@ -30,13 +34,20 @@ impl Source {
             line_starts,
             released: false,
             first_line: 1,
+            first_col: 0,
         })
     }
 
     /// A window onto part of the file `name`: `text` is what the file holds from the start
-    /// of line `first_line` on (the caller may blank what precedes a record on its first
-    /// line), so lines and columns in diagnostics are the file's own.
+    /// of line `first_line` on, so lines in diagnostics are the file's own.
     pub fn window(name: &Arc<str>, text: String, first_line: u32) -> Arc<Self> {
+        Self::window_at(name, text, first_line, 0)
+    }
+
+    /// A window onto part of the file `name`: `text` is what the file holds from byte
+    /// `first_col` of line `first_line` on, so lines and columns in diagnostics are the
+    /// file's own while the snippet holds only `text`.
+    pub fn window_at(name: &Arc<str>, text: String, first_line: u32, first_col: u32) -> Arc<Self> {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Arc::new(Self {
@@ -45,6 +56,7 @@ impl Source {
             line_starts,
             released: false,
             first_line: first_line.max(1),
+            first_col,
         })
     }
 
@@ -57,6 +69,7 @@ impl Source {
             line_starts: vec![0],
             released: true,
             first_line: 1,
+            first_col: 0,
         })
     }
 
@@ -142,12 +155,17 @@ impl SourceCode for Source {
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
+        // On the text's first line, columns count from where the text starts in the file.
+        let column = match inner.line() {
+            0 => inner.column() + self.first_col as usize,
+            _ => inner.column(),
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
             *inner.span(),
             inner.line() + (self.first_line as usize - 1),
-            inner.column(),
+            column,
             inner.line_count(),
         )))
     }

@@ -28,6 +28,8 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
         anchors: HashMap::new(),
         alias_nodes: 0,
         documents: 0,
+        cursor: None,
+        walked: 0,
     };
     let mut parser = Parser::new_from_str(src.text());
     loop {
@@ -89,6 +91,10 @@ struct Builder {
     /// Nodes added by aliases so far.
     alias_nodes: usize,
     documents: usize,
+    /// Line, column and byte offset of the last mark located.
+    cursor: Option<(usize, usize, usize)>,
+    /// Characters walked to locate marks (a test bounds it by the text's length).
+    walked: usize,
 }
 
 /// Nodes in `node` and its nesting height (a scalar is 1 and 0).
@@ -113,9 +119,29 @@ fn limit(loc: Loc, message: String, help: &str) -> Problem {
 }
 
 impl Builder {
-    fn loc(&self, mark: Marker, len: usize) -> Loc {
-        let offset = self.src.offset_of(mark.line(), mark.col() + 1);
+    fn loc(&mut self, mark: Marker, len: usize) -> Loc {
+        let offset = self.offset(mark);
         self.src.loc(offset, len)
+    }
+
+    /// The byte offset of `mark`, as [`Source::offset_of`] gives it, but walking on from
+    /// the last mark when this one is further along the same line: a long line (a whole
+    /// document in flow style) is walked once, not once per value on it.
+    fn offset(&mut self, mark: Marker) -> usize {
+        let (line, col) = (mark.line(), mark.col());
+        let offset = match self.cursor {
+            Some((l, c, at)) if l == line && c <= col => {
+                let rest = self.src.text().get(at..).unwrap_or_default();
+                self.walked += col - c;
+                at + rest.char_indices().nth(col - c).map_or(rest.len(), |(i, _)| i)
+            }
+            _ => {
+                self.walked += col;
+                self.src.offset_of(line, col + 1)
+            }
+        };
+        self.cursor = Some((line, col, offset));
+        offset
     }
 
     fn push_value(&mut self, node: Node, anchor: usize) -> Result<(), Problem> {
@@ -327,7 +353,69 @@ pub fn from_str_typed<T: serde::de::DeserializeOwned>(src: &Arc<Source>) -> Resu
 
 #[cfg(test)]
 mod tests {
-    use super::is_float;
+    use super::*;
+
+    /// A document on one line (flow style, as JSON saved as `.yaml` is) is walked once to
+    /// locate its values, not once per value: locating stays linear in the line's length.
+    #[test]
+    fn values_on_one_long_line_are_located_in_linear_time() {
+        let records: Vec<String> = (0..2000)
+            .map(|i| format!("{{\"id\": \"e{i:05}\", \"identity\": \"u{i:05}\", \"tags\": [\"é\", 1]}}"))
+            .collect();
+        let text = format!("{{\"entitlements\": [{}]}}", records.join(", "));
+        let src = Source::new("inv.yaml", text.clone());
+        let mut builder = Builder {
+            src: Arc::clone(&src),
+            stack: Vec::new(),
+            root: None,
+            anchors: HashMap::new(),
+            alias_nodes: 0,
+            documents: 0,
+            cursor: None,
+            walked: 0,
+        };
+        let mut parser = Parser::new_from_str(src.text());
+        loop {
+            let (event, mark) = parser.next_token().unwrap();
+            if event == Event::StreamEnd {
+                break;
+            }
+            builder.event(event, mark).unwrap();
+        }
+        assert!(
+            builder.walked <= text.len(),
+            "walked {} for {}",
+            builder.walked,
+            text.len()
+        );
+        // Locations are the same as a lookup from the line's start gives.
+        let root = builder.root.map(|r| r.value);
+        let Some(Value::Map(entries)) = root else {
+            panic!("not a map")
+        };
+        let Some((
+            _,
+            Node {
+                value: Value::Seq(items),
+                ..
+            },
+            _,
+        )) = entries.first()
+        else {
+            panic!("no list")
+        };
+        let Some(Node {
+            value: Value::Map(last),
+            ..
+        }) = items.last()
+        else {
+            panic!("no record")
+        };
+        let Some((_, id, _)) = last.first() else {
+            panic!("no id")
+        };
+        assert_eq!(text.get(id.loc.offset..id.loc.offset + 8), Some("\"e01999\""));
+    }
 
     #[test]
     fn core_schema_floats() {

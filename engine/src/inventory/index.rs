@@ -20,6 +20,10 @@ use super::decode::{self, Interner, ENTITLEMENT_FIELDS};
 use super::load::{self, SECTIONS};
 use super::{validate, Entitlement, Inventory};
 
+/// Bytes read before each run of records: a record starting closer than this to its
+/// line's start finds its column there; one further on is on a line in `long_lines`.
+const LOOKBACK: u64 = 256;
+
 /// Where one entitlement record is in its file.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -37,6 +41,10 @@ enum Records {
         file: File,
         name: Arc<str>,
         slots: Vec<Slot>,
+        /// Start of each line on which a record starts at column [`LOOKBACK`] or later
+        /// (one entry for a one-line file); other records find their line's start in the
+        /// bytes read before them.
+        long_lines: Vec<(u32, u64)>,
     },
     /// A CSV file with these header cells, read back row by row.
     Csv {
@@ -229,6 +237,7 @@ fn json_records(path: &Path, only: Option<&str>, inv: &mut Inventory, keys: &mut
     };
     let name: Arc<str> = Arc::from(path.display().to_string());
     let mut slots = Vec::new();
+    let mut long_lines: Vec<(u32, u64)> = Vec::new();
     let mut problems = Problems::default();
     let mut structure = scan::scan(
         std::io::BufReader::new(&file),
@@ -242,6 +251,9 @@ fn json_records(path: &Path, only: Option<&str>, inv: &mut Inventory, keys: &mut
                     len: span.len,
                     line: span.line,
                 });
+                if u64::from(span.col) >= LOOKBACK && long_lines.last().map(|l| l.0) != Some(span.line) {
+                    long_lines.push((span.line, span.offset.saturating_sub(u64::from(span.col))));
+                }
                 keys.push(scan::string_field(bytes, "identity").as_deref());
             } else {
                 match load::json_record(&name, bytes, span) {
@@ -253,7 +265,12 @@ fn json_records(path: &Path, only: Option<&str>, inv: &mut Inventory, keys: &mut
     );
     sink.0.append(&mut problems.0);
     sink.0.append(&mut structure.0);
-    Records::Json { file, name, slots }
+    Records::Json {
+        file,
+        name,
+        slots,
+        long_lines,
+    }
 }
 
 fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
@@ -551,7 +568,7 @@ impl Indexed {
     fn read_records(&self, records: &[u32], out: &mut Fetched) {
         let (file, name, slots) = match &self.records {
             Records::Held => return,
-            Records::Json { file, name, slots } | Records::Csv { file, name, slots, .. } => (file, name, slots),
+            Records::Json { file, name, slots, .. } | Records::Csv { file, name, slots, .. } => (file, name, slots),
         };
         let mut strings = Interner::default();
         let mut sink = Problems::default();
@@ -559,10 +576,12 @@ impl Indexed {
         // Each record's bytes, one after another; a CSV batch is parsed by one reader.
         let mut all: Vec<u8> = Vec::new();
         let mut read: Vec<(&Slot, std::ops::Range<usize>)> = Vec::with_capacity(records.len());
+        let mut cols: Vec<u32> = Vec::with_capacity(records.len());
         for r in records {
             let Some(slot) = slots.get(*r as usize) else { continue };
             match runs.bytes(file, slots, records, *r) {
-                Some(bytes) => {
+                Some((before, bytes)) => {
+                    cols.push(self.column(slot, before));
                     let start = all.len();
                     all.extend_from_slice(bytes);
                     if matches!(self.records, Records::Csv { .. }) && all.last() != Some(&b'\n') {
@@ -584,12 +603,13 @@ impl Indexed {
             Records::Csv { headers, .. } => csv_nodes(name, &all, &read, headers),
             _ => read
                 .iter()
-                .map(|(slot, range)| {
+                .zip(&cols)
+                .map(|((slot, range), col)| {
                     let span = Span {
                         offset: slot.offset,
                         len: slot.len,
                         line: slot.line,
-                        col: 0,
+                        col: *col,
                     };
                     load::json_record(name, all.get(range.clone()).unwrap_or_default(), span)
                 })
@@ -614,6 +634,26 @@ impl Indexed {
     }
 }
 
+impl Indexed {
+    /// The column of a JSON record, from the bytes read `before` it (up to [`LOOKBACK`])
+    /// or its line's start; 0 for CSV rows, which start their line.
+    fn column(&self, slot: &Slot, before: &[u8]) -> u32 {
+        let Records::Json { long_lines, .. } = &self.records else {
+            return 0;
+        };
+        let col = match before.iter().rposition(|&b| b == b'\n') {
+            Some(i) => (before.len() - i - 1) as u64,
+            None if before.len() as u64 == slot.offset => slot.offset,
+            None => long_lines
+                .binary_search_by_key(&slot.line, |l| l.0)
+                .ok()
+                .and_then(|i| long_lines.get(i))
+                .map_or(0, |l| slot.offset.saturating_sub(l.1)),
+        };
+        u32::try_from(col).unwrap_or(u32::MAX)
+    }
+}
+
 /// Reads records back a run at a time: neighbouring records (the usual case, as exports
 /// list an identity's grants together) come from one read instead of one each.
 #[derive(Default)]
@@ -628,12 +668,14 @@ impl Runs {
     const GAP: u64 = 4096;
     const MAX: u64 = 1 << 20;
 
-    /// The bytes of record `r`, reading it (with the records of `wanted` that follow it
-    /// closely) unless the last read covered it; `None` when the file is shorter.
-    fn bytes(&mut self, file: &File, slots: &[Slot], wanted: &[u32], r: u32) -> Option<&[u8]> {
+    /// The bytes of record `r` and up to [`LOOKBACK`] bytes before it, reading them (with
+    /// the records of `wanted` that follow closely) unless the last read covered them;
+    /// `None` when the file is shorter.
+    fn bytes(&mut self, file: &File, slots: &[Slot], wanted: &[u32], r: u32) -> Option<(&[u8], &[u8])> {
         let slot = slots.get(r as usize)?;
         let end = slot.offset + u64::from(slot.len);
-        let covered = slot.offset >= self.at && end <= self.at + self.buf.len() as u64;
+        let first = slot.offset - slot.offset.min(LOOKBACK);
+        let covered = first >= self.at && end <= self.at + self.buf.len() as u64;
         if !covered {
             let mut run_end = end;
             let mut following: Vec<&Slot> = wanted
@@ -649,13 +691,17 @@ impl Runs {
                 }
                 run_end = run_end.max(s_end);
             }
-            self.at = slot.offset;
-            self.buf.resize(usize::try_from(run_end - slot.offset).ok()?, 0);
-            let n = read_at(file, &mut self.buf, slot.offset).ok()?;
+            self.at = first;
+            self.buf.resize(usize::try_from(run_end - first).ok()?, 0);
+            let n = read_at(file, &mut self.buf, first).ok()?;
             self.buf.truncate(n);
         }
         let from = usize::try_from(slot.offset - self.at).ok()?;
-        self.buf.get(from..from + slot.len as usize)
+        let lead = usize::try_from(slot.offset - first).ok()?;
+        Some((
+            self.buf.get(from - lead..from)?,
+            self.buf.get(from..from + slot.len as usize)?,
+        ))
     }
 }
 
