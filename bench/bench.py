@@ -8,27 +8,40 @@ in Rego (bench/rego/dualtrack.rego) run by the regorus crate (bench/regorus-peer
 medians and ratios as a Markdown table. Build first:
   cargo build --release -p dualtrack -p dualtrack-bench
   cargo build --release --manifest-path bench/regorus-peer/Cargo.toml
+
+With `--shapes`, it measures each input shape of the same inventory instead (no peer):
+  pretty        one record per line (the generator's own layout; the table above)
+  minified      the same inventory on one line (`gen --minified`, as `jq -c` writes it)
+  csv           a directory with CSV entitlements (`to-csv`); json.load is of the JSON file
+  yaml          one block-style YAML file (`to-yaml`); json.load is of the JSON file
+  heavy         the findings-heavy profile (`gen --profile findings-heavy`), about one
+                finding per entitlement, one record per line
+  heavy-minified  the same on one line
+  heavy-csv     the same as a CSV directory
+and reports the output size and rate (MB/s of JSON written) beside the times.
 """
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release")
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BIN = os.path.join(TARGET, "release")
 PEER = os.path.join(ROOT, "bench", "regorus-peer", "target", "release", "regorus-peer")
 REGO = os.path.join(ROOT, "bench", "rego", "dualtrack.rego")
+SHAPES = ["pretty", "minified", "csv", "yaml", "heavy", "heavy-minified", "heavy-csv"]
 
 
-def run_measured(cmd):
-    """Runs cmd with stdout discarded; returns (seconds, peak RSS in MiB, exit code)."""
+def run_measured(cmd, stdout=subprocess.DEVNULL):
+    """Runs cmd; returns (seconds, peak RSS in MiB, exit code)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -44,24 +57,53 @@ def json_load_seconds(path):
     return float(out.stdout)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", default="10000,100000,1000000")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--data", default=os.path.join(ROOT, "target", "bench-data"))
-    ap.add_argument("--peer-repeat", type=int, default=1, help="runs of the (slow) Rego peer per size")
-    ap.add_argument("--no-peer", action="store_true", help="skip the regorus peer")
-    args = ap.parse_args()
-    os.makedirs(args.data, exist_ok=True)
+def bench_tool(*args):
+    subprocess.run([os.path.join(BIN, "dualtrack-bench"), *args], check=True)
+
+
+def shape_input(data, n, shape):
+    """The path `check` reads for `shape` at size n, and the JSON file json.load reads;
+    both generated (once) under `data`."""
+    heavy = shape.startswith("heavy")
+    profile = ["--profile", "findings-heavy"] if heavy else []
+    stem = f"{'heavy' if heavy else 'inventory'}-{n}"
+    pretty = os.path.join(data, f"{stem}.json")
+    if not os.path.exists(pretty):
+        bench_tool("gen", "--entitlements", str(n), "--out", pretty, *profile)
+    kind = shape.removeprefix("heavy").removeprefix("-") or "pretty"
+    if kind == "pretty":
+        return pretty, pretty
+    if kind == "minified":
+        path = os.path.join(data, f"{stem}-minified.json")
+        if not os.path.exists(path):
+            bench_tool("gen", "--entitlements", str(n), "--out", path, "--minified", *profile)
+        return path, path
+    if kind == "csv":
+        path = os.path.join(data, f"{stem}-csv")
+        if not os.path.exists(path):
+            bench_tool("to-csv", pretty, path)
+        return path, pretty
+    if kind == "yaml":
+        path = os.path.join(data, f"{stem}.yaml")
+        if not os.path.exists(path):
+            bench_tool("to-yaml", pretty, path)
+        return path, pretty
+    sys.exit(f"unknown shape {shape}")
+
+
+def check_cmd(path):
+    return [os.path.join(BIN, "dualtrack"), "check", "--inventory", path, "--as-of", "2026-10-01", "--format", "json"]
+
+
+def sizes_table(args):
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
         path = os.path.join(args.data, f"inventory-{n}.json")
         if not os.path.exists(path):
-            subprocess.run([os.path.join(BIN, "dualtrack-bench"), "gen", "--entitlements", str(n), "--out", path], check=True)
+            bench_tool("gen", "--entitlements", str(n), "--out", path)
         walls, rsss, loads = [], [], []
         for _ in range(args.repeat):
-            wall, rss, _ = run_measured([os.path.join(BIN, "dualtrack"), "check", "--inventory", path,
-                                         "--as-of", "2026-10-01", "--format", "json"])
+            wall, rss, _ = run_measured(check_cmd(path))
             walls.append(wall)
             rsss.append(rss)
             loads.append(json_load_seconds(path))
@@ -80,6 +122,55 @@ def main():
     for n, mib, wall, rate, rss, load, ratio, peer in rows:
         peer_cols = f"{peer:.2f} | {peer / wall:.1f}x" if peer else "– | –"
         print(f"| {n:,} | {mib:.0f} | {wall:.2f} | {rate:,.0f} | {rss:.0f} | {load:.2f} | {ratio:.1f}x | {peer_cols} |")
+
+
+def input_mib(path):
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path)) / 2**20
+    return os.path.getsize(path) / 2**20
+
+
+def shapes_table(args):
+    shapes = SHAPES if args.shapes == "all" else args.shapes.split(",")
+    rows = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        for shape in shapes:
+            path, json_path = shape_input(args.data, n, shape)
+            walls, rsss, loads, out_bytes = [], [], [], 0
+            for _ in range(args.repeat):
+                # The output goes to a file (not a pipe), so its size can be reported.
+                with tempfile.TemporaryFile(dir=args.data) as out:
+                    wall, rss, _ = run_measured(check_cmd(path), stdout=out)
+                    out_bytes = out.seek(0, os.SEEK_END)
+                walls.append(wall)
+                rsss.append(rss)
+                loads.append(json_load_seconds(json_path))
+            wall, load = statistics.median(walls), statistics.median(loads)
+            rows.append((shape, n, input_mib(path), wall, max(rsss), load, out_bytes / 1e6))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"medians of {args.repeat} runs\n")
+    print("| shape | entitlements | input MiB | check wall s | peak RSS MiB | json.load s | check / json.load "
+          "| output MB | output MB/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for shape, n, mib, wall, rss, load, out_mb in rows:
+        print(f"| {shape} | {n:,} | {mib:.0f} | {wall:.2f} | {rss:.0f} | {load:.2f} | {wall / load:.1f}x "
+              f"| {out_mb:.0f} | {out_mb / wall:.0f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--data", default=os.path.join(TARGET, "bench-data"))
+    ap.add_argument("--peer-repeat", type=int, default=1, help="runs of the (slow) Rego peer per size")
+    ap.add_argument("--no-peer", action="store_true", help="skip the regorus peer")
+    ap.add_argument("--shapes", help=f"`all` or a comma-separated list of {', '.join(SHAPES)}")
+    args = ap.parse_args()
+    os.makedirs(args.data, exist_ok=True)
+    if args.shapes:
+        shapes_table(args)
+    else:
+        sizes_table(args)
 
 
 if __name__ == "__main__":

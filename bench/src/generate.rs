@@ -79,8 +79,62 @@ const PERMISSIONS: &[&str] = &[
     "read", "write", "approve", "admin", "report", "export", "maintain", "operate",
 ];
 
-const SYSTEMS: usize = 60;
-const SOX_SYSTEMS: usize = 12;
+/// How the generated estate looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// 60 systems (12 SOX); about 31% of entitlements end up in a finding.
+    Default,
+    /// A neglected estate at its first review: 200 systems (40 SOX), most grants idle or
+    /// without a justification, about one finding per entitlement.
+    FindingsHeavy,
+}
+
+impl Profile {
+    /// The profile called `name` (`default`, `findings-heavy`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "default" => Some(Profile::Default),
+            "findings-heavy" => Some(Profile::FindingsHeavy),
+            _ => None,
+        }
+    }
+
+    fn knobs(self) -> Knobs {
+        match self {
+            Profile::Default => Knobs {
+                systems: 60,
+                sox_systems: 12,
+                used_recently: 85,
+                justified: 90,
+            },
+            Profile::FindingsHeavy => Knobs {
+                systems: 200,
+                sox_systems: 40,
+                used_recently: 40,
+                justified: 45,
+            },
+        }
+    }
+}
+
+/// The numbers a profile sets.
+struct Knobs {
+    systems: usize,
+    sox_systems: usize,
+    /// Percent of entitlements with a last use in the last 30 days (others up to 250).
+    used_recently: u64,
+    /// Percent of entitlements with a justification and a ticket.
+    justified: u64,
+}
+
+/// How the JSON is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One record per line, as the README's benchmark has always used.
+    Pretty,
+    /// The whole document on one line without spaces (`jq -c`, most API clients).
+    Minified,
+}
 
 /// A date `days` before 2026-10-01 (the benchmark's `--as-of`), as `YYYY-MM-DD`.
 fn date_before(days: u64) -> String {
@@ -98,24 +152,66 @@ fn date_before(days: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Writes an inventory of about `entitlements` entitlements to `path` as one JSON file.
+/// Writes an inventory of about `entitlements` entitlements to `path` as one JSON file
+/// (the default profile, one record per line).
 pub fn write(path: &Path, entitlements: usize, seed: u64) -> std::io::Result<Stats> {
+    write_with(path, entitlements, seed, Profile::Default, Layout::Pretty)
+}
+
+/// Writes an inventory of about `entitlements` entitlements of `profile` to `path` as one
+/// JSON file laid out as `layout`.
+pub fn write_with(
+    path: &Path,
+    entitlements: usize,
+    seed: u64,
+    profile: Profile,
+    layout: Layout,
+) -> std::io::Result<Stats> {
+    let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let mut w = Lines {
+        out: file,
+        one_line: layout == Layout::Minified,
+    };
+    let stats = generate(&mut w, entitlements, seed, &profile.knobs())?;
+    w.out.flush()?;
+    Ok(stats)
+}
+
+/// Writes lines as they are given, or all on one line without the spaces after `:` and
+/// `,` and the indentation (generated values hold no such sequence).
+struct Lines<W: Write> {
+    out: W,
+    one_line: bool,
+}
+
+impl<W: Write> Lines<W> {
+    fn line(&mut self, text: &str) -> std::io::Result<()> {
+        if self.one_line {
+            let text = text.trim_start().replace("\": ", "\":").replace(", \"", ",\"");
+            self.out.write_all(text.replace('\n', "").as_bytes())
+        } else {
+            self.out.write_all(text.as_bytes())?;
+            self.out.write_all(b"\n")
+        }
+    }
+}
+
+fn generate<W: Write>(w: &mut Lines<W>, entitlements: usize, seed: u64, k: &Knobs) -> std::io::Result<Stats> {
     let mut rng = Rng(seed.max(1));
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let identities = (entitlements / 10).max(1);
     let humans = identities * 4 / 5;
-    writeln!(w, "{{\n\"systems\": [")?;
-    for s in 0..SYSTEMS {
-        let sep = if s + 1 == SYSTEMS { "" } else { "," };
+    w.line("{\n\"systems\": [")?;
+    for s in 0..k.systems {
+        let sep = if s + 1 == k.systems { "" } else { "," };
         let owner = if rng.chance(95) {
             format!(", \"owner\": \"u{:07}\"", rng.below(humans as u64))
         } else {
             String::new()
         };
         let env = if s % 3 == 0 { "staging" } else { "production" };
-        writeln!(w, "  {{\"id\": \"sys{s:03}\", \"name\": \"System {s}\", \"sox_in_scope\": {}, \"environment\": \"{env}\"{owner}}}{sep}", s < SOX_SYSTEMS)?;
+        w.line(&format!("  {{\"id\": \"sys{s:03}\", \"name\": \"System {s}\", \"sox_in_scope\": {}, \"environment\": \"{env}\"{owner}}}{sep}", s < k.sox_systems))?;
     }
-    writeln!(w, "],\n\"identities\": [")?;
+    w.line("],\n\"identities\": [")?;
     for i in 0..identities {
         let sep = if i + 1 == identities { "" } else { "," };
         let mut rec = String::with_capacity(256);
@@ -174,21 +270,21 @@ pub fn write(path: &Path, entitlements: usize, seed: u64) -> std::io::Result<Sta
             }
         }
         rec.push('}');
-        writeln!(w, "{rec}{sep}")?;
+        w.line(&format!("{rec}{sep}"))?;
     }
-    writeln!(w, "],\n\"entitlements\": [")?;
+    w.line("],\n\"entitlements\": [")?;
     let mut written = 0usize;
     for e in 0..entitlements {
         // Entitlements are grouped by identity, about ten each.
         let i = (e * identities / entitlements).min(identities - 1);
         let prefix = if i < humans { "u" } else { "n" };
-        let sys = rng.below(SYSTEMS as u64);
+        let sys = rng.below(k.systems as u64);
         let perm = format!("{}_{}", rng.pick(PERMISSIONS), e % 97);
         let mut rec = format!("  {{\"id\": \"e{e:08}\", \"identity\": \"{prefix}{i:07}\", \"system\": \"sys{sys:03}\", \"permission\": \"{perm}\"");
         if rng.chance(10) {
             rec.push_str(", \"privileged\": true");
         }
-        if sys < SOX_SYSTEMS as u64 && rng.chance(30) {
+        if sys < k.sox_systems as u64 && rng.chance(30) {
             let f = rng.pick(FUNCTIONS);
             rec.push_str(&format!(", \"functions\": [\"{f}\"]"));
         }
@@ -196,21 +292,20 @@ pub fn write(path: &Path, entitlements: usize, seed: u64) -> std::io::Result<Sta
         if rng.chance(92) {
             rec.push_str(&format!(
                 ", \"last_used\": \"{}\"",
-                date_before(rng.days_ago(85, 30, 250))
+                date_before(rng.days_ago(k.used_recently, 30, 250))
             ));
         }
-        if rng.chance(90) {
+        if rng.chance(k.justified) {
             rec.push_str(", \"justification\": \"needed for role\", \"ticket\": \"CHG-1\"");
         }
         rec.push('}');
         let sep = if e + 1 == entitlements { "" } else { "," };
-        writeln!(w, "{rec}{sep}")?;
+        w.line(&format!("{rec}{sep}"))?;
         written += 1;
     }
-    writeln!(w, "]\n}}")?;
-    w.flush()?;
+    w.line("]\n}")?;
     Ok(Stats {
-        systems: SYSTEMS,
+        systems: k.systems,
         identities,
         entitlements: written,
     })

@@ -3,3 +3,4 @@
 
 pub mod generate;
 pub mod to_csv;
+pub mod to_yaml;
