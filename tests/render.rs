@@ -327,3 +327,117 @@ fn markdown_escapes_table_cells_and_counts_excepted() {
     assert!(short.contains("### SOC findings (1 of 2)"), "{short}");
     assert!(short.contains("…and 1 more"), "{short}");
 }
+
+/// A report of `n` findings over four identities, severities cycling low to critical.
+fn many_findings(n: usize, message: impl Fn(usize) -> String) -> Report {
+    let severities = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    let mut report = hostile_report();
+    report.findings = (0..n)
+        .map(|i| {
+            let mut f = finding(
+                if i % 2 == 0 { "SOC-EXC-001" } else { "SOC-EXC-002" },
+                Track::Soc,
+                &format!("user{i:05}"),
+                &message(i),
+                FindingStatus::Open,
+            );
+            f.severity = severities[i % 4];
+            f
+        })
+        .collect();
+    report
+}
+
+#[test]
+fn sarif_keeps_the_most_severe_results_within_the_limits_and_says_what_it_left_out() {
+    let report = many_findings(10, |_| "m".to_owned());
+    let mut chosen = render::SarifFindings::with_limits(3, render::SARIF_MAX_GZIP);
+    chosen.push(report.findings.iter().cloned());
+    let mut out = Vec::new();
+    chosen.finish(&report.tally(), &pack(), &mut out).unwrap();
+    let log: Json = serde_json::from_slice(&out).unwrap();
+    let run = &log["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    // Critical findings are 3 and 7 (and only two), then high ones by rule: 2 and 6 are
+    // SOC-EXC-001, which sorts first; results keep the report's order.
+    let identities: Vec<&str> = results
+        .iter()
+        .map(|r| r["properties"]["identity"].as_str().unwrap())
+        .collect();
+    assert_eq!(identities, ["user00002", "user00003", "user00007"]);
+    assert_eq!(run["properties"]["left_out"], 7);
+    assert_eq!(
+        run["properties"]["summary"]["findings"], 10,
+        "the summary counts every finding"
+    );
+    let note = &run["invocations"][0]["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "warning");
+    assert!(note["message"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("7 of 10 findings are left out"));
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+
+    // Nothing left out: no notification, no count (the log is as it always was).
+    let log = render::sarif_json(&report, &pack());
+    assert!(log["runs"][0].get("invocations").is_none());
+    assert!(log["runs"][0]["properties"].get("left_out").is_none());
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn sarif_drops_results_until_it_fits_the_compressed_size() {
+    // Messages that hardly compress (a different one per finding): about 2 KB gzipped a
+    // result.
+    let noise = |seed: usize| -> String {
+        let mut x = seed as u64 * 2 + 1;
+        (0..3000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'a' + (x % 26) as u8)
+            })
+            .collect()
+    };
+    let report = many_findings(40, noise);
+    let gzipped = |max_results: usize, max_gzip: usize| {
+        let mut chosen = render::SarifFindings::with_limits(max_results, max_gzip);
+        chosen.push(report.findings.iter().cloned());
+        let mut out = Vec::new();
+        chosen.finish(&report.tally(), &pack(), &mut out).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &out).unwrap();
+        (out, gz.finish().unwrap().len())
+    };
+    // The rules alone, then room for about half the results.
+    let (_, rules_only) = gzipped(0, usize::MAX);
+    let budget = rules_only + 40_000;
+    let (out, size) = gzipped(1000, budget);
+    assert!(size <= budget, "{size} bytes over {budget}");
+    let log: Json = serde_json::from_slice(&out).unwrap();
+    let kept = log["runs"][0]["results"].as_array().unwrap().len();
+    assert!(kept > 0 && kept < 40, "{kept} results kept");
+    assert_eq!(log["runs"][0]["properties"]["left_out"], 40 - kept);
+    let levels: BTreeSet<&str> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["level"].as_str().unwrap())
+        .collect();
+    assert!(!levels.contains("note"), "low findings go first: {levels:?}");
+}
+
+#[test]
+fn markdown_fits_a_github_comment() {
+    let report = many_findings(200, |_| "x".repeat(5000));
+    let md = render::markdown(&report, &pack(), 20);
+    assert!(
+        md.chars().count() <= render::MARKDOWN_MAX_CHARS,
+        "{} characters",
+        md.chars().count()
+    );
+    assert!(md.contains("**200 findings**"), "the counts stay complete");
+    assert!(md.contains("| `SOC-EXC-001` | soc |"), "the rule table stays");
+    assert!(md.contains("…and"), "fewer findings are listed, and it says so");
+}

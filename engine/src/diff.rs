@@ -91,6 +91,21 @@ fn per_track<'a>(findings: impl Iterator<Item = &'a Finding>) -> BTreeMap<Track,
 /// A Markdown summary for a pull-request comment: counts per track, per category and per
 /// rule, then the first `limit` findings of each kind.
 pub fn markdown(d: &FindingsDiff, limit: usize) -> String {
+    // Within GitHub's comment and job-summary limit: fewer listed findings, then a cut.
+    let mut limit = limit;
+    loop {
+        let out = markdown_with(d, limit);
+        if out.chars().count() <= crate::render::MARKDOWN_MAX_CHARS {
+            return out;
+        }
+        if limit == 0 {
+            return crate::render::fit_markdown(&out, crate::render::MARKDOWN_MAX_CHARS);
+        }
+        limit /= 2;
+    }
+}
+
+fn markdown_with(d: &FindingsDiff, limit: usize) -> String {
     let mut out = String::from("## dualtrack: findings impact of this policy change\n\n");
     if d.is_empty() {
         out.push_str("No finding is added, removed or changed.\n");

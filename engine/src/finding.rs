@@ -114,7 +114,13 @@ pub fn fingerprint(rule: &str, track: Track, identity: &str, entitlements: &[Str
         h.update([0]);
     }
     let digest = h.finalize();
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(16);
+    for b in digest.iter().take(8) {
+        id.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+        id.push(char::from(HEX.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
+    }
+    id
 }
 
 impl Finding {

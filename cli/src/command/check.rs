@@ -224,6 +224,13 @@ fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut 
     }
 }
 
+/// Findings serialised where they were made, for the formats written as a run goes.
+enum Encoded {
+    Json(render::Encoded),
+    Csv(Vec<u8>),
+    None,
+}
+
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> ExitCode {
     let (model, pack, idx) = match load_indexed(&args.inventory, args.policies.as_deref()) {
@@ -251,9 +258,13 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
     };
-    // JSON is written as evaluation goes (findings spill to a temporary file, so a large
-    // inventory's findings are never all in memory); other formats render a whole report.
+    // JSON and CSV are written as evaluation goes (spilling to a temporary file, so a large
+    // inventory's findings are never all in memory); SARIF and Markdown keep only the
+    // findings they will show; human and JUnit output render a whole report.
     let mut json = render::JsonFindings::default();
+    let mut csv = render::CsvFindings::default();
+    let mut sarif = render::SarifFindings::default();
+    let mut md = render::MarkdownSummary::new(render::MARKDOWN_EXAMPLES);
     let mut held = Vec::new();
     let streamed = eval::stream::evaluate_streamed_with(
         &idx,
@@ -265,12 +276,22 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             decisions: decisions.as_ref(),
         },
         |findings| match args.format {
-            Format::Json => render::JsonFindings::encode(findings).map(Some),
-            _ => Ok(None),
+            Format::Json => render::JsonFindings::encode(findings).map(Encoded::Json),
+            Format::Csv => render::CsvFindings::encode(findings).map(Encoded::Csv),
+            _ => Ok(Encoded::None),
         },
         |findings, encoded| match encoded {
-            Some(encoded) => json.push_encoded(&encoded),
-            None => {
+            Encoded::Json(encoded) => json.push_encoded(&encoded),
+            Encoded::Csv(rows) => csv.push_encoded(rows),
+            Encoded::None if matches!(args.format, Format::Sarif) => {
+                sarif.push(findings);
+                Ok(())
+            }
+            Encoded::None if matches!(args.format, Format::Markdown) => {
+                md.push(&findings);
+                Ok(())
+            }
+            Encoded::None => {
                 held.extend(findings);
                 Ok(())
             }
@@ -292,6 +313,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match args.format {
         Format::Json => json.finish(&tally, &mut out),
+        Format::Csv => csv.finish(&mut out),
+        Format::Sarif => sarif.finish(&tally, &pack, &mut out),
+        Format::Markdown => out.write_all(md.render(&tally, &pack).as_bytes()),
         format => write_report(format, &Report::from_tally(&tally, held), &pack, &mut out),
     };
     // A closed pipe (`| head`) is not an error worth a message; the exit code still counts.

@@ -8,6 +8,7 @@
 //! cell is also quoted, so a spreadsheet that splits on `;` (some locales do) cannot cut a
 //! `;`-joined list into cells that start with a formula character.
 
+use super::spool::Spool;
 use crate::finding::{Finding, Report};
 
 /// The header row.
@@ -54,16 +55,51 @@ fn row(f: &Finding) -> [String; 13] {
     ]
 }
 
+fn writer<W: std::io::Write>(out: W) -> ::csv::Writer<W> {
+    ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::NonNumeric)
+        .from_writer(out)
+}
+
 /// Writes the report as CSV (`\n` line ends, text cells quoted) to `out`.
 pub fn write_csv(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
-    let mut w = ::csv::WriterBuilder::new()
-        .quote_style(::csv::QuoteStyle::NonNumeric)
-        .from_writer(out);
-    w.write_record(CSV_HEADER).map_err(io_error)?;
-    for f in &report.findings {
-        w.write_record(row(f)).map_err(io_error)?;
+    let mut rows = CsvFindings::default();
+    rows.push_encoded(CsvFindings::encode(&report.findings)?)?;
+    rows.finish(out)
+}
+
+/// CSV rows written as a run goes (spooled, like [`super::JsonFindings`], and copied out
+/// after the header once the run has succeeded), so a large run's findings are never all
+/// in memory.
+#[derive(Default)]
+pub struct CsvFindings {
+    rows: Spool,
+}
+
+impl CsvFindings {
+    /// The rows of `findings`; safe to call from many threads at once.
+    pub fn encode(findings: &[Finding]) -> std::io::Result<Vec<u8>> {
+        let mut w = writer(Vec::with_capacity(findings.len() * 400));
+        for f in findings {
+            w.write_record(row(f)).map_err(io_error)?;
+        }
+        w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
     }
-    w.flush()
+
+    /// Appends rows made by [`CsvFindings::encode`] (in report order).
+    pub fn push_encoded(&mut self, rows: Vec<u8>) -> std::io::Result<()> {
+        self.rows.write(&rows)
+    }
+
+    /// Writes the header and every row to `out`.
+    pub fn finish(self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        let mut w = writer(&mut out);
+        w.write_record(CSV_HEADER).map_err(io_error)?;
+        w.flush()?;
+        drop(w);
+        self.rows.copy_to(&mut out)?;
+        out.flush()
+    }
 }
 
 /// The underlying I/O error (so the CLI can tell a closed pipe), or the CSV error wrapped.

@@ -4,14 +4,14 @@
 //! known. A report held in memory goes through the same writer, so both give the same
 //! bytes.
 
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Write};
 
 use chrono::SecondsFormat;
+use serde::Serialize;
+use serde_json::ser::Formatter;
 
+use super::spool::Spool;
 use crate::finding::{Finding, Tally};
-
-/// Serialised findings kept in memory up to this size before spilling to disk.
-const SPILL_AT: usize = 32 << 20;
 
 /// Findings serialised by [`JsonFindings::encode`], not yet placed in the document.
 pub struct Encoded {
@@ -22,8 +22,7 @@ pub struct Encoded {
 /// Findings serialised so far.
 #[derive(Default)]
 pub struct JsonFindings {
-    buf: Vec<u8>,
-    file: Option<std::fs::File>,
+    findings: Spool,
     count: usize,
 }
 
@@ -32,12 +31,12 @@ impl JsonFindings {
     /// threads at once, so the serialising happens where the findings are made.
     pub fn encode(findings: &[Finding]) -> io::Result<Encoded> {
         let mut bytes = Vec::with_capacity(findings.len() * 900);
-        let mut one = Vec::with_capacity(1024);
         for f in findings {
-            one.clear();
-            serde_json::to_writer_pretty(&mut one, f)?;
             bytes.extend_from_slice(b",\n    ");
-            indent(&one, b"\n    ", &mut bytes);
+            // Pretty-printed straight into place, two levels deep (inside the document's
+            // `findings` list), rather than printed, then copied with its lines indented.
+            let mut ser = serde_json::Serializer::with_formatter(&mut bytes, Nested::at(2));
+            f.serialize(&mut ser)?;
         }
         Ok(Encoded {
             bytes,
@@ -55,22 +54,12 @@ impl JsonFindings {
     pub fn push_encoded(&mut self, encoded: &Encoded) -> io::Result<()> {
         // Every finding is preceded by a comma, but the first of the document.
         let skip = usize::from(self.count == 0 && encoded.count > 0);
-        self.buf
-            .extend_from_slice(encoded.bytes.get(skip..).unwrap_or_default());
         self.count += encoded.count;
-        if self.buf.len() >= SPILL_AT {
-            let file = match &mut self.file {
-                Some(f) => f,
-                None => self.file.insert(tempfile::tempfile()?),
-            };
-            file.write_all(&self.buf)?;
-            self.buf.clear();
-        }
-        Ok(())
+        self.findings.write(encoded.bytes.get(skip..).unwrap_or_default())
     }
 
     /// Writes the whole document: `as_of`, the summary of `tally`, and the findings.
-    pub fn finish(mut self, tally: &Tally, mut out: impl Write) -> io::Result<()> {
+    pub fn finish(self, tally: &Tally, mut out: impl Write) -> io::Result<()> {
         out.write_all(b"{\n  \"as_of\": ")?;
         serde_json::to_writer(&mut out, &tally.as_of.to_rfc3339_opts(SecondsFormat::Secs, true))?;
         out.write_all(b",\n  \"summary\": ")?;
@@ -79,18 +68,7 @@ impl JsonFindings {
         indent(&summary, b"\n  ", &mut indented);
         out.write_all(&indented)?;
         out.write_all(b",\n  \"findings\": [")?;
-        if let Some(mut file) = self.file.take() {
-            file.rewind()?;
-            let mut chunk = vec![0u8; 1 << 20];
-            loop {
-                let n = file.read(&mut chunk)?;
-                if n == 0 {
-                    break;
-                }
-                out.write_all(chunk.get(..n).unwrap_or_default())?;
-            }
-        }
-        out.write_all(&self.buf)?;
+        self.findings.copy_to(&mut out)?;
         out.write_all(if self.count == 0 { b"]\n}\n" } else { b"\n  ]\n}\n" })
     }
 }
@@ -105,4 +83,89 @@ fn indent(text: &[u8], newline: &[u8], out: &mut Vec<u8>) {
         rest = rest.get(i + 1..).unwrap_or_default();
     }
     out.extend_from_slice(rest);
+}
+
+/// serde_json's pretty printer (two spaces a level), starting `depth` levels deep: the
+/// bytes are those of `to_writer_pretty` with every line break followed by `2 × depth`
+/// more spaces.
+struct Nested {
+    depth: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(depth: usize) -> Self {
+        Self {
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn newline<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        spaces(w, self.depth * 2)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            spaces(w, self.depth * 2)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+fn spaces<W: ?Sized + Write>(w: &mut W, mut n: usize) -> io::Result<()> {
+    const SPACES: &[u8; 64] = &[b' '; 64];
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        w.write_all(SPACES.get(..k).unwrap_or_default())?;
+        n -= k;
+    }
+    Ok(())
+}
+
+impl Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }

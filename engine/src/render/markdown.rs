@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::finding::{Finding, FindingStatus, Report};
+use crate::finding::{Finding, FindingStatus, Report, Tally};
 use crate::policy::{Category, Pack, Severity, Track};
 
 /// How many findings per track the Markdown summary lists by default.
@@ -61,133 +61,218 @@ fn count_header(out: &mut String, first: &str, tracks: &[Track]) {
     let _ = writeln!(out, "|---|{}---:|", "---:|".repeat(tracks.len()));
 }
 
-fn per_track(out: &mut String, report: &Report) {
-    let _ = writeln!(
-        out,
-        "| track | entitlements evaluated | rules | findings | open | excepted |"
-    );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
-    for t in &report.tracks {
-        let of_track = report.findings.iter().filter(|f| f.track == *t);
-        let total = of_track.clone().count();
-        let open = of_track.filter(|f| f.status == FindingStatus::Open).count();
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {total} | {open} | {} |",
-            t.as_str(),
-            report.evaluated.get(t).copied().unwrap_or(0),
-            report.rules.get(t).copied().unwrap_or(0),
-            total - open
-        );
-    }
+/// Most characters GitHub takes in a pull-request comment or a job summary.
+pub const MARKDOWN_MAX_CHARS: usize = 65_536;
+
+/// What the Markdown summary is made of, gathered as findings go by: counts, and each
+/// track's first `limit` findings of each severity in report order, so a run's findings
+/// need not all be held to summarise them.
+pub struct MarkdownSummary {
+    limit: usize,
+    total: usize,
+    open: usize,
+    /// Per track: findings, open.
+    per_track: BTreeMap<Track, (usize, usize)>,
+    by_severity: BTreeMap<(Track, Severity), usize>,
+    by_category: BTreeMap<(Track, Category), usize>,
+    /// Per rule and track: severity, findings, open.
+    by_rule: BTreeMap<(std::sync::Arc<str>, Track), (Severity, usize, usize)>,
+    examples: BTreeMap<(Track, std::cmp::Reverse<Severity>), Vec<Finding>>,
 }
 
-fn per_rule(out: &mut String, report: &Report, pack: &Pack) {
-    let mut rules: BTreeMap<(&str, Track), (Severity, usize, usize)> = BTreeMap::new();
-    for f in &report.findings {
-        let n = rules.entry((&f.rule, f.track)).or_insert((f.severity, 0, 0));
-        n.1 += 1;
-        if f.status == FindingStatus::Open {
-            n.2 += 1;
+impl MarkdownSummary {
+    /// An empty summary that will list at most `limit` findings per track.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            total: 0,
+            open: 0,
+            per_track: BTreeMap::new(),
+            by_severity: BTreeMap::new(),
+            by_category: BTreeMap::new(),
+            by_rule: BTreeMap::new(),
+            examples: BTreeMap::new(),
         }
     }
-    let _ = writeln!(out, "| rule | track | severity | title | findings | open |");
-    let _ = writeln!(out, "|---|---|---|---|---:|---:|");
-    for ((id, track), (severity, total, open)) in &rules {
-        let title = pack.rule(id).map_or("", |r| r.title.as_str());
+
+    /// Counts findings given in report order.
+    pub fn push<'a>(&mut self, findings: impl IntoIterator<Item = &'a Finding>) {
+        for f in findings {
+            let open = usize::from(f.status == FindingStatus::Open);
+            self.total += 1;
+            self.open += open;
+            let t = self.per_track.entry(f.track).or_default();
+            t.0 += 1;
+            t.1 += open;
+            *self.by_severity.entry((f.track, f.severity)).or_default() += 1;
+            *self.by_category.entry((f.track, f.category)).or_default() += 1;
+            let r = self
+                .by_rule
+                .entry((std::sync::Arc::clone(&f.rule), f.track))
+                .or_insert((f.severity, 0, 0));
+            r.1 += 1;
+            r.2 += open;
+            let shown = self
+                .examples
+                .entry((f.track, std::cmp::Reverse(f.severity)))
+                .or_default();
+            if shown.len() < self.limit {
+                shown.push(f.clone());
+            }
+        }
+    }
+
+    /// The summary as Markdown under the counts of `tally` (the whole run), within
+    /// [`MARKDOWN_MAX_CHARS`]: when the listed findings make it longer, fewer are listed.
+    pub fn render(&self, tally: &Tally, pack: &Pack) -> String {
+        let mut limit = self.limit;
+        loop {
+            let out = self.render_with(tally, pack, limit);
+            if out.chars().count() <= MARKDOWN_MAX_CHARS {
+                return out;
+            }
+            if limit == 0 {
+                return fit(&out, MARKDOWN_MAX_CHARS);
+            }
+            limit /= 2;
+        }
+    }
+
+    fn render_with(&self, tally: &Tally, pack: &Pack, limit: usize) -> String {
+        let mut out = String::new();
+        let tracks: Vec<&str> = tally.tracks.iter().map(|t| t.as_str()).collect();
+        let _ = writeln!(out, "## dualtrack check");
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {total} | {open} |",
-            code(id),
-            track.as_str(),
-            severity.as_str(),
-            cell(title)
+            "\nAs of {}, tracks {}: **{} findings** ({} open, {} excepted) in {} identities and {} entitlements.\n",
+            tally.as_of.format("%Y-%m-%d"),
+            tracks.join(" + "),
+            self.total,
+            self.open,
+            self.total - self.open,
+            tally.identities,
+            tally.entitlements
         );
+        self.per_track(&mut out, tally);
+        if self.total == 0 {
+            let _ = writeln!(out, "\nNo findings.");
+            return out;
+        }
+        let _ = writeln!(out, "\n### By severity\n");
+        count_header(&mut out, "severity", &tally.tracks);
+        for (name, s) in Severity::CHOICES.iter().rev() {
+            count_row(&mut out, name, &tally.tracks, |t| {
+                self.by_severity.get(&(t, *s)).copied().unwrap_or(0)
+            });
+        }
+        let _ = writeln!(out, "\n### By category\n");
+        count_header(&mut out, "category", &tally.tracks);
+        for (name, c) in Category::CHOICES {
+            count_row(&mut out, name, &tally.tracks, |t| {
+                self.by_category.get(&(t, *c)).copied().unwrap_or(0)
+            });
+        }
+        let _ = writeln!(out, "\n### By rule\n");
+        self.per_rule(&mut out, pack);
+        for t in &tally.tracks {
+            self.examples(&mut out, *t, limit);
+        }
+        out
+    }
+
+    fn per_track(&self, out: &mut String, tally: &Tally) {
+        let _ = writeln!(
+            out,
+            "| track | entitlements evaluated | rules | findings | open | excepted |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        for t in &tally.tracks {
+            let (total, open) = self.per_track.get(t).copied().unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {total} | {open} | {} |",
+                t.as_str(),
+                tally.evaluated.get(t).copied().unwrap_or(0),
+                tally.rules.get(t).copied().unwrap_or(0),
+                total - open
+            );
+        }
+    }
+
+    fn per_rule(&self, out: &mut String, pack: &Pack) {
+        let _ = writeln!(out, "| rule | track | severity | title | findings | open |");
+        let _ = writeln!(out, "|---|---|---|---|---:|---:|");
+        for ((id, track), (severity, total, open)) in &self.by_rule {
+            let title = pack.rule(id).map_or("", |r| r.title.as_str());
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {total} | {open} |",
+                code(id),
+                track.as_str(),
+                severity.as_str(),
+                cell(title)
+            );
+        }
+    }
+
+    fn examples(&self, out: &mut String, track: Track, limit: usize) {
+        let (total, _) = self.per_track.get(&track).copied().unwrap_or_default();
+        if total == 0 {
+            return;
+        }
+        // Most severe first; ties keep the report's order.
+        let findings = self
+            .examples
+            .range((track, std::cmp::Reverse(Severity::Critical))..=(track, std::cmp::Reverse(Severity::Low)))
+            .flat_map(|(_, fs)| fs);
+        let shown = total.min(limit);
+        let _ = writeln!(
+            out,
+            "\n### {} findings ({shown} of {total})\n",
+            track.as_str().to_uppercase(),
+        );
+        let _ = writeln!(out, "| severity | identity | rule | status | message |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for f in findings.take(limit) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                f.severity.as_str(),
+                code(&f.identity),
+                code(&f.rule),
+                f.status.as_str(),
+                cell(&f.message)
+            );
+        }
+        if total > shown {
+            let _ = writeln!(
+                out,
+                "\n…and {} more; `--format csv` or `--format json` lists every finding.",
+                total - shown
+            );
+        }
     }
 }
 
-fn examples(out: &mut String, report: &Report, track: Track, limit: usize) {
-    let mut findings: Vec<&Finding> = report.findings.iter().filter(|f| f.track == track).collect();
-    if findings.is_empty() {
-        return;
+/// `text` cut to at most `max` characters at a line end, with a note saying so.
+pub fn fit(text: &str, max: usize) -> String {
+    const NOTE: &str = "\n…cut to fit a GitHub comment; `--format json` has everything.\n";
+    if text.chars().count() <= max {
+        return text.to_owned();
     }
-    // Most severe first; the sort is stable, so ties keep the report's order.
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let shown = findings.len().min(limit);
-    let _ = writeln!(
-        out,
-        "\n### {} findings ({shown} of {})\n",
-        track.as_str().to_uppercase(),
-        findings.len()
-    );
-    let _ = writeln!(out, "| severity | identity | rule | status | message |");
-    let _ = writeln!(out, "|---|---|---|---|---|");
-    for f in findings.iter().take(limit) {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} |",
-            f.severity.as_str(),
-            code(&f.identity),
-            code(&f.rule),
-            f.status.as_str(),
-            cell(&f.message)
-        );
-    }
-    if findings.len() > shown {
-        let _ = writeln!(
-            out,
-            "\n…and {} more; `--format csv` or `--format json` lists every finding.",
-            findings.len() - shown
-        );
-    }
+    let budget = max.saturating_sub(NOTE.chars().count());
+    let end = text.char_indices().nth(budget).map_or(text.len(), |(i, _)| i);
+    let head = text.get(..end).unwrap_or_default();
+    let head = head.rfind('\n').map_or(head, |i| head.get(..=i).unwrap_or_default());
+    format!("{head}{NOTE}")
 }
 
-/// The report as Markdown, listing at most `limit` findings per track.
+/// The report as Markdown, listing at most `limit` findings per track, within
+/// [`MARKDOWN_MAX_CHARS`].
 pub fn markdown(report: &Report, pack: &Pack, limit: usize) -> String {
-    let mut out = String::new();
-    let tracks: Vec<&str> = report.tracks.iter().map(|t| t.as_str()).collect();
-    let open = report
-        .findings
-        .iter()
-        .filter(|f| f.status == FindingStatus::Open)
-        .count();
-    let _ = writeln!(out, "## dualtrack check");
-    let _ = writeln!(
-        out,
-        "\nAs of {}, tracks {}: **{} findings** ({open} open, {} excepted) in {} identities and {} entitlements.\n",
-        report.as_of.format("%Y-%m-%d"),
-        tracks.join(" + "),
-        report.findings.len(),
-        report.findings.len() - open,
-        report.identities,
-        report.entitlements
-    );
-    per_track(&mut out, report);
-    if report.findings.is_empty() {
-        let _ = writeln!(out, "\nNo findings.");
-        return out;
-    }
-    let in_track = |t: Track| report.findings.iter().filter(move |f| f.track == t);
-    let _ = writeln!(out, "\n### By severity\n");
-    count_header(&mut out, "severity", &report.tracks);
-    for (name, s) in Severity::CHOICES.iter().rev() {
-        count_row(&mut out, name, &report.tracks, |t| {
-            in_track(t).filter(|f| f.severity == *s).count()
-        });
-    }
-    let _ = writeln!(out, "\n### By category\n");
-    count_header(&mut out, "category", &report.tracks);
-    for (name, c) in Category::CHOICES {
-        count_row(&mut out, name, &report.tracks, |t| {
-            in_track(t).filter(|f| f.category == *c).count()
-        });
-    }
-    let _ = writeln!(out, "\n### By rule\n");
-    per_rule(&mut out, report, pack);
-    for t in &report.tracks {
-        examples(&mut out, report, *t, limit);
-    }
-    out
+    let mut summary = MarkdownSummary::new(limit);
+    summary.push(&report.findings);
+    summary.render(&report.tally(), pack)
 }
 
 #[cfg(test)]

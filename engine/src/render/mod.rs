@@ -8,13 +8,17 @@ mod json;
 mod junit;
 mod markdown;
 mod sarif;
+mod spool;
 
-pub use self::csv::{csv, guard_formula, write_csv, CSV_HEADER};
+pub use self::csv::{csv, guard_formula, write_csv, CsvFindings, CSV_HEADER};
 pub use human::{human, HumanStyle};
 pub use json::{Encoded, JsonFindings};
 pub use junit::{junit, xml_escape};
-pub use markdown::{cell, code, markdown, MARKDOWN_EXAMPLES};
-pub use sarif::{sarif, sarif_json, write_sarif, FINGERPRINT_KEY, SARIF_SCHEMA, SRCROOT};
+pub use markdown::{cell, code, fit as fit_markdown, markdown, MarkdownSummary, MARKDOWN_EXAMPLES, MARKDOWN_MAX_CHARS};
+pub use sarif::{
+    sarif, sarif_json, write_sarif, SarifFindings, FINGERPRINT_KEY, SARIF_MAX_GZIP, SARIF_MAX_RESULTS, SARIF_SCHEMA,
+    SRCROOT,
+};
 
 /// Writes the report as pretty-printed findings-contract JSON, with a trailing newline,
 /// straight to `out` (no copy of the whole document in memory).

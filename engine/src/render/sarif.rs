@@ -2,12 +2,12 @@
 //! evaluated tracks as a `reportingDescriptor`, every finding as a `result` pointing at the
 //! inventory record it is about.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::finding::{Finding, FindingStatus, Report};
+use crate::finding::{Finding, FindingStatus, Report, Tally};
 use crate::policy::{text, Category, ControlCatalog, Pack, Rule, Severity};
 
 /// The published SARIF 2.1.0 JSON schema.
@@ -223,53 +223,223 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Json {
     Json::Object(r)
 }
 
+/// Most results GitHub code scanning accepts in one run.
+pub const SARIF_MAX_RESULTS: usize = 25_000;
+
+/// Largest gzip-compressed upload GitHub code scanning accepts (10 MB), less a margin.
+pub const SARIF_MAX_GZIP: usize = 9_500_000;
+
 /// The report as a SARIF 2.1.0 log (one run). Rules are every rule of the evaluated tracks,
-/// sorted by id; results follow the report's order.
+/// sorted by id; results follow the report's order. At most [`SARIF_MAX_RESULTS`] findings
+/// become results, chosen by severity, then rule; the run's `properties.left_out` and a
+/// tool notification say how many were left out (JSON output has them all).
 pub fn sarif_json(report: &Report, pack: &Pack) -> Json {
-    let mut rules: Vec<&Rule> = pack.rules.iter().filter(|r| report.tracks.contains(&r.track)).collect();
-    rules.sort_by(|a, b| a.id.cmp(&b.id));
-    let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
-    let descriptors: Vec<Json> = rules.iter().map(|r| descriptor(r, &pack.controls)).collect();
-    let results: Vec<Json> = report
-        .findings
-        .iter()
-        .map(|f| result(f, index.get(&*f.rule).copied()))
-        .collect();
-    let tracks: Vec<&str> = report.tracks.iter().map(|t| t.as_str()).collect();
-    json!({
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "dualtrack",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "semanticVersion": env!("CARGO_PKG_VERSION"),
-                    "informationUri": env!("CARGO_PKG_REPOSITORY"),
-                    "rules": descriptors,
-                }
-            },
-            "results": results,
-            "properties": {
-                "as_of": report.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "tracks": tracks,
-                "summary": report.summary_json(),
-            },
-        }],
-    })
+    let mut chosen = SarifFindings::default();
+    chosen.push(report.findings.iter().cloned());
+    chosen.to_json(&report.tally(), pack)
 }
 
-/// Writes the SARIF log, pretty-printed with a trailing newline, to `out`.
-pub fn write_sarif(report: &Report, pack: &Pack, mut out: impl std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut out, &sarif_json(report, pack))?;
-    out.write_all(b"\n")
+/// Writes the SARIF log, pretty-printed with a trailing newline, to `out`, within GitHub's
+/// limits: [`SARIF_MAX_RESULTS`] results and [`SARIF_MAX_GZIP`] bytes compressed.
+pub fn write_sarif(report: &Report, pack: &Pack, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut chosen = SarifFindings::default();
+    chosen.push(report.findings.iter().cloned());
+    chosen.finish(&report.tally(), pack, out)
 }
 
 /// The SARIF log as a string (pretty-printed, trailing newline).
 pub fn sarif(report: &Report, pack: &Pack) -> String {
-    let mut out = serde_json::to_string_pretty(&sarif_json(report, pack)).unwrap_or_default();
-    out.push('\n');
-    out
+    let mut out = Vec::new();
+    match write_sarif(report, pack, &mut out) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The findings a SARIF log will hold, chosen as they come: the [`SARIF_MAX_RESULTS`] most
+/// severe (then by rule id, then in report order), so memory holds at most that many
+/// findings however many the run has.
+pub struct SarifFindings {
+    /// The worst-ranked kept finding on top, to be dropped first.
+    kept: BinaryHeap<Ranked>,
+    seen: usize,
+    max_results: usize,
+    max_gzip: usize,
+}
+
+impl Default for SarifFindings {
+    fn default() -> Self {
+        Self::with_limits(SARIF_MAX_RESULTS, SARIF_MAX_GZIP)
+    }
+}
+
+/// A finding with its place in the report; ordered best first.
+struct Ranked(usize, Finding);
+
+impl Ranked {
+    fn key(&self) -> (std::cmp::Reverse<Severity>, &str, usize) {
+        (std::cmp::Reverse(self.1.severity), &*self.1.rule, self.0)
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl SarifFindings {
+    /// Keeps at most `max_results` results and `max_gzip` compressed bytes (GitHub's
+    /// limits by default; other limits are for tests and other consumers).
+    pub fn with_limits(max_results: usize, max_gzip: usize) -> Self {
+        Self {
+            kept: BinaryHeap::new(),
+            seen: 0,
+            max_results,
+            max_gzip,
+        }
+    }
+
+    /// Takes findings in report order.
+    pub fn push(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        for f in findings {
+            let ranked = Ranked(self.seen, f);
+            self.seen += 1;
+            if self.kept.len() < self.max_results {
+                self.kept.push(ranked);
+            } else if self.kept.peek().is_some_and(|worst| ranked < *worst) {
+                self.kept.pop();
+                self.kept.push(ranked);
+            }
+        }
+    }
+
+    /// The log with the best `limit` findings kept, in report order; `tally` counts all.
+    fn log(&self, tally: &Tally, pack: &Pack, limit: usize) -> Json {
+        let mut best: Vec<&Ranked> = self.kept.iter().collect();
+        best.sort();
+        best.truncate(limit);
+        best.sort_by_key(|r| r.0);
+        let findings: Vec<&Finding> = best.iter().map(|r| &r.1).collect();
+        log_of(tally, pack, &findings, self.seen, self.max_results)
+    }
+
+    /// The log as JSON (within the result limit; the size limit applies when writing).
+    pub fn to_json(&self, tally: &Tally, pack: &Pack) -> Json {
+        self.log(tally, pack, self.max_results)
+    }
+
+    /// Writes the log (pretty-printed, trailing newline) to `out`, leaving out the least
+    /// severe results until it compresses to at most the size limit.
+    pub fn finish(self, tally: &Tally, pack: &Pack, mut out: impl std::io::Write) -> std::io::Result<()> {
+        let mut limit = self.kept.len();
+        loop {
+            let mut text = serde_json::to_vec_pretty(&self.log(tally, pack, limit))?;
+            text.push(b'\n');
+            let size = gzipped_size(&text)?;
+            if size <= self.max_gzip || limit == 0 {
+                return out.write_all(&text);
+            }
+            // Shrink in proportion, with a tenth to spare, so one or two passes do.
+            let fit = (limit as u128 * self.max_gzip as u128 * 9 / (size as u128 * 10)) as usize;
+            limit = fit.min(limit - 1);
+        }
+    }
+}
+
+/// The size of `bytes` compressed with gzip at its fastest level (a little larger than the
+/// default level gives, so the limit holds for an uploader's compression too).
+fn gzipped_size(bytes: &[u8]) -> std::io::Result<usize> {
+    let mut gz = flate2::write::GzEncoder::new(Counter(0), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, bytes)?;
+    Ok(gz.finish()?.0)
+}
+
+/// A writer that only counts.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log of `findings` (in report order) out of `total` findings counted by `tally`.
+fn log_of(tally: &Tally, pack: &Pack, findings: &[&Finding], total: usize, max_results: usize) -> Json {
+    let mut rules: Vec<&Rule> = pack.rules.iter().filter(|r| tally.tracks.contains(&r.track)).collect();
+    rules.sort_by(|a, b| a.id.cmp(&b.id));
+    let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let descriptors: Vec<Json> = rules.iter().map(|r| descriptor(r, &pack.controls)).collect();
+    let results: Vec<Json> = findings
+        .iter()
+        .map(|f| result(f, index.get(&*f.rule).copied()))
+        .collect();
+    let tracks: Vec<&str> = tally.tracks.iter().map(|t| t.as_str()).collect();
+    let mut run = json!({
+        "tool": {
+            "driver": {
+                "name": "dualtrack",
+                "version": env!("CARGO_PKG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
+                "rules": descriptors,
+            }
+        },
+        "results": results,
+        "properties": {
+            "as_of": tally.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "tracks": tracks,
+            "summary": tally.summary_json(),
+        },
+    });
+    let left_out = total.saturating_sub(findings.len());
+    if left_out > 0 {
+        let text = format!(
+            "{left_out} of {total} findings are left out of this log to stay within GitHub code scanning's limits \
+             ({max_results} results a run, 10 MB compressed); it keeps the {} most severe (then by rule). \
+             `dualtrack check --format json` lists every finding.",
+            findings.len()
+        );
+        if let Some(props) = run.get_mut("properties").and_then(Json::as_object_mut) {
+            props.insert("left_out".into(), json!(left_out));
+        }
+        if let Some(run) = run.as_object_mut() {
+            run.insert(
+                "invocations".into(),
+                json!([{
+                    "executionSuccessful": true,
+                    "toolExecutionNotifications": [{
+                        "level": "warning",
+                        "message": { "text": text },
+                    }],
+                }]),
+            );
+        }
+    }
+    json!({
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [run],
+    })
 }
 
 #[cfg(test)]
