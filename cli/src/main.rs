@@ -7,6 +7,7 @@ mod command;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod diagnostics;
+mod progress;
 
 use std::process::ExitCode;
 

@@ -13,6 +13,7 @@ use super::parse_as_of;
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID};
 use crate::diagnostics;
+use crate::progress::Progress;
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -111,6 +112,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// Show progress on stderr even when it is not a terminal (a terminal shows it anyway
+    /// once the run takes more than a second).
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Everything `check` loads before evaluating, or the problems that stop it.
@@ -266,6 +271,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let mut sarif = render::SarifFindings::default();
     let mut md = render::MarkdownSummary::new(render::MARKDOWN_EXAMPLES);
     let mut held = Vec::new();
+    let mut progress = Progress::new(idx.inventory.identities.len(), args.progress);
     let streamed = eval::stream::evaluate_streamed_with(
         &idx,
         &pack,
@@ -280,23 +286,27 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             Format::Csv => render::CsvFindings::encode(findings).map(Encoded::Csv),
             _ => Ok(Encoded::None),
         },
-        |findings, encoded| match encoded {
-            Encoded::Json(encoded) => json.push_encoded(&encoded),
-            Encoded::Csv(rows) => csv.push_encoded(rows),
-            Encoded::None if matches!(args.format, Format::Sarif) => {
-                sarif.push(findings);
-                Ok(())
-            }
-            Encoded::None if matches!(args.format, Format::Markdown) => {
-                md.push(&findings);
-                Ok(())
-            }
-            Encoded::None => {
-                held.extend(findings);
-                Ok(())
+        |findings, encoded| {
+            progress.add(1);
+            match encoded {
+                Encoded::Json(encoded) => json.push_encoded(&encoded),
+                Encoded::Csv(rows) => csv.push_encoded(rows),
+                Encoded::None if matches!(args.format, Format::Sarif) => {
+                    sarif.push(findings);
+                    Ok(())
+                }
+                Encoded::None if matches!(args.format, Format::Markdown) => {
+                    md.push(&findings);
+                    Ok(())
+                }
+                Encoded::None => {
+                    held.extend(findings);
+                    Ok(())
+                }
             }
         },
     );
+    progress.finish();
     let tally = match streamed {
         Ok((tally, warnings)) => {
             if !warnings.0.is_empty() {
