@@ -1,7 +1,7 @@
 //! Developer tools: `dualtrack-bench gen` writes a deterministic, realistic synthetic
-//! inventory in the DESIGN.md contract (people and NHIs, SOX and non-SOX systems, SoD
-//! functions, terminated people, missing usage and owner data, about ten entitlements per
-//! identity); `dualtrack-bench phases` times each phase of a `check` run for profiling;
+//! inventory in the format of `docs/inventory.md` (people and NHIs, SOX and non-SOX
+//! systems, SoD functions, terminated people, missing usage and owner data, about ten
+//! entitlements per identity); `dualtrack-bench phases` times each phase of a `check` run for profiling;
 //! `dualtrack-bench to-csv` rewrites such an inventory as a directory with CSV entitlements.
 
 mod phases;

@@ -20,7 +20,7 @@ use crate::progress::Progress;
 pub enum Format {
     /// Grouped by identity and track, for people.
     Human,
-    /// The findings contract (DESIGN.md).
+    /// The findings report, described in docs/findings.md.
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,

@@ -85,8 +85,8 @@ pub fn system(node: &Node, sink: &mut Problems) -> Option<System> {
 pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
     let f = Fields::new(node, "identity", IDENTITY_FIELDS, sink)?;
     let id = f.req_str("id", sink);
-    // DESIGN.md requires only `id`; an identity without `kind` is read as a person, and a
-    // warning says so, since an unlabelled NHI would miss the NHI rules.
+    // Only `id` is required (docs/inventory.md); an identity without `kind` is read as a
+    // person, and a warning says so, since an unlabelled NHI would miss the NHI rules.
     let kind = match f.get("kind") {
         None => {
             sink.push(

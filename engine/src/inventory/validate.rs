@@ -42,9 +42,9 @@ pub(crate) fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &
         ),
     };
     let message = format!("`{field}` names unknown {what} `{given}`");
-    // An owner who is no longer in the inventory is what DESIGN.md calls an "unknown"
-    // owner: the record stays usable and the orphaned-NHI rules report it (owner status
-    // `unknown`), so it is a warning. Every other reference must resolve.
+    // An owner who is no longer in the inventory is an "unknown" owner (docs/inventory.md,
+    // "Ids and references"): the record stays usable and the orphaned-NHI rules report it
+    // (owner status `unknown`), so it is a warning. Every other reference must resolve.
     let problem = if field == "owner" {
         Problem::warning(Code::DanglingReference, Some(loc.clone()), message).with_help(format!(
             "if the owner left, the identity is reported as orphaned (owner unknown); otherwise {help}"
