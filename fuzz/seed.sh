@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Seeds each fuzz target's corpus (fuzz/corpus/<target>/, gitignored) from the repository's
+# fixtures: tests/fixtures/**, examples/acme/**, policies/**. Safe to run again: it only
+# adds files. YAML inventories are also converted to JSON and CSV when python3 with PyYAML
+# is available (it is optional: without it those seeds are skipped).
+#
+# Inventory directories become one seed with the three files joined by the byte 0x1e
+# (systems, identities, entitlements), which the inventory targets split again.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=..
+C=corpus
+mkdir -p "$C"/{inventory_yaml,inventory_json,inventory_csv,rules_yaml,cedar,exceptions,campaign,decisions,policytest}
+
+# seed TARGET NAME FILE...: FILEs joined by 0x1e (one file: copied as is).
+seed() {
+  local target=$1 name=$2
+  shift 2
+  local out="$C/$target/$name" first=1
+  : >"$out"
+  for f in "$@"; do
+    if [ $first -eq 0 ]; then printf '\x1e' >>"$out"; fi
+    first=0
+    cat "$f" >>"$out"
+  done
+}
+
+# flat PATH: a seed name from a repository path.
+flat() { echo "${1#"$ROOT"/}" | tr '/' '_'; }
+
+# --- inventories: YAML files and directories
+for f in "$ROOT"/tests/fixtures/rules/*.yaml "$ROOT"/tests/fixtures/bad/*.yaml; do
+  seed inventory_yaml "$(flat "$f")" "$f"
+done
+seed inventory_yaml acme-dir "$ROOT"/examples/acme/{systems,identities,entitlements}.yaml
+seed inventory_yaml missing-section "$ROOT"/tests/fixtures/bad/missing-section/{systems,identities}.yaml /dev/null
+
+# --- inventories: JSON
+for f in "$ROOT"/tests/fixtures/bad/*.json; do
+  seed inventory_json "$(flat "$f")" "$f"
+done
+
+# --- inventories: CSV (entitlements alone beside the target's fixed systems/identities,
+# and whole directories)
+for d in good bad; do
+  seed inventory_csv "$d-entitlements.csv" "$ROOT/tests/fixtures/$d/csv-dir/entitlements.csv"
+  seed inventory_csv "$d-csv-dir" "$ROOT"/tests/fixtures/$d/csv-dir/{systems,identities,entitlements}.csv
+done
+
+# --- YAML inventories as JSON and CSV
+if python3 -c 'import yaml' 2>/dev/null; then
+  python3 - "$ROOT" "$C" <<'PY'
+import csv, io, json, pathlib, sys, yaml
+
+root, corpus = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+SEP = b"\x1e"
+
+def load(path):
+    try:
+        return yaml.safe_load(path.read_text())
+    except Exception:
+        return None
+
+def cell(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, list):
+        return ";".join(str(x) for x in v)
+    if isinstance(v, dict):
+        return ";".join(f"{k}={x}" for k, x in v.items())
+    return "" if v is None else str(v)
+
+def to_csv(records):
+    records = [r for r in records or [] if isinstance(r, dict)]
+    keys = []
+    for r in records:
+        keys += [k for k in r if k not in keys]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(keys or ["id"])
+    for r in records:
+        w.writerow([cell(r.get(k)) for k in keys])
+    return out.getvalue().encode()
+
+def js(v):
+    return json.dumps(v, indent=2, default=str).encode()
+
+inventories = {}
+for f in sorted((root / "tests/fixtures/rules").glob("*.yaml")):
+    doc = load(f)
+    if isinstance(doc, dict):
+        inventories[f"rules_{f.stem}"] = doc
+acme = {s: (load(root / f"examples/acme/{s}.yaml") or {}).get(s, []) for s in ("systems", "identities", "entitlements")}
+inventories["acme"] = acme
+
+for name, doc in inventories.items():
+    sections = [doc.get(s) or [] for s in ("systems", "identities", "entitlements")]
+    (corpus / "inventory_json" / f"{name}.json").write_bytes(js(doc))
+    (corpus / "inventory_json" / f"{name}-dir").write_bytes(SEP.join(js(s) for s in sections))
+    (corpus / "inventory_csv" / f"{name}-dir").write_bytes(SEP.join(to_csv(s) for s in sections))
+PY
+else
+  echo "seed.sh: python3 with PyYAML not found; JSON and CSV conversions of the YAML inventories skipped" >&2
+fi
+
+# --- policy packs: YAML rule files and SoD matrices, .cedar files
+for f in "$ROOT"/policies/soc/*.yaml "$ROOT"/policies/sox/*.yaml \
+  "$ROOT"/tests/fixtures/lint/*/soc/*.yaml "$ROOT"/tests/fixtures/lint/*/sox/*.yaml; do
+  [ -e "$f" ] && seed rules_yaml "$(flat "$f")" "$f"
+done
+for f in "$ROOT"/policies/sox/*.cedar "$ROOT"/tests/fixtures/lint/*/sox/*.cedar; do
+  [ -e "$f" ] && seed cedar "$(flat "$f")" "$f"
+done
+
+# --- review inputs and policy tests
+for f in "$ROOT"/tests/fixtures/exceptions/*.yaml; do seed exceptions "$(flat "$f")" "$f"; done
+for f in "$ROOT"/tests/fixtures/campaign/*.yaml; do seed campaign "$(flat "$f")" "$f"; done
+for f in "$ROOT"/tests/fixtures/decisions/*.csv; do seed decisions "$(flat "$f")" "$f"; done
+for f in "$ROOT"/policies/tests/*.test.yaml; do seed policytest "$(flat "$f")" "$f"; done
+
+# --- the committed seeds (small hand-written inputs for paths the fixtures miss)
+if [ -d seeds ]; then
+  for d in seeds/*/; do
+    t=$(basename "$d")
+    mkdir -p "$C/$t"
+    cp "$d"* "$C/$t/" 2>/dev/null || true
+  done
+fi
+
+for d in "$C"/*/; do
+  printf '%-16s %3d seeds\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
+done
