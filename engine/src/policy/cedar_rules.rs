@@ -36,6 +36,11 @@ pub fn load_file(src: &Arc<Source>, sink: &mut Problems) -> Vec<Rule> {
         sink.push(crate::scan::too_deep(src.loc(at, 1)));
         return Vec::new();
     }
+    // A long operator chain is as deep for Cedar as nested brackets: refuse it too.
+    if let Some(p) = super::depth::check(src) {
+        sink.push(p);
+        return Vec::new();
+    }
     let set = match PolicySet::from_str(src.text()) {
         Ok(s) => s,
         Err(errs) => {

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 mod cedar_rules;
+pub mod depth;
 pub mod est;
 mod load;
 mod sod;

@@ -1,0 +1,125 @@
+//! Inputs the fuzz targets (`fuzz/`) crashed on, kept as `tests/fixtures/fuzz/<target>-<name>`:
+//! each now gives a coded diagnostic (or, where the input is valid, a result) and never
+//! panics, aborts or overflows the stack. The tests run on the test harness's threads,
+//! whose stacks are smaller than the CLI's main thread.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation is a failed test"
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{TimeZone, Utc};
+use dualtrack_engine::eval::stream;
+use dualtrack_engine::limits::MAX_DEPTH;
+use dualtrack_engine::policy::depth;
+use dualtrack_engine::{inventory, policy, render, Model, Options, Pack, Problems, Track};
+
+/// `tests/fixtures/fuzz/<name>`.
+fn fixture(name: &str) -> PathBuf {
+    common::root().join("tests/fixtures/fuzz").join(name)
+}
+
+/// A pack directory: the built-in catalogs and `file` (named `name`).
+fn pack_dir(tmp: &Path, name: &str, text: &str) -> PathBuf {
+    let dir = tmp.join("pack");
+    std::fs::create_dir_all(&dir).unwrap();
+    for catalog in ["controls.yaml", "functions.yaml"] {
+        std::fs::copy(common::root().join("policies").join(catalog), dir.join(catalog)).unwrap();
+    }
+    std::fs::write(dir.join(name), text).unwrap();
+    dir
+}
+
+fn load_pack(dir: &Path) -> Result<(Model, Pack), Problems> {
+    let model = Model::load().unwrap();
+    let pack = policy::load(policy::dir_files(dir)?, &model)?;
+    Ok((model, pack))
+}
+
+fn codes(p: &Problems) -> Vec<&'static str> {
+    p.0.iter().map(|p| p.code.as_str()).collect()
+}
+
+/// `check --format json` on `examples/acme` with `pack` (evaluation runs on rayon's
+/// threads).
+fn check_acme(model: &Model, pack: &Pack) -> Result<String, Problems> {
+    let opts = Options {
+        as_of: Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
+        tracks: Track::ALL.to_vec(),
+    };
+    let idx = inventory::index(&common::root().join("examples/acme"))?;
+    let mut json = render::JsonFindings::default();
+    let (tally, _) = stream::evaluate_streamed(&idx, pack, model, &opts, render::JsonFindings::encode, |_, e| {
+        json.push_encoded(&e)
+    })?;
+    let mut out = Vec::new();
+    json.finish(&tally, &mut out).unwrap();
+    Ok(String::from_utf8(out).unwrap())
+}
+
+#[test]
+fn cedar_nested_thousands_deep_is_refused_before_parsing() {
+    // The bracket limit (crate::limits::MAX_DEPTH) landed with the readers' limits; this
+    // input, which aborted the cedar fuzz target and `dualtrack lint`, stays as its test.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("cedar-deep-parens.cedar")).unwrap();
+    let err = load_pack(&pack_dir(tmp.path(), "deep.cedar", &text)).unwrap_err();
+    assert_eq!(codes(&err), ["DT112"]);
+    // Located at the bracket past the limit: line 11 holds the condition.
+    assert!(err.0[0].at().ends_with("deep.cedar:11"), "{}", err.0[0].at());
+}
+
+#[test]
+fn cedar_long_operator_chain_is_refused_before_parsing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("cedar-long-or-chain.cedar")).unwrap();
+    let err = load_pack(&pack_dir(tmp.path(), "chain.cedar", &text)).unwrap_err();
+    assert_eq!(codes(&err), ["DT112"]);
+    assert!(
+        err.0[0].message.contains("more than 256 operators"),
+        "{}",
+        common::render(&err)
+    );
+}
+
+#[test]
+fn cedar_at_the_limits_loads_and_evaluates() {
+    // 63 brackets inside the `when { }`, and a chain just under the operator limit.
+    let terms = (depth::MAX_OPERATORS - 16) / 2;
+    let condition = format!(
+        "{}{}{}",
+        "(".repeat(MAX_DEPTH - 1),
+        vec!["principal.is_nhi"; terms].join(" || "),
+        ")".repeat(MAX_DEPTH - 1)
+    );
+    let text = std::fs::read_to_string(fixture("cedar-long-or-chain.cedar"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("//"))
+        .map(|l| {
+            if l.starts_with("when") {
+                format!("when {{ {condition} }};")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let (model, pack) =
+        load_pack(&pack_dir(tmp.path(), "limits.cedar", &text)).unwrap_or_else(|p| panic!("{}", common::render(&p)));
+    let rule = pack.rule("SOX-FUZZ-001").expect("the rule loaded");
+    assert!(policy::text::cedar(rule).contains("principal.is_nhi"));
+    let json = check_acme(&model, &pack).unwrap_or_else(|p| panic!("{}", common::render(&p)));
+    assert!(
+        json.contains("\"rule\": \"SOX-FUZZ-001\""),
+        "the NHIs of Acme are found"
+    );
+}
