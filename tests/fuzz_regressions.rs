@@ -123,3 +123,18 @@ fn cedar_at_the_limits_loads_and_evaluates() {
         "the NHIs of Acme are found"
     );
 }
+
+#[test]
+fn yaml_rule_with_a_thousand_conditions_compiles_and_evaluates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("rules_yaml-many-conditions.yaml")).unwrap();
+    let started = std::time::Instant::now();
+    let (model, pack) =
+        load_pack(&pack_dir(tmp.path(), "many.yaml", &text)).unwrap_or_else(|p| panic!("{}", common::render(&p)));
+    let rule = pack.rule("SOC-FUZZ-001").expect("the rule compiled");
+    let cedar = policy::text::cedar(rule);
+    assert_eq!(cedar.matches("resource.days_idle <= ").count(), 1000, "{cedar}");
+    check_acme(&model, &pack).unwrap_or_else(|p| panic!("{}", common::render(&p)));
+    // Compiling was quadratic (each `&&` copied the chain below it): minutes in debug.
+    assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
+}

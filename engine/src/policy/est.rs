@@ -11,58 +11,84 @@ pub fn var(name: &str) -> Json {
 
 /// A literal string, number or boolean.
 pub fn lit(v: impl Into<Json>) -> Json {
-    json!({ "Value": v.into() })
+    node("Value", v.into())
 }
 
 /// A literal set.
 pub fn set(items: Vec<Json>) -> Json {
-    json!({ "Set": items })
+    node("Set", Json::Array(items))
 }
 
 /// `left.attr`.
 pub fn get(left: Json, attr: &str) -> Json {
-    json!({ ".": { "left": left, "attr": attr } })
+    node(".", fields([("left", left), ("attr", Json::from(attr))]))
 }
 
 /// `left has attr`.
 pub fn has(left: Json, attr: &str) -> Json {
-    json!({ "has": { "left": left, "attr": attr } })
+    node("has", fields([("left", left), ("attr", Json::from(attr))]))
 }
 
 /// `left.hasTag(tag)`.
 pub fn has_tag(left: Json, tag: &str) -> Json {
-    json!({ "hasTag": { "left": left, "right": lit(tag) } })
+    bin("hasTag", left, lit(tag))
 }
 
 /// `left.getTag(tag)`.
 pub fn get_tag(left: Json, tag: &str) -> Json {
-    json!({ "getTag": { "left": left, "right": lit(tag) } })
+    bin("getTag", left, lit(tag))
 }
 
 /// A binary operator: `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `contains`.
 pub fn bin(op: &str, left: Json, right: Json) -> Json {
-    json!({ op: { "left": left, "right": right } })
+    node(op, fields([("left", left), ("right", right)]))
 }
 
 /// `!arg`.
 pub fn not(arg: Json) -> Json {
-    json!({ "!": { "arg": arg } })
+    node("!", fields([("arg", arg)]))
 }
+
+/// `{ key: value }`. Built by moving `value` in: `json!` would copy it (it serialises
+/// embedded values), which made compiling a long condition quadratic.
+fn node(key: &str, value: Json) -> Json {
+    fields([(key, value)])
+}
+
+fn fields<const N: usize>(entries: [(&str, Json); N]) -> Json {
+    Json::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+/// Operands chained left to right (`a && b && c`) before chains are grouped: every
+/// condition of a hand-written rule fits, and its Cedar reads as written.
+const CHAIN: usize = 16;
 
 /// All of `parts` (`true` when empty).
 pub fn and_all(parts: Vec<Json>) -> Json {
-    parts
-        .into_iter()
-        .reduce(|a, b| bin("&&", a, b))
-        .unwrap_or_else(|| lit(true))
+    chain("&&", parts).unwrap_or_else(|| lit(true))
 }
 
 /// Any of `parts` (`false` when empty).
 pub fn or_any(parts: Vec<Json>) -> Json {
-    parts
-        .into_iter()
-        .reduce(|a, b| bin("||", a, b))
-        .unwrap_or_else(|| lit(false))
+    chain("||", parts).unwrap_or_else(|| lit(false))
+}
+
+/// `parts` joined by the associative `op`. A left-nested chain is as deep as it is long,
+/// and Cedar (parsing, validating, evaluating, printing) recurses once per level: a rule
+/// with thousands of conditions overflowed the stack. Past [`CHAIN`] operands the chain is
+/// cut into groups of [`CHAIN`] joined the same way, so depth grows with the logarithm of
+/// the length. Evaluation order (and so short-circuiting) is unchanged.
+fn chain(op: &str, parts: Vec<Json>) -> Option<Json> {
+    if parts.len() <= CHAIN {
+        return parts.into_iter().reduce(|a, b| bin(op, a, b));
+    }
+    let mut groups = Vec::with_capacity(parts.len().div_ceil(CHAIN));
+    let mut rest = parts.into_iter().peekable();
+    while rest.peek().is_some() {
+        let group: Vec<Json> = rest.by_ref().take(CHAIN).collect();
+        groups.extend(group.into_iter().reduce(|a, b| bin(op, a, b)));
+    }
+    chain(op, groups)
 }
 
 /// A whole `forbid` policy on one dualtrack action with a `when` body and annotations.
@@ -71,14 +97,18 @@ pub fn forbid(action: &str, body: Json, annotations: &[(&str, String)]) -> Json 
         .iter()
         .map(|(k, v)| ((*k).to_owned(), Json::String(v.clone())))
         .collect();
-    json!({
-        "effect": "forbid",
-        "principal": { "op": "All" },
-        "action": { "op": "==", "entity": { "type": "Dualtrack::Action", "id": action } },
-        "resource": { "op": "All" },
-        "conditions": [ { "kind": "when", "body": body } ],
-        "annotations": ann,
-    })
+    let when = fields([("kind", Json::from("when")), ("body", body)]);
+    fields([
+        ("effect", Json::from("forbid")),
+        ("principal", json!({ "op": "All" })),
+        (
+            "action",
+            json!({ "op": "==", "entity": { "type": "Dualtrack::Action", "id": action } }),
+        ),
+        ("resource", json!({ "op": "All" })),
+        ("conditions", Json::Array(vec![when])),
+        ("annotations", Json::Object(ann)),
+    ])
 }
 
 /// The attribute paths a policy reads, as dualtrack names them (`identity.days_since_seen`,
