@@ -502,11 +502,10 @@ fn good_inventories_agree_in_every_form() {
 }
 
 /// Found by `mutated_inventories_never_panic_and_both_ways_agree` (minimised by hand):
-/// `tests/fixtures/fuzz/properties-csv-bad-utf8-row`. Loading gives one DT101 for the
-/// whole of `entitlements.csv`; the streamed check gives DT101 for row 3 and DT106 for
-/// row 2 (`bob` is not an identity).
+/// `tests/fixtures/fuzz/properties-csv-bad-utf8-row`. Loading refused the whole of
+/// `entitlements.csv` for its invalid UTF-8 while the streamed check parsed the rows and
+/// reported them; the streamed CSV path now checks the file's text first, as loading does.
 #[test]
-#[ignore = "known difference, in the CSV readers being reworked (inventory/load.rs reads the file whole); fixture tests/fixtures/fuzz/properties-csv-bad-utf8-row"]
 fn bad_utf8_csv_row_gives_the_same_diagnostics_both_ways() {
     let dir = common::root().join("tests/fixtures/fuzz/properties-csv-bad-utf8-row");
     let (a, b) = (held(&dir).unwrap_err(), streamed(&dir).unwrap_err());

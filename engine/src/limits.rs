@@ -13,6 +13,12 @@ pub const MAX_ALIAS_NODES: usize = 1_000_000;
 /// clone, Cedar's parser) far from the stack's end.
 pub const MAX_DEPTH: usize = 64;
 
+/// Operators in one `.cedar` policy (`&&`, `||`, comparisons, arithmetic, `.`, `!`, `in`,
+/// `has`, `like`, `is`, `if`): Cedar nests an operator chain one level per operator and
+/// recurses once per level, so a long chain is as deep as nested brackets. Every policy
+/// under this limit evaluates on an evaluation thread (see `policy::depth`).
+pub const MAX_OPERATORS: usize = 256;
+
 /// Largest single string or scalar, in bytes.
 pub const MAX_SCALAR_BYTES: usize = 1 << 20;
 

@@ -282,6 +282,10 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
         sink.push(crate::text::refused(&name, encoding));
         return Records::Held;
     }
+    if let Some(p) = not_text(&file, &name) {
+        sink.push(p);
+        return Records::Held;
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -299,12 +303,6 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
             return Records::Held;
         }
     };
-    if header_cells.iter().any(|c| c.contains('\0')) {
-        let src = header_source(&name, &reader_bytes(&file, 0, 4096));
-        let at = src.text().find('\0').unwrap_or(0);
-        sink.push(crate::text::nul_byte(&src, at, at as u64));
-        return Records::Held;
-    }
     let header_end = reader.position().byte();
     let header_src = header_source(&name, &reader_bytes(&file, 0, header_end.min(1 << 20)));
     let headers = load::csv_headers(&header_src, "entitlements", ENTITLEMENT_FIELDS, header_cells, sink);
@@ -321,14 +319,6 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
                     let src = Source::window(&name, String::from_utf8_lossy(&bytes).into_owned(), line_u32(at.line()));
                     (src, bytes)
                 };
-                if let Some(i) = record.as_slice().bytes().position(|b| b == 0) {
-                    // A NUL byte: the file is not text (as the whole-file reader says).
-                    let nul = reader_bytes(&file, at.byte(), reader.position().byte() - at.byte());
-                    let within = nul.iter().position(|&b| b == 0).unwrap_or(i);
-                    let (src, _) = row_loc();
-                    sink.push(crate::text::nul_byte(&src, within, at.byte() + within as u64));
-                    break;
-                }
                 if let Some(p) = load::csv_field_too_large(&record, || row_loc().0.loc_to_eol(0)) {
                     sink.push(p);
                     continue;
@@ -362,6 +352,58 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
         slots,
         headers,
     }
+}
+
+/// The problem [`crate::text::decode`] reports for this file read whole (a NUL byte
+/// anywhere first, else the first invalid UTF-8), found in one pass of a few megabytes at
+/// a time, so the streamed CSV path refuses exactly what the held one does. Blocks end at
+/// a newline, which never splits a UTF-8 sequence.
+fn not_text(file: &File, name: &Arc<str>) -> Option<Problem> {
+    let (mut at, mut line, mut want) = (0u64, 1u32, 4usize << 20);
+    let mut invalid = None;
+    loop {
+        let buf = reader_bytes(file, at, want as u64);
+        if buf.is_empty() {
+            break;
+        }
+        let end = if buf.len() < want {
+            buf.len()
+        } else if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
+            i + 1
+        } else {
+            want = want.saturating_mul(2);
+            continue;
+        };
+        let block = buf.get(..end).unwrap_or_default();
+        let locate = |i: usize| {
+            let before = block.get(..i).unwrap_or_default();
+            let begin = before.iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1);
+            let rest = block.get(begin..).unwrap_or_default();
+            let stop = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let newlines = before.iter().filter(|&&b| b == b'\n').count();
+            let text = String::from_utf8_lossy(rest.get(..stop).unwrap_or_default()).into_owned() + " ";
+            let src = Source::window(name, text, line.saturating_add(line_u32(newlines as u64)));
+            (src, i - begin, at + i as u64)
+        };
+        if let Some(i) = block.iter().position(|&b| b == 0) {
+            let (src, offset, file_offset) = locate(i);
+            return Some(crate::text::nul_byte(&src, offset, file_offset));
+        }
+        let skip = if at == 0 && block.starts_with(crate::text::UTF8_BOM) {
+            3
+        } else {
+            0
+        };
+        if invalid.is_none() {
+            if let Err(e) = std::str::from_utf8(block.get(skip..).unwrap_or_default()) {
+                let (src, offset, file_offset) = locate(skip + e.valid_up_to());
+                invalid = Some(crate::text::invalid_utf8(&src, offset, file_offset));
+            }
+        }
+        line = line.saturating_add(line_u32(block.iter().filter(|&&b| b == b'\n').count() as u64));
+        at += end as u64;
+    }
+    invalid
 }
 
 fn line_u32(line: u64) -> u32 {

@@ -12,10 +12,7 @@ use std::sync::Arc;
 use crate::diag::{Code, Problem};
 use crate::source::Source;
 
-/// Operators in one policy (`&&`, `||`, comparisons, arithmetic, `.`, `!`, `in`, `has`,
-/// `like`, `is`, `if`): each can add a level to the expression Cedar builds. Every policy
-/// under this limit evaluates on an evaluation thread.
-pub const MAX_OPERATORS: usize = 256;
+pub use crate::limits::MAX_OPERATORS;
 
 /// Two-character operators, each counted once.
 const PAIRS: &[&[u8; 2]] = &[b"&&", b"||", b"==", b"!=", b"<=", b">="];
