@@ -74,7 +74,7 @@ codes! {
     BadValue = "DT108", "bad-value";
     /// The inventory directory is missing a file or holds two candidates for one.
     Layout = "DT109", "layout";
-    /// A key appears twice in one YAML or JSON map.
+    /// A key appears twice in one YAML or JSON map, or a column twice in a CSV header.
     DuplicateKey = "DT110", "duplicate-key";
     /// So many inventory errors that only the first ones are shown in full.
     TooManyErrors = "DT111", "too-many-errors";

@@ -364,7 +364,8 @@ pub(crate) fn csv_field_too_large(row: &csv::StringRecord, loc: impl FnOnce() ->
 }
 
 /// The header cells of a CSV section, each with the header line's location; an unknown
-/// column is reported and keeps an empty name, so later cells stay aligned and are ignored.
+/// or repeated column is reported and keeps an empty name, so later cells stay aligned and
+/// are ignored.
 pub(crate) fn csv_headers(
     src: &Arc<Source>,
     section: &str,
@@ -373,9 +374,22 @@ pub(crate) fn csv_headers(
     sink: &mut Problems,
 ) -> Vec<(String, Loc)> {
     let loc = src.loc_to_eol(0);
-    let mut known = Vec::with_capacity(cells.len());
+    let mut known: Vec<(String, Loc)> = Vec::with_capacity(cells.len());
     for h in cells {
-        if allowed.contains(&h.as_str()) {
+        let allowed_here = allowed.contains(&h.as_str());
+        if allowed_here && known.iter().any(|(k, _)| *k == h) {
+            // As a key twice in a YAML or JSON map: which cell would count is a guess.
+            sink.push(
+                Problem::error(
+                    Code::DuplicateKey,
+                    Some(loc.clone()),
+                    format!("column `{h}` appears twice in `{section}` CSV"),
+                )
+                .with_label("header row")
+                .with_help("each column may appear once in the header; remove or rename one"),
+            );
+            known.push((String::new(), loc.clone()));
+        } else if allowed_here {
             known.push((h, loc.clone()));
         } else {
             sink.push(
