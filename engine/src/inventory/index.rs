@@ -316,10 +316,11 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
             Ok(true) => {
                 let row_loc = || {
                     let bytes = reader_bytes(&file, at.byte(), 4096);
-                    let src = Source::window(&name, String::from_utf8_lossy(&bytes).into_owned(), line_u32(at.line()));
-                    (src, bytes)
+                    let (skip, line) = crlf_start(&bytes, at.line());
+                    let text = String::from_utf8_lossy(bytes.get(skip..).unwrap_or_default()).into_owned();
+                    Source::window(&name, text, line)
                 };
-                if let Some(p) = load::csv_field_too_large(&record, || row_loc().0.loc_to_eol(0)) {
+                if let Some(p) = load::csv_field_too_large(&record, || row_loc().loc_to_eol(0)) {
                     sink.push(p);
                     continue;
                 }
@@ -335,7 +336,9 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
                 let offset = e.position().map_or(at.byte(), csv::Position::byte);
                 let line = e.position().map_or(at.line(), csv::Position::line);
                 let bytes = reader_bytes(&file, offset, 4096);
-                let src = Source::window(&name, String::from_utf8_lossy(&bytes).into_owned(), line_u32(line));
+                let (skip, line) = crlf_start(&bytes, line);
+                let text = String::from_utf8_lossy(bytes.get(skip..).unwrap_or_default()).into_owned();
+                let src = Source::window(&name, text, line);
                 sink.push(load::csv_error_at(src.loc_to_eol(0), &e));
                 if !matches!(
                     e.kind(),
@@ -408,6 +411,17 @@ fn not_text(file: &File, name: &Arc<str>) -> Option<Problem> {
 
 fn line_u32(line: u64) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
+}
+
+/// Where a CSV record starts in `bytes` read from the position the csv reader gave it, and
+/// its line: after a `\r\n` line end the reader places the next record at the `\n`, one
+/// line early.
+fn crlf_start(bytes: &[u8], line: u64) -> (usize, u32) {
+    if bytes.first() == Some(&b'\n') {
+        (1, line_u32(line.saturating_add(1)))
+    } else {
+        (0, line_u32(line))
+    }
 }
 
 fn header_source(name: &Arc<str>, bytes: &[u8]) -> Arc<Source> {
@@ -761,10 +775,11 @@ fn csv_nodes(
     let mut record = csv::ByteRecord::new();
     rows.iter()
         .map(|(slot, range)| {
-            let bytes = all.get(range.clone()).unwrap_or_default();
+            let (skip, line) = crlf_start(all.get(range.clone()).unwrap_or_default(), u64::from(slot.line));
+            let bytes = all.get(range.start + skip..range.end).unwrap_or_default();
             let parsed = reader.read_byte_record(&mut record);
             let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
-                let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), slot.line);
+                let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), line);
                 Problem::error(
                     Code::Syntax,
                     Some(src.loc(e.utf8_error().valid_up_to(), 1)),
@@ -772,7 +787,7 @@ fn csv_nodes(
                 )
                 .with_help("save the file as UTF-8")
             })?;
-            let src = Source::window(name, text, slot.line);
+            let src = Source::window(name, text, line);
             if let Err(e) = parsed {
                 return Err(load::csv_error_at(src.loc_to_eol(0), &e));
             }

@@ -332,7 +332,7 @@ pub(crate) fn csv_rows(src: &Arc<Source>, what: &str, allowed: &[&str], sink: &m
     for result in reader.records() {
         match result {
             Ok(rec) => {
-                let offset = rec.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+                let offset = record_start(src, rec.position());
                 if let Some(p) = csv_field_too_large(&rec, || src.loc_to_eol(offset)) {
                     sink.push(p);
                     continue;
@@ -409,8 +409,18 @@ pub(crate) fn csv_headers(
 
 /// A CSV error at its position in `src`.
 pub(crate) fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
-    let offset = e.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
-    csv_error_at(src.loc_to_eol(offset), e)
+    csv_error_at(src.loc_to_eol(record_start(src, e.position())), e)
+}
+
+/// The offset in `src` of the record the csv reader says is at `position`: after a `\r\n`
+/// line end the reader places the next record at the `\n`, whose line is the one before.
+fn record_start(src: &Source, position: Option<&csv::Position>) -> usize {
+    let offset = position.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+    if src.text().as_bytes().get(offset) == Some(&b'\n') {
+        offset + 1
+    } else {
+        offset
+    }
 }
 
 /// A CSV error at `loc`.
