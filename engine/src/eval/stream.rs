@@ -14,6 +14,7 @@ use crate::finding::{Finding, Tally};
 use crate::inventory::{self, Entitlement, Indexed};
 use crate::model::Model;
 use crate::policy::{Pack, Track};
+use crate::source::Loc;
 
 use super::{check_functions, one_identity, Options, Plan};
 
@@ -187,6 +188,9 @@ struct Done<T> {
 struct Errors {
     kept: Problems,
     count: usize,
+    /// The earliest location (file, line) among the errors not kept, where the count of
+    /// the others is reported.
+    first_hidden: Option<Loc>,
 }
 
 impl Errors {
@@ -195,6 +199,12 @@ impl Errors {
             if p.level == Level::Error {
                 self.count += 1;
                 if self.count > MAX_ERRORS {
+                    if let Some(loc) = p.loc {
+                        let key = |l: &Loc| (l.file().to_owned(), l.line, l.offset);
+                        if self.first_hidden.as_ref().is_none_or(|f| key(&loc) < key(f)) {
+                            self.first_hidden = Some(loc);
+                        }
+                    }
                     continue;
                 }
             }
@@ -205,14 +215,16 @@ impl Errors {
     fn into_problems(mut self) -> Problems {
         self.kept.sort();
         if self.count > MAX_ERRORS {
-            self.kept.push(
-                Problem::error(
-                    Code::TooManyErrors,
-                    None,
-                    format!("{} more errors in the inventory are not shown", self.count - MAX_ERRORS),
-                )
-                .with_help("fix the errors above and run again"),
-            );
+            let mut p = Problem::error(
+                Code::TooManyErrors,
+                self.first_hidden,
+                format!("{} more errors in the inventory are not shown", self.count - MAX_ERRORS),
+            )
+            .with_help("fix the errors above and run again");
+            if p.loc.is_some() {
+                p = p.with_label("the first error not shown");
+            }
+            self.kept.push(p);
         }
         self.kept
     }
