@@ -5,6 +5,11 @@ use std::sync::Arc;
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
+/// Most bytes of source text a diagnostic shows. A snippet of longer lines (a 1 MiB string,
+/// a 16 MiB record, 100,000 brackets or a minified file on one line) is left out, keeping
+/// the `[file:line:col]` header, so one hostile file cannot flood a CI log.
+const MAX_SNIPPET_BYTES: usize = 2048;
+
 /// The text of one input file, shared by every location that points into it.
 #[derive(Debug)]
 pub struct Source {
@@ -160,10 +165,15 @@ impl SourceCode for Source {
             0 => inner.column() + self.first_col as usize,
             _ => inner.column(),
         };
+        let (data, span) = if inner.data().len() > MAX_SNIPPET_BYTES {
+            (&[][..], SourceSpan::new(inner.span().offset().into(), 0))
+        } else {
+            (inner.data(), *inner.span())
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
-            inner.data(),
-            *inner.span(),
+            data,
+            span,
             inner.line() + (self.first_line as usize - 1),
             column,
             inner.line_count(),
