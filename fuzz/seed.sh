@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Seeds each fuzz target's corpus (fuzz/corpus/<target>/, gitignored) from the repository's
-# fixtures: tests/fixtures/**, examples/acme/**, policies/**. Safe to run again: it only
+# fixtures: tests/fixtures/**, tests/corpus/**, examples/acme/**, policies/**. Safe to run again: it only
 # adds files. YAML inventories are also converted to JSON and CSV when python3 with PyYAML
 # is available (it is optional: without it those seeds are skipped).
 #
@@ -29,22 +29,26 @@ seed() {
 flat() { echo "${1#"$ROOT"/}" | tr '/' '_'; }
 
 # --- inventories: YAML files and directories
-for f in "$ROOT"/tests/fixtures/rules/*.yaml "$ROOT"/tests/fixtures/bad/*.yaml; do
+for f in "$ROOT"/tests/fixtures/rules/*.yaml "$ROOT"/tests/corpus/*/*/inventory.yaml; do
   seed inventory_yaml "$(flat "$f")" "$f"
 done
 seed inventory_yaml acme-dir "$ROOT"/examples/acme/{systems,identities,entitlements}.yaml
-seed inventory_yaml missing-section "$ROOT"/tests/fixtures/bad/missing-section/{systems,identities}.yaml /dev/null
+seed inventory_yaml missing-section "$ROOT"/tests/corpus/bad/inventory-dir-missing-section/inv/{systems,identities}.yaml /dev/null
 
 # --- inventories: JSON
-for f in "$ROOT"/tests/fixtures/bad/*.json; do
+for f in "$ROOT"/tests/corpus/*/*/inventory.json; do
   seed inventory_json "$(flat "$f")" "$f"
 done
 
 # --- inventories: CSV (entitlements alone beside the target's fixed systems/identities,
 # and whole directories)
-for d in good bad; do
-  seed inventory_csv "$d-entitlements.csv" "$ROOT/tests/fixtures/$d/csv-dir/entitlements.csv"
-  seed inventory_csv "$d-csv-dir" "$ROOT"/tests/fixtures/$d/csv-dir/{systems,identities,entitlements}.csv
+seed inventory_csv good-entitlements.csv "$ROOT/tests/fixtures/good/csv-dir/entitlements.csv"
+seed inventory_csv good-csv-dir "$ROOT"/tests/fixtures/good/csv-dir/{systems,identities,entitlements}.csv
+for d in "$ROOT"/tests/corpus/*/*/inv; do
+  if [ -e "$d/systems.csv" ] && [ -e "$d/identities.csv" ] && [ -e "$d/entitlements.csv" ]; then
+    seed inventory_csv "$(flat "$d")-entitlements.csv" "$d/entitlements.csv"
+    seed inventory_csv "$(flat "$d")" "$d"/{systems,identities,entitlements}.csv
+  fi
 done
 
 # --- YAML inventories as JSON and CSV
@@ -105,18 +109,27 @@ fi
 
 # --- policy packs: YAML rule files and SoD matrices, .cedar files
 for f in "$ROOT"/policies/soc/*.yaml "$ROOT"/policies/sox/*.yaml \
-  "$ROOT"/tests/fixtures/lint/*/soc/*.yaml "$ROOT"/tests/fixtures/lint/*/sox/*.yaml; do
+  "$ROOT"/tests/fixtures/lint/*/soc/*.yaml "$ROOT"/tests/fixtures/lint/*/sox/*.yaml \
+  "$ROOT"/tests/corpus/*/*/pack/soc/*.yaml "$ROOT"/tests/corpus/*/*/pack/sox/*.yaml; do
   [ -e "$f" ] && seed rules_yaml "$(flat "$f")" "$f"
 done
-for f in "$ROOT"/policies/sox/*.cedar "$ROOT"/tests/fixtures/lint/*/sox/*.cedar; do
+for f in "$ROOT"/policies/sox/*.cedar "$ROOT"/tests/fixtures/lint/*/sox/*.cedar "$ROOT"/tests/corpus/*/*/pack/so[cx]/*.cedar; do
   [ -e "$f" ] && seed cedar "$(flat "$f")" "$f"
 done
 
 # --- review inputs and policy tests
-for f in "$ROOT"/tests/fixtures/exceptions/*.yaml; do seed exceptions "$(flat "$f")" "$f"; done
-for f in "$ROOT"/tests/fixtures/campaign/*.yaml; do seed campaign "$(flat "$f")" "$f"; done
-for f in "$ROOT"/tests/fixtures/decisions/*.csv; do seed decisions "$(flat "$f")" "$f"; done
-for f in "$ROOT"/policies/tests/*.test.yaml; do seed policytest "$(flat "$f")" "$f"; done
+for f in "$ROOT"/tests/fixtures/exceptions/*.yaml "$ROOT"/tests/corpus/*/*/exceptions.yaml; do
+  seed exceptions "$(flat "$f")" "$f"
+done
+for f in "$ROOT"/tests/fixtures/campaign/*.yaml "$ROOT"/tests/corpus/*/*/campaign.yaml; do
+  seed campaign "$(flat "$f")" "$f"
+done
+for f in "$ROOT"/tests/fixtures/decisions/*.csv "$ROOT"/tests/corpus/*/*/decisions.csv; do
+  seed decisions "$(flat "$f")" "$f"
+done
+for f in "$ROOT"/policies/tests/*.test.yaml "$ROOT"/tests/corpus/*/*/pack/*.test.yaml; do
+  seed policytest "$(flat "$f")" "$f"
+done
 
 # --- the committed seeds (small hand-written inputs for paths the fixtures miss)
 if [ -d seeds ]; then

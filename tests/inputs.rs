@@ -15,11 +15,13 @@ use std::path::Path;
 
 use dualtrack_engine::inventory;
 
-/// Loads a fixture that must fail; returns its codes and rendered diagnostics.
+/// Loads an input of the bad corpus (`tests/corpus/bad/CASE/FILE`, see `tests/corpus.rs`,
+/// which runs the same cases through the CLI) that must fail; returns its codes and
+/// rendered diagnostics.
 fn bad(name: &str) -> (Vec<&'static str>, String) {
     // Relative to the package directory (the test's working directory), so rendered paths
     // and their line wrapping do not depend on where the repository is checked out.
-    let path = Path::new("../tests/fixtures/bad").join(name);
+    let path = Path::new("../tests/corpus/bad").join(name);
     let problems = match inventory::load(&path) {
         Ok(_) => panic!("{name} should not load"),
         Err(p) => p,
@@ -30,36 +32,39 @@ fn bad(name: &str) -> (Vec<&'static str>, String) {
 
 #[test]
 fn every_field_problem_in_one_run() {
-    let (codes, rendered) = bad("fields.yaml");
+    let (codes, rendered) = bad("inventory-yaml-every-field-problem/inventory.yaml");
     assert_eq!(codes, ["DT102", "DT108", "DT103", "DT106", "DT107", "DT104", "DT105"]);
     insta::assert_snapshot!("fields", rendered);
 }
 
 #[test]
 fn yaml_syntax_error_points_at_the_line() {
-    let (codes, rendered) = bad("syntax.yaml");
+    let (codes, rendered) = bad("inventory-yaml-unclosed-quote/inventory.yaml");
     assert_eq!(codes, ["DT101"]);
     insta::assert_snapshot!("syntax", rendered);
 }
 
 #[test]
 fn json_syntax_and_duplicate_keys() {
-    assert_eq!(bad("trailing-comma.json").0, ["DT101"]);
-    let (codes, rendered) = bad("duplicate-key.json");
+    assert_eq!(
+        bad("inventory-json-trailing-comma-after-section/inventory.json").0,
+        ["DT101"]
+    );
+    let (codes, rendered) = bad("inventory-json-duplicate-key-in-system/inventory.json");
     assert_eq!(codes, ["DT110"]);
     insta::assert_snapshot!("duplicate_key", rendered);
 }
 
 #[test]
 fn csv_directory_problems() {
-    let (codes, rendered) = bad("csv-dir");
+    let (codes, rendered) = bad("inventory-csv-several-problems/inv");
     assert_eq!(codes, ["DT101", "DT103", "DT108"]);
     insta::assert_snapshot!("csv_dir", rendered);
 }
 
 #[test]
 fn directory_without_entitlements_is_a_layout_error() {
-    assert_eq!(bad("missing-section").0, ["DT109"]);
+    assert_eq!(bad("inventory-dir-missing-section/inv").0, ["DT109"]);
 }
 
 #[test]
