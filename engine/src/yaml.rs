@@ -21,6 +21,15 @@ use crate::source::{Loc, Source};
 /// document, or a limit of [`crate::limits`] crossed (alias expansion, nesting depth,
 /// scalar size).
 pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
+    let builder = build(src)?;
+    Ok(builder.root.unwrap_or(Node {
+        loc: src.whole(),
+        value: Value::Null,
+    }))
+}
+
+/// Runs the parser over `src`, event by event, into a [`Builder`].
+fn build(src: &Arc<Source>) -> Result<Builder, Problem> {
     let mut builder = Builder {
         src: Arc::clone(src),
         stack: Vec::new(),
@@ -57,10 +66,7 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
         }
         builder.event(event, mark)?;
     }
-    Ok(builder.root.unwrap_or(Node {
-        loc: src.whole(),
-        value: Value::Null,
-    }))
+    Ok(builder)
 }
 
 enum Frame {
@@ -364,24 +370,7 @@ mod tests {
             .collect();
         let text = format!("{{\"entitlements\": [{}]}}", records.join(", "));
         let src = Source::new("inv.yaml", text.clone());
-        let mut builder = Builder {
-            src: Arc::clone(&src),
-            stack: Vec::new(),
-            root: None,
-            anchors: HashMap::new(),
-            alias_nodes: 0,
-            documents: 0,
-            cursor: None,
-            walked: 0,
-        };
-        let mut parser = Parser::new_from_str(src.text());
-        loop {
-            let (event, mark) = parser.next_token().unwrap();
-            if event == Event::StreamEnd {
-                break;
-            }
-            builder.event(event, mark).unwrap();
-        }
+        let builder = build(&src).unwrap();
         assert!(
             builder.walked <= text.len(),
             "walked {} for {}",
