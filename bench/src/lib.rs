@@ -2,5 +2,6 @@
 //! shared by the `dualtrack-bench` binary and the tests.
 
 pub mod generate;
+pub mod records;
 pub mod to_csv;
 pub mod to_yaml;

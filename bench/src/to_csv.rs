@@ -3,12 +3,10 @@
 //! by record, so the CSV input path can be measured and tested at any size.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::Arc;
 
 use dualtrack_engine::inventory::ENTITLEMENT_FIELDS;
-use dualtrack_engine::scan;
 use serde_json::{Map, Value};
 
 /// Converts `json` into the directory `dir` (created if needed).
@@ -22,33 +20,16 @@ pub fn convert(json: &Path, dir: &Path) -> std::io::Result<()> {
     }
     let mut rows = csv::Writer::from_path(dir.join("entitlements.csv"))?;
     rows.write_record(ENTITLEMENT_FIELDS)?;
-    let mut failed: Option<std::io::Error> = None;
-    let name: Arc<str> = Arc::from(json.display().to_string());
-    let problems = scan::scan(
-        BufReader::new(File::open(json)?),
-        &name,
-        None,
-        &["systems", "identities", "entitlements"],
-        |section, bytes, _| {
-            let done = match sections.iter_mut().find(|(s, _, _)| *s == section) {
-                Some((_, w, n)) => {
-                    *n += 1;
-                    w.write_all(if *n == 1 { b"  " } else { b",\n  " })
-                        .and_then(|()| w.write_all(bytes))
-                }
-                None => row(bytes).and_then(|cells| Ok(rows.write_record(cells)?)),
-            };
-            if let Err(e) = done {
-                failed.get_or_insert(e);
+    crate::records::for_each(json, |section, bytes| {
+        match sections.iter_mut().find(|(s, _, _)| *s == section) {
+            Some((_, w, n)) => {
+                *n += 1;
+                w.write_all(if *n == 1 { b"  " } else { b",\n  " })?;
+                w.write_all(bytes)
             }
-        },
-    );
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    if let Some(p) = problems.0.first() {
-        return Err(std::io::Error::other(format!("{}: {}", p.at(), p.message)));
-    }
+            None => Ok(rows.write_record(row(bytes)?)?),
+        }
+    })?;
     for (_, mut w, _) in sections {
         w.write_all(b"\n]\n")?;
         w.flush()?;
