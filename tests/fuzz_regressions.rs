@@ -19,7 +19,7 @@ use chrono::{TimeZone, Utc};
 use dualtrack_engine::eval::stream;
 use dualtrack_engine::limits::MAX_DEPTH;
 use dualtrack_engine::policy::depth;
-use dualtrack_engine::{inventory, policy, render, Model, Options, Pack, Problems, Track};
+use dualtrack_engine::{inventory, policy, Model, Options, Pack, Problems, Track};
 
 /// `tests/fixtures/fuzz/<name>`.
 fn fixture(name: &str) -> PathBuf {
@@ -55,13 +55,7 @@ fn check_acme(model: &Model, pack: &Pack) -> Result<String, Problems> {
         tracks: Track::ALL.to_vec(),
     };
     let idx = inventory::index(&common::root().join("examples/acme"))?;
-    let mut json = render::JsonFindings::default();
-    let (tally, _) = stream::evaluate_streamed(&idx, pack, model, &opts, render::JsonFindings::encode, |_, e| {
-        json.push_encoded(&e)
-    })?;
-    let mut out = Vec::new();
-    json.finish(&tally, &mut out).unwrap();
-    Ok(String::from_utf8(out).unwrap())
+    stream::json_report(&idx, pack, model, &opts)
 }
 
 #[test]

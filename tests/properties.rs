@@ -397,19 +397,7 @@ fn streamed(path: &Path) -> Result<String, Problems> {
         p.0.extend(idx.inventory.warnings.0.iter().cloned());
         p
     };
-    let mut json = render::JsonFindings::default();
-    let (tally, _) = stream::evaluate_streamed(
-        &idx,
-        &c.pack,
-        &c.model,
-        &c.opts,
-        render::JsonFindings::encode,
-        |_, e| json.push_encoded(&e),
-    )
-    .map_err(with_warnings)?;
-    let mut out = Vec::new();
-    json.finish(&tally, &mut out).unwrap();
-    Ok(String::from_utf8(out).unwrap())
+    stream::json_report(&idx, &c.pack, &c.model, &c.opts).map_err(with_warnings)
 }
 
 /// Everything loaded, cross-checked, evaluated, then rendered. `Err` holds the loading

@@ -29,14 +29,7 @@ fn setup() -> (Model, Pack, Options) {
 
 /// `check --format json` as the CLI runs it.
 fn streamed(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result<String, Problems> {
-    let idx = inventory::index(path)?;
-    let mut json = render::JsonFindings::default();
-    let (tally, _) = stream::evaluate_streamed(&idx, pack, model, opts, render::JsonFindings::encode, |_, e| {
-        json.push_encoded(&e)
-    })?;
-    let mut out = Vec::new();
-    json.finish(&tally, &mut out).unwrap();
-    Ok(String::from_utf8(out).unwrap())
+    stream::json_report(&inventory::index(path)?, pack, model, opts)
 }
 
 /// Everything loaded, evaluated, then rendered.

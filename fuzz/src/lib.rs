@@ -137,21 +137,9 @@ pub fn check_inventory(path: &Path) {
         let _ = render::write_csv(&report, &mut std::io::sink());
         Some(render::json(&report))
     });
-    let streamed = inventory::index(path).ok().and_then(|idx| {
-        let mut json = render::JsonFindings::default();
-        let (tally, _) = stream::evaluate_streamed(
-            &idx,
-            &c.pack,
-            &c.model,
-            &c.opts,
-            render::JsonFindings::encode,
-            |_, e| json.push_encoded(&e),
-        )
-        .ok()?;
-        let mut out = Vec::new();
-        json.finish(&tally, &mut out).ok()?;
-        String::from_utf8(out).ok()
-    });
+    let streamed = inventory::index(path)
+        .ok()
+        .and_then(|idx| stream::json_report(&idx, &c.pack, &c.model, &c.opts).ok());
     if let (Some(held), Some(streamed)) = (held, streamed) {
         assert!(
             held == streamed,

@@ -41,6 +41,28 @@ pub fn evaluate_streamed<T: Send>(
     evaluate_streamed_with(idx, pack, model, opts, Review::default(), prepare, on_findings)
 }
 
+/// The findings document `check --format json` prints for `idx` (no exceptions or
+/// decisions), as one string: [`evaluate_streamed`] written through
+/// [`crate::render::JsonFindings`]. For tests, fuzzing and tools that compare runs.
+pub fn json_report(idx: &Indexed, pack: &Pack, model: &Model, opts: &Options) -> Result<String, Problems> {
+    use crate::render::JsonFindings;
+    let mut json = JsonFindings::default();
+    let (tally, _) = evaluate_streamed(idx, pack, model, opts, JsonFindings::encode, |_, e| {
+        json.push_encoded(&e)
+    })?;
+    let mut out = Vec::new();
+    let written = json
+        .finish(&tally, &mut out)
+        .map(|()| String::from_utf8_lossy(&out).into_owned());
+    written.map_err(|e| {
+        Problems(vec![Problem::error(
+            Code::Io,
+            None,
+            format!("cannot write the findings: {}", e.to_string().to_lowercase()),
+        )])
+    })
+}
+
 /// The campaign inputs a run takes besides the inventory and the pack.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Review<'a> {
