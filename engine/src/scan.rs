@@ -111,7 +111,7 @@ impl<R: Read> Scanner<R> {
                 self.pos = bom.min(self.buf.len());
                 self.line_start = self.pos as u64;
                 self.started = true;
-                match self.buf.iter().position(|&b| b == 0) {
+                match memchr::memchr(0, &self.buf) {
                     Some(at) => Err(self.nul_at(at)),
                     None => Ok(()),
                 }
@@ -155,7 +155,7 @@ impl<R: Read> Scanner<R> {
         self.buf.truncate(have + read);
         self.eof = read == 0;
         let fresh = if self.started { self.buf.get(have..) } else { None };
-        if let Some(at) = fresh.and_then(|new| new.iter().position(|&b| b == 0)) {
+        if let Some(at) = fresh.and_then(|new| memchr::memchr(0, new)) {
             return Err(self.nul_at(have + at));
         }
         if let Some(kept) = self.keep {

@@ -98,7 +98,7 @@ pub fn decode(name: impl Into<String>, mut bytes: Vec<u8>) -> Result<Arc<Source>
     };
     bytes.drain(..bom);
     let file_offset = |at: usize| (at + bom) as u64;
-    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+    if let Some(at) = memchr::memchr(0, &bytes) {
         let src = Source::new(name, String::from_utf8_lossy(&bytes).into_owned());
         return Err(nul_byte(&src, at, file_offset(at)));
     }

@@ -371,7 +371,7 @@ fn not_text(file: &File, name: &Arc<str>) -> Option<Problem> {
         }
         let end = if buf.len() < want {
             buf.len()
-        } else if let Some(i) = buf.iter().rposition(|&b| b == b'\n') {
+        } else if let Some(i) = memchr::memrchr(b'\n', &buf) {
             i + 1
         } else {
             want = want.saturating_mul(2);
@@ -388,7 +388,7 @@ fn not_text(file: &File, name: &Arc<str>) -> Option<Problem> {
             let src = Source::window(name, text, line.saturating_add(line_u32(newlines as u64)));
             (src, i - begin, at + i as u64)
         };
-        if let Some(i) = block.iter().position(|&b| b == 0) {
+        if let Some(i) = memchr::memchr(0, block) {
             let (src, offset, file_offset) = locate(i);
             return Some(crate::text::nul_byte(&src, offset, file_offset));
         }
