@@ -139,6 +139,7 @@ fn schema_files_are_current() {
             "inventory.schema.json",
             "policy-rules.schema.json",
             "policy-tests.schema.json",
+            "sources.schema.json",
         ]),
         "schema file names are referenced by users' modelines: keep them"
     );
@@ -175,6 +176,24 @@ fn inventory_schema_matches_the_loader() {
     let identity = &def(&s, "Identity")["properties"];
     assert_eq!(choices(&s, &identity["kind"]), names(IdentityKind::CHOICES));
     assert_eq!(choices(&s, &identity["status"]), names(Status::CHOICES));
+}
+
+#[test]
+fn sources_schema_matches_the_loader() {
+    use dualtrack_engine::sources::config::{Key, Kind, CORRELATE_FIELDS, FILE_FIELDS, HR_FIELDS, SOURCE_FIELDS};
+    let s = schema_of("sources.schema.json");
+    assert_eq!(keys(&s, &s), set(FILE_FIELDS));
+    assert_eq!(keys(&s, def(&s, "Source")), set(SOURCE_FIELDS));
+    assert_eq!(keys(&s, def(&s, "Correlate")), set(CORRELATE_FIELDS));
+    assert_eq!(keys(&s, def(&s, "Columns")), set(HR_FIELDS));
+    assert_eq!(choices(&s, def(&s, "SourceType")), names(Kind::CHOICES));
+    assert_eq!(choices(&s, def(&s, "CorrelationKey")), names(Key::CHOICES));
+    let v = validator("sources.schema.json");
+    for file in ["sources.yaml", "minimal.yaml"] {
+        let doc = yaml_file(&root().join("tests/fixtures/sources/acme").join(file));
+        assert_eq!(errors(&v, &doc), Vec::<String>::new(), "{file}");
+    }
+    assert!(!errors(&v, &yaml("sources: [{type: hr-cvs, path: a.csv}]")).is_empty());
 }
 
 #[test]

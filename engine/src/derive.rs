@@ -174,6 +174,7 @@ pub fn view<'a>(
     f.insert("has_manager", Fact::Bool(i.manager.is_some()));
     insert_opt(&mut f, "department", i.department.clone().map(Fact::Str));
     f.insert("interactive_login", Fact::Bool(i.interactive_login));
+    f.insert("uncorrelated", Fact::Bool(i.uncorrelated));
     f.insert("is_shared", Fact::Bool(truthy("shared") || truthy("generic")));
     insert_opt(&mut f, "days_since_seen", days(as_of, i.last_seen));
     insert_opt(&mut f, "days_since_created", days(as_of, i.created_at));

@@ -148,6 +148,17 @@ codes! {
     SoxSlaLooser = "DT705", "sox-sla-looser";
     /// A revoke decision on a track without a remediation SLA.
     NoSla = "DT801", "no-sla";
+    /// An export does not have the structure its source `type` documents (a missing
+    /// column, a JSON document of another kind, a value of the wrong type).
+    ExportShape = "DT901", "export-shape";
+    /// An export says it is incomplete (AWS `IsTruncated: true`): a partial export must not
+    /// pass as complete.
+    TruncatedExport = "DT902", "truncated-export";
+    /// Two people match one account (or one owner tag) on the correlation keys.
+    AmbiguousCorrelation = "DT903", "ambiguous-correlation";
+    /// Accounts were imported but no `hr-csv` source lists people, so none is correlated
+    /// and none can be reported as uncorrelated (a note).
+    NoPeople = "DT904", "no-people";
 }
 
 /// One coded problem with an input, renderable by miette.

@@ -23,6 +23,7 @@ pub mod render;
 pub mod scan;
 pub mod schema;
 pub mod source;
+pub mod sources;
 pub mod text;
 pub mod yaml;
 

@@ -25,6 +25,7 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "credential_rotated_at",
     "credential_expires_at",
     "interactive_login",
+    "uncorrelated",
     "tags",
 ];
 
@@ -115,6 +116,7 @@ pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
         credential_rotated_at: f.opt_date("credential_rotated_at", sink),
         credential_expires_at: f.opt_date("credential_expires_at", sink),
         interactive_login: f.opt_bool("interactive_login", sink).unwrap_or(false),
+        uncorrelated: f.opt_bool("uncorrelated", sink).unwrap_or(false),
         tags: f.opt_map("tags", sink),
         loc: f.loc().clone(),
     };

@@ -92,7 +92,7 @@ pub fn index(path: &Path) -> Result<Indexed, Problems> {
             }
             None => Records::Held,
         }
-    } else if load::is_json(path) {
+    } else if load::is_json(path) && !crate::sources::sniff_json(path) {
         json_records(path, None, &mut inv, &mut keys, &mut sink)
     } else {
         return load::load(path).map(|(inventory, _)| held(inventory));

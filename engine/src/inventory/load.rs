@@ -24,21 +24,7 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
     let mut sink = Problems::default();
     let mut inv = Inventory::default();
     let mut read = Vec::new();
-    if path.is_dir() {
-        for (section, file) in section_files(path, &mut sink) {
-            read_section_file(&file, section, &mut inv, &mut sink);
-            read.push(file.display().to_string());
-        }
-    } else if is_json(path) {
-        read_json(path, None, &mut inv, &mut sink);
-        read.push(path.display().to_string());
-    } else if let Some(src) = read_source(path, &mut sink) {
-        match crate::yaml::parse(&src) {
-            Ok(root) => read_whole(&root, &mut inv, &mut sink),
-            Err(p) => sink.push(p),
-        }
-        read.push(src.name().to_owned());
-    }
+    read_any(path, None, &mut inv, &mut sink, &mut read);
     validate::check(&mut inv, &mut sink);
     sink.sort();
     if sink.has_errors() {
@@ -50,6 +36,66 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
         inv.strings = Interner::default();
         Ok((inv, read))
     }
+}
+
+/// Reads an inventory file or directory, or a sources file (see [`crate::sources`]), into
+/// `inv` without validating it. `listed_at` is where a sources file lists `path` under
+/// `inventory:`; such a path must be a native inventory.
+fn read_any(path: &Path, listed_at: Option<&Loc>, inv: &mut Inventory, sink: &mut Problems, read: &mut Vec<String>) {
+    if path.is_dir() {
+        for (section, file) in section_files(path, sink) {
+            read_section_file(&file, section, inv, sink);
+            read.push(file.display().to_string());
+        }
+    } else if is_json(path) && !crate::sources::sniff_json(path) {
+        read_json(path, None, inv, sink);
+        read.push(path.display().to_string());
+    } else if let Some(src) = read_source(path, sink) {
+        let root = if is_json(path) {
+            crate::json::value(&src)
+        } else {
+            crate::yaml::parse(&src)
+        };
+        match root {
+            Ok(root) if crate::sources::is_sources(&root) => match listed_at {
+                None => crate::sources::read(&src, &root, inv, sink, read),
+                Some(at) => sink.push(
+                    Problem::error(
+                        Code::Layout,
+                        Some(at.clone()),
+                        format!("`{}` is a sources file", path.display()),
+                    )
+                    .with_help(
+                        "`inventory:` lists native inventory files or directories; list the exports under `sources:`",
+                    ),
+                ),
+            },
+            Ok(root) => {
+                read_whole(&root, inv, sink);
+                read.push(src.name().to_owned());
+            }
+            Err(p) => {
+                sink.push(p);
+                read.push(src.name().to_owned());
+            }
+        }
+    }
+}
+
+/// Reads a native inventory that a sources file lists under `inventory:` (at `at`).
+pub(crate) fn read_native(path: &Path, at: &Loc, inv: &mut Inventory, sink: &mut Problems, read: &mut Vec<String>) {
+    if !path.exists() {
+        sink.push(
+            Problem::error(
+                Code::Io,
+                Some(at.clone()),
+                format!("inventory `{}` does not exist", path.display()),
+            )
+            .with_help("paths under `inventory:` are relative to the sources file"),
+        );
+        return;
+    }
+    read_any(path, Some(at), inv, sink, read);
 }
 
 /// The one file of each section in an inventory directory; a missing or doubled section

@@ -137,6 +137,9 @@ pub struct Identity {
     pub credential_expires_at: Option<DateTime<Utc>>,
     /// A person logged in interactively with this NHI.
     pub interactive_login: bool,
+    /// A human account that no HR person matched when the inventory was assembled from
+    /// exports (see `sources`): nobody is known to be accountable for it.
+    pub uncorrelated: bool,
     /// Free-form tags, sorted by key.
     pub tags: Vec<(String, String)>,
     /// Where the record is.

@@ -82,6 +82,11 @@ pub struct Identity {
     /// `true` when a person logged in interactively with this NHI. Default `false`.
     #[schemars(extend("default" = false))]
     pub interactive_login: Option<bool>,
+    /// `true` for a human account that no HR person matched when the inventory was
+    /// assembled from exports (`dualtrack import` writes it): the uncorrelated-account
+    /// rules report it as orphaned. Default `false`.
+    #[schemars(extend("default" = false))]
+    pub uncorrelated: Option<bool>,
     /// Free-form labels (`key: value`); `shared` or `generic` set to `"true"` marks a
     /// shared account. Rules can test them as `identity.tags.<key>`.
     pub tags: Option<BTreeMap<String, TagValue>>,

@@ -18,6 +18,7 @@ mod findings;
 mod inventory;
 mod policytest;
 mod rules;
+mod sources;
 
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
@@ -30,6 +31,7 @@ pub use findings::Report;
 pub use inventory::{Entitlement, Identity, IdentityKind, Inventory, Status, System};
 pub use policytest::TestFile;
 pub use rules::{Comparison, Condition, Literal, Rule, RulesFile, Test};
+pub use sources::SourcesFile;
 
 /// Where the schemas say they live; only an identifier, nothing is fetched from it.
 const BASE_ID: &str = "https://dualtrack.invalid/schemas/";
@@ -61,6 +63,7 @@ pub fn all() -> Vec<SchemaFile> {
         file::<ExceptionsFile>("exceptions.schema.json", "dualtrack exceptions"),
         file::<Campaign>("campaign.schema.json", "dualtrack review campaign"),
         file::<Report>("findings.schema.json", "dualtrack findings report"),
+        file::<SourcesFile>("sources.schema.json", "dualtrack sources file"),
     ];
     files.sort_by_key(|f| f.name);
     files

@@ -1,0 +1,294 @@
+//! The sources file (`sources.yaml`): which exports to read, how, and how to correlate
+//! their accounts to people. Parsed strictly: unknown keys get a "did you mean".
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{suggest, Code, Problem, Problems};
+use crate::inventory::Status;
+use crate::node::{text_of, Fields, Node, Spanned, Value};
+use crate::source::Loc;
+
+/// Top-level keys of a sources file.
+pub const FILE_FIELDS: &[&str] = &["sources", "inventory", "correlate"];
+/// Keys of one source.
+pub const SOURCE_FIELDS: &[&str] = &[
+    "type",
+    "path",
+    "system",
+    "sox_in_scope",
+    "owner",
+    "environment",
+    "columns",
+    "status_values",
+];
+/// Keys of a source's `system` map.
+pub const SYSTEM_FIELDS: &[&str] = &["id", "name"];
+/// Keys of `correlate`.
+pub const CORRELATE_FIELDS: &[&str] = &["keys", "map"];
+/// The person fields an `hr-csv` source's `columns` can map.
+pub const HR_FIELDS: &[&str] = &[
+    "id",
+    "email",
+    "login",
+    "employee_id",
+    "display_name",
+    "status",
+    "manager",
+    "department",
+    "terminated_at",
+    "created_at",
+];
+
+/// The kinds of export a source can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A people feed from HR, as CSV with mapped columns.
+    HrCsv,
+    /// The AWS IAM credential report (CSV, or the JSON of `get-credential-report`).
+    AwsCredentialReport,
+    /// The JSON of `aws iam get-account-authorization-details`.
+    AwsAuthorizationDetails,
+    /// SCIM 2.0 (RFC 7643) Users and Groups.
+    Scim,
+}
+
+impl Kind {
+    /// Names as written in the sources file.
+    pub const CHOICES: &'static [(&'static str, Kind)] = &[
+        ("hr-csv", Self::HrCsv),
+        ("aws-credential-report", Self::AwsCredentialReport),
+        ("aws-authorization-details", Self::AwsAuthorizationDetails),
+        ("scim", Self::Scim),
+    ];
+
+    /// The name as written in the sources file.
+    pub fn as_str(self) -> &'static str {
+        Self::CHOICES.iter().find(|(_, k)| *k == self).map_or("", |(n, _)| n)
+    }
+}
+
+/// A correlation key: which account and person attribute must agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Email address (case-insensitive).
+    Email,
+    /// Login or user name (case-insensitive).
+    Login,
+    /// Employee number.
+    EmployeeId,
+}
+
+impl Key {
+    /// Names as written in `correlate.keys`.
+    pub const CHOICES: &'static [(&'static str, Key)] = &[
+        ("email", Self::Email),
+        ("login", Self::Login),
+        ("employee_id", Self::EmployeeId),
+    ];
+}
+
+/// The system a source's records are on, when the sources file names it.
+#[derive(Debug, Clone)]
+pub struct SystemSpec {
+    /// System id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+}
+
+/// One entry of `sources`.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Which importer reads it.
+    pub kind: Kind,
+    /// The export, resolved against the sources file's directory.
+    pub path: PathBuf,
+    /// The system, when given.
+    pub system: Option<SystemSpec>,
+    /// Marks the system SOX in scope.
+    pub sox_in_scope: Option<bool>,
+    /// The system owner (an identity id, or an email or login correlated to a person).
+    pub owner: Option<Spanned<String>>,
+    /// The system's environment.
+    pub environment: Option<String>,
+    /// `hr-csv`: person field → CSV column.
+    pub columns: Vec<(String, String)>,
+    /// `hr-csv`: HR status value → inventory status.
+    pub status_values: Vec<(String, Status)>,
+    /// Where the entry is.
+    pub loc: Loc,
+}
+
+impl Spec {
+    /// The CSV column that holds person field `field` (the field's own name by default).
+    pub fn column<'a>(&'a self, field: &'a str) -> &'a str {
+        self.columns
+            .iter()
+            .find(|(f, _)| f == field)
+            .map_or(field, |(_, c)| c.as_str())
+    }
+}
+
+/// A parsed sources file.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The exports, in file order.
+    pub specs: Vec<Spec>,
+    /// Native inventory files or directories merged in.
+    pub inventory: Vec<(PathBuf, Loc)>,
+    /// Correlation keys, in the order tried (all three by default).
+    pub keys: Vec<Key>,
+    /// An explicit account → person map (CSV `system,account,person`).
+    pub map: Option<(PathBuf, Loc)>,
+}
+
+/// True when `root` is a sources file: a map with a `sources` key.
+pub fn is_sources(root: &Node) -> bool {
+    matches!(&root.value, Value::Map(entries) if entries.iter().any(|(k, _, _)| k == "sources"))
+}
+
+fn resolve(base: &Path, rel: &str) -> PathBuf {
+    let p = Path::new(rel);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Parses a sources file whose directory is `base`; `None` when it is unusable.
+pub fn parse(root: &Node, base: &Path, sink: &mut Problems) -> Option<Config> {
+    let f = Fields::new(root, "sources file", FILE_FIELDS, sink)?;
+    let mut cfg = Config {
+        keys: Key::CHOICES.iter().map(|(_, k)| *k).collect(),
+        ..Config::default()
+    };
+    match f.get("sources") {
+        Some(node) => match node.as_seq("`sources`") {
+            Ok(items) => cfg.specs = items.iter().filter_map(|i| spec(i, base, sink)).collect(),
+            Err(p) => sink.push(p),
+        },
+        None => sink.push(
+            Problem::error(
+                Code::MissingField,
+                Some(root.loc.clone()),
+                "sources file has no `sources` list",
+            )
+            .with_help("list the exports under `sources:` (each with `type` and `path`)"),
+        ),
+    }
+    cfg.inventory = f
+        .opt_list("inventory", sink)
+        .into_iter()
+        .map(|s| (resolve(base, &s.value), s.loc))
+        .collect();
+    if let Some(node) = f.get("correlate") {
+        if let Some(c) = Fields::new(node, "`correlate`", CORRELATE_FIELDS, sink) {
+            if c.get("keys").is_some() {
+                cfg.keys = c
+                    .opt_list("keys", sink)
+                    .iter()
+                    .filter_map(|k| choice(&k.value, &k.loc, "correlation key", Key::CHOICES, sink))
+                    .collect();
+            }
+            cfg.map = c.opt_str("map", sink).map(|m| (resolve(base, &m.value), m.loc));
+        }
+    }
+    Some(cfg)
+}
+
+fn choice<T: Copy>(given: &str, loc: &Loc, what: &str, choices: &[(&str, T)], sink: &mut Problems) -> Option<T> {
+    if let Some((_, v)) = choices.iter().find(|(n, _)| *n == given) {
+        return Some(*v);
+    }
+    let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+    sink.push(
+        Problem::error(Code::BadValue, Some(loc.clone()), format!("unknown {what} `{given}`"))
+            .with_label("not an allowed value")
+            .with_help(suggest(given, &names)),
+    );
+    None
+}
+
+fn spec(node: &Node, base: &Path, sink: &mut Problems) -> Option<Spec> {
+    let f = Fields::new(node, "source", SOURCE_FIELDS, sink)?;
+    let kind = f.req_str("type", sink);
+    let kind = kind.and_then(|k| choice(&k.value, &k.loc, "source type", Kind::CHOICES, sink));
+    let path = f.req_str("path", sink);
+    let system = f.get("system").and_then(|n| system(n, sink));
+    let sox_in_scope = f.opt_bool("sox_in_scope", sink);
+    let owner = f.opt_str("owner", sink).filter(|o| !o.value.is_empty());
+    let environment = f
+        .opt_str("environment", sink)
+        .map(|e| e.value)
+        .filter(|e| !e.is_empty());
+    let mut columns = Vec::new();
+    let mut status_values = Vec::new();
+    for key in ["columns", "status_values"] {
+        let Some(n) = f.get(key) else { continue };
+        if kind.is_some_and(|k| k != Kind::HrCsv) {
+            sink.push(
+                Problem::error(
+                    Code::UnknownField,
+                    Some(n.loc.clone()),
+                    format!("`{key}` applies only to `hr-csv` sources"),
+                )
+                .with_help(format!("remove `{key}` from this source")),
+            );
+            continue;
+        }
+        let Ok(entries) = n.as_map(&format!("`{key}`")).map_err(|p| sink.push(p)) else {
+            continue;
+        };
+        for (k, v, k_loc) in entries {
+            let Ok(text) = text_of(v, &format!("`{key}.{k}`")).map_err(|p| sink.push(p)) else {
+                continue;
+            };
+            if key == "columns" {
+                if HR_FIELDS.contains(&k.as_str()) {
+                    columns.push((k.clone(), text));
+                } else {
+                    sink.push(
+                        Problem::error(
+                            Code::UnknownField,
+                            Some(k_loc.clone()),
+                            format!("unknown person field `{k}` in `columns`"),
+                        )
+                        .with_label("not a person field")
+                        .with_help(suggest(k, HR_FIELDS)),
+                    );
+                }
+            } else if let Some(s) = choice(&text, &v.loc, "status", Status::CHOICES, sink) {
+                status_values.push((k.clone(), s));
+            }
+        }
+    }
+    Some(Spec {
+        kind: kind?,
+        path: resolve(base, &path?.value),
+        system,
+        sox_in_scope,
+        owner,
+        environment,
+        columns,
+        status_values,
+        loc: f.loc().clone(),
+    })
+}
+
+fn system(node: &Node, sink: &mut Problems) -> Option<SystemSpec> {
+    if let Value::Map(_) = node.value {
+        let f = Fields::new(node, "`system`", SYSTEM_FIELDS, sink)?;
+        let id = f.req_str("id", sink)?.value;
+        let name = f.opt_str("name", sink).map(|n| n.value);
+        return Some(SystemSpec { id, name });
+    }
+    match text_of(node, "`system`") {
+        Ok(id) if !id.is_empty() => Some(SystemSpec { id, name: None }),
+        Ok(_) => None,
+        Err(p) => {
+            sink.push(p.with_help("write the system id, or `{id: …, name: …}`"));
+            None
+        }
+    }
+}

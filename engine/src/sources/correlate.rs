@@ -1,0 +1,335 @@
+//! Ties accounts to people. A human account that matches one HR person (on the
+//! `correlate.keys`, or through the `correlate.map` file) is that person's access: its
+//! entitlements move to the person, whose HR status, manager and termination apply. A
+//! human account that matches nobody stays its own identity, marked `uncorrelated`. Two
+//! people matching one account is an error. Owner tags and managers are resolved the same
+//! way, so rules see people and non-human identities, never raw accounts.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::diag::{Code, Problem, Problems};
+use crate::inventory::{Entitlement, Identity, IdentityKind, Inventory, Status};
+use crate::node::Spanned;
+use crate::source::Loc;
+
+use super::config::{Config, Key};
+use super::{util, Account, Import, Person, Ref};
+
+/// One row of the map file: this account is this person.
+struct MapRow {
+    system: Option<String>,
+    account: String,
+    person: String,
+    loc: Loc,
+}
+
+fn same(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
+}
+
+/// People indexed by each correlation key.
+struct People<'a> {
+    people: &'a [Person],
+    keys: &'a [Key],
+}
+
+impl People<'_> {
+    /// Indexes of the people an account with these values matches.
+    fn matching(&self, email: Option<&str>, login: Option<&str>, employee_id: Option<&str>) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        for (i, p) in self.people.iter().enumerate() {
+            let hit = self.keys.iter().any(|k| match k {
+                // A login that is an email address (SCIM and IAM user names often are).
+                Key::Email => p
+                    .email
+                    .as_deref()
+                    .is_some_and(|e| same(email, e) || (same(login, e) && e.contains('@'))),
+                Key::Login => p.login.as_deref().is_some_and(|l| same(login, l)),
+                Key::EmployeeId => p.employee_id.as_deref().is_some_and(|x| employee_id == Some(x)),
+            });
+            if hit {
+                out.insert(i);
+            }
+        }
+        out
+    }
+
+    /// The person a free-text reference (owner tag, manager) names: by id, then by key.
+    fn named(&self, hint: &str) -> BTreeSet<usize> {
+        if let Some(i) = self.people.iter().position(|p| p.id == hint) {
+            return BTreeSet::from([i]);
+        }
+        let mut out = BTreeSet::new();
+        for (i, p) in self.people.iter().enumerate() {
+            if same(p.email.as_deref(), hint)
+                || same(p.login.as_deref(), hint)
+                || p.employee_id.as_deref() == Some(hint)
+            {
+                out.insert(i);
+            }
+        }
+        out
+    }
+}
+
+fn ambiguous(loc: &Loc, what: &str, people: &[Person], matched: &BTreeSet<usize>) -> Problem {
+    let names: Vec<String> = matched
+        .iter()
+        .filter_map(|i| people.get(*i))
+        .map(|p| format!("`{}` ({})", p.id, p.loc))
+        .collect();
+    Problem::error(
+        Code::AmbiguousCorrelation,
+        Some(loc.clone()),
+        format!("{what} matches {} people: {}", names.len(), names.join(", ")),
+    )
+    .with_label("matches several people")
+    .with_help(
+        "fix the duplicate key in the HR feed, or say who it is in the `correlate.map` file (`system,account,person`)",
+    )
+}
+
+/// Merges accounts that two exports list under one id, keeping the first's location.
+fn merge(accounts: Vec<Account>) -> Vec<Account> {
+    let mut out: Vec<Account> = Vec::with_capacity(accounts.len());
+    let mut at: BTreeMap<String, usize> = BTreeMap::new();
+    for a in accounts {
+        match at.get(&a.id).and_then(|i| out.get_mut(*i)) {
+            Some(first) => first.merge(a),
+            None => {
+                at.insert(a.id.clone(), out.len());
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+fn read_map(cfg: &Config, sink: &mut Problems) -> Vec<MapRow> {
+    let Some((path, loc)) = &cfg.map else { return Vec::new() };
+    let src = match crate::text::read(path, "correlate.map") {
+        Ok(s) => s,
+        Err(mut p) => {
+            p.loc.get_or_insert_with(|| loc.clone());
+            p.help = Some("check `correlate.map` (paths are relative to the sources file)".to_owned());
+            sink.push(p);
+            return Vec::new();
+        }
+    };
+    let rows = crate::inventory::load::csv_rows(&src, "correlation map", &["system", "account", "person"], sink);
+    rows.iter()
+        .filter_map(|r| {
+            let (account, person) = (util::text(r, "account"), util::text(r, "person"));
+            if account.is_none() || person.is_none() {
+                sink.push(
+                    Problem::error(
+                        Code::MissingField,
+                        Some(r.loc.clone()),
+                        "map row needs `account` and `person`",
+                    )
+                    .with_help("write `system,account,person`; `system` may be empty"),
+                );
+            }
+            Some(MapRow {
+                system: util::text(r, "system"),
+                account: account?,
+                person: person?,
+                loc: r.loc.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Correlates the import and adds its systems, identities and entitlements to `inv`.
+pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) {
+    let Import {
+        mut systems,
+        people,
+        accounts,
+        ..
+    } = imp;
+    let accounts = merge(accounts);
+    let index = People {
+        people: &people,
+        keys: &cfg.keys,
+    };
+    let map = read_map(cfg, sink);
+    for row in &map {
+        if !people.iter().any(|p| p.id == row.person) {
+            sink.push(
+                Problem::error(
+                    Code::DanglingReference,
+                    Some(row.loc.clone()),
+                    format!("map names unknown person `{}`", row.person),
+                )
+                .with_help("the `person` column holds an id of the HR feed"),
+            );
+        }
+    }
+    let has_people = !people.is_empty();
+    if !has_people {
+        if let Some(first) = accounts
+            .iter()
+            .find(|a| a.kind.unwrap_or(IdentityKind::Human) == IdentityKind::Human)
+        {
+            sink.push(
+                Problem::note(Code::NoPeople, Some(first.loc.clone()), "no `hr-csv` source: accounts are not correlated to people")
+                    .with_help("add the HR feed as an `hr-csv` source, so each account is tied to a person and unmatched accounts are reported"),
+            );
+        }
+    }
+    // Account id → the person it is.
+    let mut person_of: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in &accounts {
+        if a.kind.unwrap_or(IdentityKind::Human) != IdentityKind::Human || !has_people {
+            continue;
+        }
+        let mapped = map.iter().find(|m| {
+            m.system.as_deref().is_none_or(|s| s == a.system)
+                && (m.account == a.id || same(a.login.as_deref(), &m.account) || same(a.email.as_deref(), &m.account))
+        });
+        let matched = match mapped {
+            Some(m) => people.iter().position(|p| p.id == m.person).into_iter().collect(),
+            None => index.matching(a.email.as_deref(), a.login.as_deref(), a.employee_id.as_deref()),
+        };
+        match matched.len() {
+            0 => {}
+            1 => {
+                if let Some(i) = matched.first() {
+                    person_of.insert(&a.id, *i);
+                }
+            }
+            _ => sink.push(ambiguous(&a.loc, &format!("account `{}`", a.id), &people, &matched)),
+        }
+    }
+    let final_id = |account: &str| -> String {
+        person_of
+            .get(account)
+            .and_then(|i| people.get(*i))
+            .map_or_else(|| account.to_owned(), |p| p.id.clone())
+    };
+    // Owner tags, managers and system owners: a person, else an account, else as written.
+    let resolve = |r: &Ref, loc: &Loc, sink: &mut Problems| -> String {
+        match r {
+            Ref::Account(a) => final_id(a),
+            Ref::Hint(h) => {
+                let named = index.named(h);
+                if named.len() > 1 {
+                    sink.push(ambiguous(loc, &format!("`{h}`"), &people, &named));
+                }
+                if let Some(p) = named.first().and_then(|i| people.get(*i)) {
+                    return p.id.clone();
+                }
+                accounts
+                    .iter()
+                    .find(|a| a.id == *h || same(a.login.as_deref(), h) || same(a.email.as_deref(), h))
+                    .map_or_else(|| h.clone(), |a| final_id(&a.id))
+            }
+        }
+    };
+    for s in &mut systems {
+        if let Some(o) = &mut s.owner {
+            o.value = resolve(&Ref::Hint(o.value.clone()), &o.loc, sink);
+        }
+    }
+    inv.systems.append(&mut systems);
+    // Each person's last authentication anywhere.
+    let mut seen: BTreeMap<usize, chrono::DateTime<chrono::Utc>> = BTreeMap::new();
+    for a in &accounts {
+        if let (Some(i), Some(t)) = (person_of.get(a.id.as_str()), a.last_seen) {
+            let e = seen.entry(*i).or_insert(t);
+            *e = (*e).max(t);
+        }
+    }
+    for (i, p) in people.iter().enumerate() {
+        let manager = p
+            .manager
+            .as_ref()
+            .map(|m| Spanned::new(resolve(&Ref::Hint(m.clone()), &p.loc, sink), p.loc.clone()));
+        inv.identities.push(Identity {
+            id: p.id.clone(),
+            kind: IdentityKind::Human,
+            display_name: p.display_name.clone(),
+            status: p.status,
+            owner: None,
+            manager,
+            department: p.department.clone(),
+            terminated_at: p.terminated_at,
+            created_at: p.created_at,
+            last_seen: seen.get(&i).copied(),
+            credential_rotated_at: None,
+            credential_expires_at: None,
+            interactive_login: false,
+            uncorrelated: false,
+            tags: Vec::new(),
+            loc: p.loc.clone(),
+        });
+    }
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    for a in &accounts {
+        let identity = final_id(&a.id);
+        if !person_of.contains_key(a.id.as_str()) {
+            let kind = a.kind.unwrap_or(IdentityKind::Human);
+            let owner = a
+                .owner
+                .as_ref()
+                .map(|o| Spanned::new(resolve(o, &a.loc, sink), a.loc.clone()));
+            let manager = a
+                .manager
+                .as_ref()
+                .map(|m| Spanned::new(resolve(m, &a.loc, sink), a.loc.clone()));
+            let mut tags = a.tags.clone();
+            tags.sort();
+            inv.identities.push(Identity {
+                id: a.id.clone(),
+                kind,
+                display_name: a.display_name.clone(),
+                status: a.status.unwrap_or(Status::Active),
+                owner,
+                manager,
+                department: a.department.clone(),
+                terminated_at: None,
+                created_at: a.created_at,
+                last_seen: a.last_seen,
+                credential_rotated_at: a.credential_rotated_at,
+                credential_expires_at: a.credential_expires_at,
+                interactive_login: false,
+                uncorrelated: has_people && kind == IdentityKind::Human,
+                tags,
+                loc: a.loc.clone(),
+            });
+        }
+        let who: Arc<str> = Arc::from(identity.as_str());
+        let system: Arc<str> = Arc::from(a.system.as_str());
+        for g in &a.grants {
+            let base = match &g.via {
+                Some(v) => format!("{identity}:{}:{}:{v}", a.system, g.permission),
+                None => format!("{identity}:{}:{}", a.system, g.permission),
+            };
+            // A person holding one permission through two accounts keeps both records.
+            let mut id = base.clone();
+            let mut n = 1;
+            while ids.contains(&id) {
+                n += 1;
+                id = format!("{base}#{n}");
+            }
+            ids.insert(id.clone());
+            inv.entitlements.push(Entitlement {
+                id,
+                identity: Spanned::new(Arc::clone(&who), g.loc.clone()),
+                system: Spanned::new(Arc::clone(&system), g.loc.clone()),
+                permission: Arc::from(g.permission.as_str()),
+                privileged: g.privileged,
+                functions: Vec::new(),
+                granted_at: g.granted_at,
+                last_used: g.last_used,
+                justification: None,
+                ticket: None,
+                expires_at: g.expires_at,
+                source: Some(Arc::from(g.source.as_str())),
+                loc: g.loc.clone(),
+            });
+        }
+    }
+}

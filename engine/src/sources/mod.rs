@@ -1,0 +1,278 @@
+//! Real exports as an inventory: a sources file (`sources.yaml`) lists an HR feed and
+//! the exports of the systems under review; each importer reads one export type into
+//! located people and accounts (file and line of the export row or JSON record), and
+//! [`correlate`] ties accounts to people before the records join the native inventory.
+//! Missing data stays missing: an importer fills only what its export says.
+
+mod aws_authorization_details;
+mod aws_credential_report;
+pub mod config;
+mod correlate;
+mod hr;
+mod scim;
+mod util;
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::diag::{Code, Problem, Problems};
+use crate::inventory::{IdentityKind, Inventory, Status, System};
+use crate::node::Node;
+use crate::source::{Loc, Source};
+
+pub use config::{is_sources, Config, Key, Kind, Spec};
+
+/// A reference from an account to an identity (its owner or manager), resolved once the
+/// accounts are correlated.
+#[derive(Debug, Clone)]
+pub(crate) enum Ref {
+    /// Another account of the same import, by its id.
+    Account(String),
+    /// An email, login, employee id or identity id, correlated like an account.
+    Hint(String),
+}
+
+/// One person from the HR feed.
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    pub id: String,
+    pub email: Option<String>,
+    pub login: Option<String>,
+    pub employee_id: Option<String>,
+    pub display_name: Option<String>,
+    pub department: Option<String>,
+    pub status: Status,
+    pub manager: Option<String>,
+    pub terminated_at: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub loc: Loc,
+}
+
+/// One access an account holds.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub permission: String,
+    pub privileged: bool,
+    /// How the export says it was granted (e.g. `group/Admins → policy/AdministratorAccess`).
+    pub source: String,
+    /// Added to the entitlement id when one permission reaches the account by two paths.
+    pub via: Option<String>,
+    pub granted_at: Option<DateTime<Utc>>,
+    pub last_used: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub loc: Loc,
+}
+
+/// One account (or credential) read from an export. Exports of one system that list the
+/// same account under the same `id` are merged (the AWS credential report and
+/// authorization details join on the ARN).
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub id: String,
+    pub system: String,
+    /// `None`: the export does not say (read as a person unless another export says).
+    pub kind: Option<IdentityKind>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub login: Option<String>,
+    pub employee_id: Option<String>,
+    pub department: Option<String>,
+    pub status: Option<Status>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub credential_rotated_at: Option<DateTime<Utc>>,
+    pub credential_expires_at: Option<DateTime<Utc>>,
+    pub owner: Option<Ref>,
+    pub manager: Option<Ref>,
+    pub tags: Vec<(String, String)>,
+    pub grants: Vec<Grant>,
+    pub loc: Loc,
+}
+
+impl Account {
+    pub fn new(id: impl Into<String>, system: &str, loc: Loc) -> Self {
+        Self {
+            id: id.into(),
+            system: system.to_owned(),
+            kind: None,
+            display_name: None,
+            email: None,
+            login: None,
+            employee_id: None,
+            department: None,
+            status: None,
+            created_at: None,
+            last_seen: None,
+            credential_rotated_at: None,
+            credential_expires_at: None,
+            owner: None,
+            manager: None,
+            tags: Vec::new(),
+            grants: Vec::new(),
+            loc,
+        }
+    }
+
+    /// Folds `other` (the same account from another export) into this one: values this
+    /// one lacks are taken, dates keep the latest, grants add up.
+    fn merge(&mut self, other: Account) {
+        fn take<T>(a: &mut Option<T>, b: Option<T>) {
+            if a.is_none() {
+                *a = b;
+            }
+        }
+        fn latest(a: &mut Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) {
+            *a = (*a).max(b);
+        }
+        take(&mut self.kind, other.kind);
+        take(&mut self.display_name, other.display_name);
+        take(&mut self.email, other.email);
+        take(&mut self.login, other.login);
+        take(&mut self.employee_id, other.employee_id);
+        take(&mut self.department, other.department);
+        take(&mut self.status, other.status);
+        take(&mut self.created_at, other.created_at);
+        latest(&mut self.last_seen, other.last_seen);
+        latest(&mut self.credential_rotated_at, other.credential_rotated_at);
+        take(&mut self.credential_expires_at, other.credential_expires_at);
+        take(&mut self.owner, other.owner);
+        take(&mut self.manager, other.manager);
+        for t in other.tags {
+            if !self.tags.iter().any(|(k, _)| *k == t.0) {
+                self.tags.push(t);
+            }
+        }
+        self.grants.extend(other.grants);
+    }
+}
+
+/// Everything the importers read, before correlation.
+#[derive(Debug, Default)]
+pub(crate) struct Import {
+    pub systems: Vec<System>,
+    pub people: Vec<Person>,
+    pub accounts: Vec<Account>,
+    /// Export files read, for the evidence manifest.
+    pub files: Vec<String>,
+}
+
+impl Import {
+    /// Registers the system of `spec` (its `system` if given, else `default_id`) and returns
+    /// its id. Two sources on one system share its record.
+    pub fn system(&mut self, spec: &Spec, default_id: &str, default_name: Option<String>) -> String {
+        let id = spec
+            .system
+            .as_ref()
+            .map_or_else(|| default_id.to_owned(), |s| s.id.clone());
+        let name = spec.system.as_ref().and_then(|s| s.name.clone()).or(default_name);
+        match self.systems.iter_mut().find(|s| s.id == id) {
+            Some(s) => {
+                s.sox_in_scope |= spec.sox_in_scope.unwrap_or(false);
+                if s.owner.is_none() {
+                    s.owner.clone_from(&spec.owner);
+                }
+                if s.name.is_none() {
+                    s.name = name;
+                }
+                if s.environment.is_none() {
+                    s.environment.clone_from(&spec.environment);
+                }
+            }
+            None => self.systems.push(System {
+                id: id.clone(),
+                name,
+                owner: spec.owner.clone(),
+                sox_in_scope: spec.sox_in_scope.unwrap_or(false),
+                environment: spec.environment.clone(),
+                tags: Vec::new(),
+                loc: spec.loc.clone(),
+            }),
+        }
+        id
+    }
+}
+
+/// The first key of a JSON file, when it names a sources file (`sources`, `inventory` or
+/// `correlate`): a cheap look at the file's start, so a large JSON inventory is not read
+/// whole just to find out what it is.
+pub fn sniff_json(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(4096);
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.take(4096).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&head);
+    let rest = text.trim_start_matches('\u{feff}').trim_start();
+    let Some(rest) = rest.strip_prefix('{') else {
+        return false;
+    };
+    let Some(rest) = rest.trim_start().strip_prefix('"') else {
+        return false;
+    };
+    let key = rest.split('"').next().unwrap_or_default();
+    config::FILE_FIELDS.contains(&key)
+}
+
+/// Reads the sources file `src` (parsed as `root`) and everything it lists into `inv`;
+/// the files read are added to `read`. The records are not validated here (the caller
+/// validates the merged inventory once).
+pub(crate) fn read(src: &Arc<Source>, root: &Node, inv: &mut Inventory, sink: &mut Problems, read: &mut Vec<String>) {
+    read.push(src.name().to_owned());
+    let base = Path::new(src.name()).parent().unwrap_or_else(|| Path::new(""));
+    let Some(cfg) = config::parse(root, base, sink) else {
+        return;
+    };
+    let mut imp = Import::default();
+    for spec in &cfg.specs {
+        match spec.kind {
+            Kind::HrCsv => hr::read(spec, &mut imp, sink),
+            Kind::AwsCredentialReport => aws_credential_report::read(spec, &mut imp, sink),
+            Kind::AwsAuthorizationDetails => aws_authorization_details::read(spec, &mut imp, sink),
+            Kind::Scim => scim::read(spec, &mut imp, sink),
+        }
+    }
+    for (path, loc) in &cfg.inventory {
+        crate::inventory::load::read_native(path, loc, inv, sink, read);
+    }
+    if let Some((path, _)) = &cfg.map {
+        read.push(path.display().to_string());
+    }
+    read.append(&mut imp.files);
+    correlate::run(&cfg, imp, inv, sink);
+}
+
+/// Reads an export file as text, noting it for the evidence manifest.
+pub(crate) fn export(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Option<Arc<Source>> {
+    export_file(&spec.path, spec, imp, sink)
+}
+
+/// Reads one file of an export (a SCIM directory holds several).
+pub(crate) fn export_file(path: &Path, spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Option<Arc<Source>> {
+    match crate::text::read(path, "path") {
+        Ok(src) => {
+            imp.files.push(src.name().to_owned());
+            Some(src)
+        }
+        Err(mut p) => {
+            if p.loc.is_none() {
+                p.loc = Some(spec.loc.clone());
+                p.help = Some(format!(
+                    "check the `path` of this `{}` source (paths are relative to the sources file)",
+                    spec.kind.as_str()
+                ));
+            }
+            sink.push(p);
+            None
+        }
+    }
+}
+
+/// The DT901 problem: the export lacks what its type documents.
+pub(crate) fn shape(loc: Loc, message: impl Into<String>, help: impl Into<String>) -> Problem {
+    Problem::error(Code::ExportShape, Some(loc), message).with_help(help.into())
+}

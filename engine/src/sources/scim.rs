@@ -1,0 +1,212 @@
+//! `scim`: SCIM 2.0 (RFC 7643) Users and Groups, from a `ListResponse`, a single resource,
+//! or a directory of `.json` files holding either. Users carry `active`, the enterprise
+//! extension's `manager` and `employeeNumber`, `entitlements` and `roles`; group
+//! membership (from `Group.members`, nested groups included, or `User.groups`) is an
+//! entitlement on the SCIM system.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diag::{Code, Problem, Problems};
+use crate::inventory::Status;
+use crate::node::Node;
+
+use super::util;
+use super::{export_file, shape, Account, Grant, Import, Ref, Spec};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const LIST: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Reads one SCIM export (file or directory).
+pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
+    let files = if spec.path.is_dir() {
+        let mut files: Vec<_> = match std::fs::read_dir(&spec.path) {
+            Ok(d) => d
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| crate::inventory::load::is_json(p))
+                .collect(),
+            Err(e) => {
+                sink.push(
+                    crate::text::io_problem(&spec.path.display().to_string(), &e, "path")
+                        .with_help("check the `path` of this `scim` source"),
+                );
+                return;
+            }
+        };
+        files.sort();
+        if files.is_empty() {
+            sink.push(shape(
+                spec.loc.clone(),
+                format!("SCIM directory `{}` holds no `.json` file", spec.path.display()),
+                "put the SCIM responses there as `.json` files",
+            ));
+        }
+        files
+    } else {
+        vec![spec.path.clone()]
+    };
+    let mut roots: Vec<Node> = Vec::new();
+    for f in &files {
+        if let Some(src) = export_file(f, spec, imp, sink) {
+            match crate::json::value(&src) {
+                Ok(root) => roots.push(root),
+                Err(p) => sink.push(p),
+            }
+        }
+    }
+    let mut users = Vec::new();
+    let mut groups = Vec::new();
+    for root in &roots {
+        resources(root, &mut users, &mut groups, sink);
+    }
+    let system = imp.system(spec, "scim", Some("SCIM directory".to_owned()));
+    // SCIM id → account id, for members and managers.
+    let ids: BTreeMap<String, String> = users
+        .iter()
+        .filter_map(|u| Some((util::text(u, "id")?, account_id(&system, u)?)))
+        .collect();
+    let mut accounts: Vec<Account> = users.iter().filter_map(|u| user(u, &system, &ids, sink)).collect();
+    memberships(&groups, &ids, &mut accounts, sink);
+    imp.accounts.extend(accounts);
+}
+
+fn schemas(node: &Node) -> Vec<String> {
+    util::items(node, "schemas")
+        .iter()
+        .filter_map(Node::scalar_text)
+        .collect()
+}
+
+fn resource_type(node: &Node) -> Option<String> {
+    util::get(node, "meta").and_then(|m| util::text(m, "resourceType"))
+}
+
+/// Sorts the resources of one document into users and groups.
+fn resources<'a>(root: &'a Node, users: &mut Vec<&'a Node>, groups: &mut Vec<&'a Node>, sink: &mut Problems) {
+    let s = schemas(root);
+    if s.iter().any(|x| x == LIST) || util::get(root, "Resources").is_some() {
+        for r in util::items(root, "Resources") {
+            resources(r, users, groups, sink);
+        }
+        return;
+    }
+    let kind = resource_type(root);
+    if s.iter().any(|x| x == USER) || kind.as_deref() == Some("User") {
+        users.push(root);
+    } else if s.iter().any(|x| x == GROUP) || kind.as_deref() == Some("Group") {
+        groups.push(root);
+    } else {
+        sink.push(shape(
+            root.loc.clone(),
+            "not a SCIM User, Group or ListResponse",
+            format!("a SCIM resource names its schema in `schemas`, e.g. `{USER}`"),
+        ));
+    }
+}
+
+fn account_id(system: &str, u: &Node) -> Option<String> {
+    let name = util::text(u, "userName").or_else(|| util::text(u, "id"))?;
+    Some(format!("{system}:{name}"))
+}
+
+fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Problems) -> Option<Account> {
+    let Some(id) = account_id(system, u) else {
+        sink.push(shape(
+            u.loc.clone(),
+            "SCIM user without `userName` or `id`",
+            "every SCIM User has a `userName`",
+        ));
+        return None;
+    };
+    let mut acc = Account::new(id, system, u.loc.clone());
+    acc.login = util::text(u, "userName");
+    acc.display_name =
+        util::text(u, "displayName").or_else(|| util::get(u, "name").and_then(|n| util::text(n, "formatted")));
+    let emails = util::items(u, "emails");
+    acc.email = emails
+        .iter()
+        .find(|e| util::boolean(e, "primary") == Some(true))
+        .or_else(|| emails.first())
+        .and_then(|e| util::text(e, "value"));
+    acc.status = util::boolean(u, "active").map(|a| if a { Status::Active } else { Status::Disabled });
+    acc.created_at = util::get(u, "meta").and_then(|m| util::date_at(m, "created", sink));
+    if let Some(ext) = util::get(u, ENTERPRISE) {
+        acc.employee_id = util::text(ext, "employeeNumber");
+        acc.department = util::text(ext, "department");
+        acc.manager = util::get(ext, "manager")
+            .and_then(|m| util::text(m, "value"))
+            .map(|m| match ids.get(&m) {
+                Some(a) => Ref::Account(a.clone()),
+                None => Ref::Hint(m),
+            });
+    }
+    for (key, prefix) in [("entitlements", "entitlement"), ("roles", "role")] {
+        for e in util::items(u, key) {
+            let Some(v) = util::text(e, "value").or_else(|| util::text(e, "display")) else {
+                continue;
+            };
+            push_grant(&mut acc, format!("{prefix}/{v}"), format!("scim: user {key}"), e);
+        }
+    }
+    for g in util::items(u, "groups") {
+        let Some(name) = util::text(g, "display").or_else(|| util::text(g, "value")) else {
+            continue;
+        };
+        push_grant(&mut acc, format!("group/{name}"), "scim: user groups".to_owned(), g);
+    }
+    Some(acc)
+}
+
+fn push_grant(acc: &mut Account, permission: String, source: String, at: &Node) {
+    if acc.grants.iter().any(|g| g.permission == permission) {
+        return;
+    }
+    acc.grants.push(Grant {
+        permission,
+        privileged: false,
+        source,
+        via: None,
+        granted_at: None,
+        last_used: None,
+        expires_at: None,
+        loc: at.loc.clone(),
+    });
+}
+
+/// Gives every user the groups whose members it is, directly or through nested groups.
+fn memberships(groups: &[&Node], ids: &BTreeMap<String, String>, accounts: &mut [Account], sink: &mut Problems) {
+    let by_id: BTreeMap<String, &Node> = groups.iter().filter_map(|g| Some((util::text(g, "id")?, *g))).collect();
+    for g in groups {
+        let Some(name) = util::text(g, "displayName").or_else(|| util::text(g, "id")) else {
+            continue;
+        };
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&Node> = vec![g];
+        while let Some(group) = stack.pop() {
+            if !seen.insert((group.loc.file().to_owned(), group.loc.offset)) {
+                continue;
+            }
+            for m in util::items(group, "members") {
+                let Some(v) = util::text(m, "value") else { continue };
+                let is_group = util::text(m, "type").is_some_and(|t| t.eq_ignore_ascii_case("group"));
+                if let (true, Some(inner)) = (is_group || !ids.contains_key(&v), by_id.get(&v)) {
+                    stack.push(inner);
+                    continue;
+                }
+                match ids.get(&v).and_then(|a| accounts.iter_mut().find(|x| x.id == *a)) {
+                    Some(acc) => push_grant(acc, format!("group/{name}"), format!("scim: group {name} members"), m),
+                    None => sink.push(
+                        Problem::warning(
+                            Code::ExportShape,
+                            Some(m.loc.clone()),
+                            format!("member `{v}` of group `{name}` is not a user of this export"),
+                        )
+                        .with_help("export the users too, or the membership is not counted"),
+                    ),
+                }
+            }
+        }
+    }
+}
