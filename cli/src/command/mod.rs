@@ -5,6 +5,7 @@ pub mod compile;
 pub mod diff;
 pub mod evidence;
 pub mod explain;
+pub mod import;
 pub mod lint;
 pub mod test;
 
@@ -35,6 +36,8 @@ pub enum Command {
     Evidence(evidence::EvidenceArgs),
     /// Explain a rule (documentation, controls, Cedar) or a finding (the values that made it fire).
     Explain(explain::ExplainArgs),
+    /// Read the exports a sources file lists and write the merged native inventory.
+    Import(import::ImportArgs),
     /// Check policies and an inventory before a campaign, without evaluating.
     Lint(lint::LintArgs),
     /// Run the pack's policy unit tests (`*.test.yaml`): given records, expect these findings and no others.
@@ -69,6 +72,7 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Evidence(args) => evidence::run(args),
         Command::Explain(args) => explain::run(args),
+        Command::Import(args) => import::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Test(args) => test::run(args),
     }

@@ -5,6 +5,7 @@ mod decode;
 mod index;
 pub(crate) mod load;
 mod validate;
+pub mod write;
 
 use std::sync::Arc;
 

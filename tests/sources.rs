@@ -1,0 +1,323 @@
+//! Real exports through a sources file: each importer on fixtures written from the
+//! documented formats, findings located on the export rows, correlation to the HR feed
+//! (uncorrelated accounts orphaned on both tracks, ambiguous matches refused), and
+//! `import` then `check` giving the same findings as `check` on the sources file.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failed expectation is a failed test"
+)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::{dualtrack, dualtrack_in, parts, root};
+use serde_json::Value as Json;
+
+const ACME: &str = "tests/fixtures/sources/acme";
+const ROLE: &str = "arn:aws:iam::111122223333:role/";
+const USER: &str = "arn:aws:iam::111122223333:user/";
+
+/// `check --format json` on `inventory` (relative to the repository root) as of 2026-10-01.
+fn check(inventory: &str) -> (i32, Json, String) {
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        inventory,
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    let json = serde_json::from_str(&stdout).unwrap_or(Json::Null);
+    (code, json, stderr)
+}
+
+/// (rule, identity) of every finding.
+fn fired(report: &Json) -> BTreeSet<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["identity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn has(report: &Json, rule: &str, identity: &str) -> bool {
+    fired(report).contains(&(rule.to_owned(), identity.to_owned()))
+}
+
+/// The finding of `rule` on `identity`.
+fn finding<'a>(report: &'a Json, rule: &str, identity: &str) -> &'a Json {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule && f["identity"] == identity)
+        .unwrap_or_else(|| panic!("no {rule} on {identity}"))
+}
+
+#[test]
+fn acme_exports_give_the_expected_findings_on_their_rows() {
+    let (code, r, stderr) = check(&format!("{ACME}/sources.yaml"));
+    assert_eq!(code, 1, "{stderr}");
+    // Credential report: a stale person, a never-used key, an unrotated key, root.
+    assert!(has(&r, "SOC-STALE-001", "E200"), "bob's console login idle since March");
+    let key2 = format!("{USER}service/svc-deploy/access_key_2");
+    let key1 = format!("{USER}service/svc-deploy/access_key_1");
+    assert!(has(&r, "SOC-STALE-002", &key2), "a key never used");
+    assert!(has(&r, "SOC-CRED-001", &key1), "a key not rotated since 2025-01");
+    assert!(!has(&r, "SOC-CRED-001", &key2));
+    let loc = &finding(&r, "SOC-CRED-001", &key1)["location"];
+    assert_eq!(loc["file"], format!("{ACME}/aws/credential_report.csv"));
+    assert_eq!(loc["line"], 7, "the svc-deploy row");
+    // Authorization details: AdministratorAccess without justification, on the attachment.
+    let admin = finding(&r, "SOC-EXC-001", "E100");
+    assert!(admin["entitlements"][0]
+        .as_str()
+        .unwrap()
+        .ends_with(":AdministratorAccess"));
+    assert_eq!(admin["location"]["file"], format!("{ACME}/aws/gaad.json"));
+    assert!(
+        has(&r, "SOX-PRIV-001", "E100"),
+        "the credential report's system is in SOX scope"
+    );
+    // Roles: a service role unused since January, and one with no recorded use at all.
+    assert!(has(&r, "SOC-STALE-003", &format!("{ROLE}invoice-sync-lambda")));
+    assert!(has(&r, "SOC-UNV-001", &format!("{ROLE}auditor-cross-account")));
+    // HR: dave is terminated and still has a console password.
+    assert!(has(&r, "SOC-ORPH-003", "E300"));
+    // Uncorrelated accounts are orphaned, on both tracks when they reach an in-scope system.
+    assert!(has(&r, "SOC-ORPH-005", &format!("{USER}carol")));
+    assert!(has(&r, "SOX-ORPH-003", &format!("{USER}carol")));
+    let carol = finding(&r, "SOX-ORPH-003", &format!("{USER}carol"));
+    assert_eq!(
+        carol["controls"],
+        serde_json::json!(["SOX-ITGC-APD-04", "CC6.2", "PR.AA-01", "AC-2"])
+    );
+    assert!(has(&r, "SOC-ORPH-005", "workday:contractor.kim@partner.example"));
+    // People matched by email, login or employee id are never uncorrelated.
+    for person in ["E100", "E200", "E300", "E400"] {
+        assert!(!has(&r, "SOC-ORPH-005", person));
+    }
+}
+
+#[test]
+fn scim_group_membership_is_an_entitlement_reported_unverifiable() {
+    let (_, r, _) = check(&format!("{ACME}/sources.yaml"));
+    // Kim is in `Payments Leads`, a member of `Finance Approvers`: both are entitlements.
+    let kim = finding(&r, "SOC-UNV-001", "workday:contractor.kim@partner.example");
+    assert_eq!(
+        kim["entitlements"],
+        serde_json::json!([
+            "workday:contractor.kim@partner.example:workday:group/Finance Approvers",
+            "workday:contractor.kim@partner.example:workday:group/Payments Leads"
+        ])
+    );
+    assert_eq!(kim["location"]["file"], format!("{ACME}/scim/users.json"));
+    // Bob's SCIM account is his: its grants are on E200.
+    let ids: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["entitlements"].as_array().unwrap())
+        .filter_map(Json::as_str)
+        .collect();
+    assert!(ids.contains(&"E200:workday:entitlement/expense-approver"), "{ids:?}");
+}
+
+#[test]
+fn the_minimal_sources_file_works_as_written_and_correlates_nobody() {
+    let (code, r, stderr) = check(&format!("{ACME}/minimal.yaml"));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("DT904"), "a note says nobody is correlated: {stderr}");
+    assert!(has(&r, "SOC-EXC-001", &format!("{USER}alice")));
+    assert!(has(&r, "SOC-STALE-003", &format!("{ROLE}invoice-sync-lambda")));
+    assert!(
+        !fired(&r).iter().any(|(rule, _)| rule == "SOC-ORPH-005"),
+        "no HR, no uncorrelated"
+    );
+}
+
+#[test]
+fn import_then_check_gives_the_same_findings() {
+    let (_, direct, _) = check(&format!("{ACME}/sources.yaml"));
+    let strip = |r: &Json| -> Vec<Json> {
+        let mut out: Vec<Json> = r["findings"].as_array().unwrap().clone();
+        for f in &mut out {
+            f.as_object_mut().unwrap().remove("location");
+        }
+        out
+    };
+    for format in ["yaml", "json", "csv"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("inventory");
+        let (code, _, stderr) = parts(&dualtrack(&[
+            "import",
+            "--sources",
+            &format!("{ACME}/sources.yaml"),
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            format,
+        ]));
+        assert_eq!(code, 0, "{format}: {stderr}");
+        assert!(out.join(format!("identities.{format}")).is_file());
+        let (_, imported, stderr) = check(out.to_str().unwrap());
+        assert_eq!(strip(&imported), strip(&direct), "{format}: {stderr}");
+    }
+}
+
+#[test]
+fn credential_report_json_with_base64_or_plain_content() {
+    let dir = root().join("tests/fixtures/sources/credential-report");
+    for file in ["report-base64.json", "report-plain.json"] {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::copy(dir.join(file), tmp.path().join(file)).unwrap();
+        std::fs::write(
+            tmp.path().join("sources.yaml"),
+            format!("sources:\n  - type: aws-credential-report\n    path: {file}\n"),
+        )
+        .unwrap();
+        let (code, stdout, stderr) = parts(&dualtrack_in(
+            tmp.path(),
+            &[
+                "check",
+                "--inventory",
+                "sources.yaml",
+                "--as-of",
+                "2026-10-01",
+                "--format",
+                "json",
+            ],
+        ));
+        assert_eq!(code, 1, "{file}: {stderr}");
+        let r: Json = serde_json::from_str(&stdout).unwrap();
+        let key1 = format!("{USER}service/svc-deploy/access_key_1");
+        assert!(has(&r, "SOC-CRED-001", &key1), "{file}");
+        assert!(has(&r, "SOC-STALE-001", "arn:aws:iam::111122223333:root"), "{file}");
+        // Rows inside JSON are located at `Content`.
+        let loc = &finding(&r, "SOC-CRED-001", &key1)["location"];
+        assert_eq!(
+            (loc["file"].as_str(), loc["line"].as_i64()),
+            (Some(file), Some(2)),
+            "{file}"
+        );
+    }
+}
+
+/// Writes `files` into a temporary directory and runs `check` on its `sources.yaml`.
+fn check_tmp(files: &[(&str, &str)]) -> (i32, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = tmp.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let (code, _, stderr) = parts(&dualtrack_in(
+        tmp.path(),
+        &["check", "--inventory", "sources.yaml", "--as-of", "2026-10-01"],
+    ));
+    (code, stderr)
+}
+
+#[test]
+fn a_truncated_authorization_export_is_refused() {
+    let gaad = std::fs::read_to_string(root().join("tests/fixtures/sources/gaad-truncated.json")).unwrap();
+    let (code, stderr) = check_tmp(&[
+        (
+            "sources.yaml",
+            "sources:\n  - type: aws-authorization-details\n    path: gaad.json\n",
+        ),
+        ("gaad.json", &gaad),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("DT902") && stderr.contains("gaad.json:6"), "{stderr}");
+}
+
+#[test]
+fn two_people_matching_one_account_is_an_error() {
+    let (code, stderr) = check_tmp(&[
+        (
+            "sources.yaml",
+            "sources:\n  - type: hr-csv\n    path: hr.csv\n  - type: aws-credential-report\n    path: report.csv\n",
+        ),
+        ("hr.csv", "id,email,login\nE1,ann@example.com,ann\nE2,ann.b@example.com,ann\n"),
+        (
+            "report.csv",
+            "user,arn,user_creation_time,password_enabled,password_last_used\nann,arn:aws:iam::1:user/ann,2024-01-01T00:00:00Z,true,2026-09-01T00:00:00Z\n",
+        ),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("DT903") && stderr.contains("`E1`") && stderr.contains("`E2`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("report.csv:2"), "points at the account's row: {stderr}");
+}
+
+#[test]
+fn strict_sources_file_and_hr_mapping() {
+    let (code, stderr) = check_tmp(&[
+        (
+            "sources.yaml",
+            "sources:\n  - type: hr-cvs\n    path: hr.csv\n  - type: hr-csv\n    path: hr.csv\n    colums: {}\n  - type: hr-csv\n    path: hr.csv\n    columns: {id: number}\n",
+        ),
+        ("hr.csv", "number,status\nE1,Active\nE2,Garden leave\n"),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("did you mean `hr-csv`?"), "{stderr}");
+    assert!(stderr.contains("did you mean `columns`?"), "{stderr}");
+    assert!(stderr.contains("HR status `Garden leave` is not mapped"), "{stderr}");
+    assert!(stderr.contains("hr.csv:3"), "{stderr}");
+}
+
+#[test]
+fn lint_diff_and_evidence_accept_a_sources_file() {
+    let sources = format!("{ACME}/sources.yaml");
+    let (code, _, stderr) = parts(&dualtrack(&["lint", "--inventory", &sources]));
+    assert_ne!(code, 3, "{stderr}");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pack");
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "evidence",
+        "--inventory",
+        &sources,
+        "--as-of",
+        "2026-10-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let manifest: Json = serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let inputs: BTreeSet<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["role"] == "input")
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    for export in [
+        "sources.yaml",
+        "hr/people.csv",
+        "aws/credential_report.csv",
+        "aws/gaad.json",
+        "scim/groups.json",
+        "scim/users.json",
+    ] {
+        assert!(
+            inputs.iter().any(|p| Path::new(p).ends_with(export)),
+            "{export} hashed: {inputs:?}"
+        );
+    }
+}
