@@ -97,6 +97,7 @@ fn each_doc_names_its_schema() {
         ("findings.md", &["findings.schema.json"]),
         ("review-files.md", &["exceptions.schema.json", "campaign.schema.json"]),
         ("cli.md", &["findings.schema.json", "policy-tests.schema.json"]),
+        ("sources.md", &["sources.schema.json"]),
     ] {
         let text = doc(name);
         for schema in schemas {
