@@ -132,7 +132,7 @@ fn acme_junit_has_a_testcase_per_rule_and_track() {
     assert_eq!(stdout.matches("<testcase ").count(), 51, "one testcase per rule");
     assert_eq!(stdout.matches("<failure ").count(), failing.len());
     assert!(stdout.contains(&format!(
-        "<testsuites name=\"dualtrack\" tests=\"49\" failures=\"{}\"",
+        "<testsuites name=\"dualtrack\" tests=\"51\" failures=\"{}\"",
         failing.len()
     )));
     for (track, rule) in &failing {
@@ -271,7 +271,7 @@ fn excepted_findings_are_suppressed_in_sarif() {
 fn junit_escapes_markup_and_does_not_fail_excepted_findings() {
     let xml = render::junit(&hostile_report(), &pack());
     assert!(
-        xml.contains("tests=\"49\" failures=\"2\""),
+        xml.contains("tests=\"51\" failures=\"2\""),
         "excepted-only rule passes:\n{xml}"
     );
     assert!(xml.contains("[high] =HYPERLINK(&quot;http://x&quot;): a &lt;b&gt; &amp; &quot;c&quot; | d\ne\u{FFFD}f"));
