@@ -287,6 +287,35 @@ fn lint_diff_and_evidence_accept_a_sources_file() {
     let sources = format!("{ACME}/sources.yaml");
     let (code, _, stderr) = parts(&dualtrack(&["lint", "--inventory", &sources]));
     assert_ne!(code, 3, "{stderr}");
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "diff",
+        "--base",
+        "policies",
+        "--head",
+        "policies",
+        "--inventory",
+        &sources,
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let diff: Json = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(diff["added"], serde_json::json!([]), "same policies, same findings");
+    // `explain` finds a finding of the sources file by its id and shows the export row.
+    let (_, r, _) = check(&sources);
+    let admin = finding(&r, "SOC-EXC-001", "E100")["id"].as_str().unwrap().to_owned();
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "explain",
+        &admin,
+        "--inventory",
+        &sources,
+        "--as-of",
+        "2026-10-01",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&format!("at: {ACME}/aws/gaad.json:")), "{stdout}");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("pack");
     let (code, _, stderr) = parts(&dualtrack(&[
@@ -320,4 +349,64 @@ fn lint_diff_and_evidence_accept_a_sources_file() {
             "{export} hashed: {inputs:?}"
         );
     }
+}
+
+/// The identities and entitlements `import --format json` writes for `sources`.
+fn imported(sources: &str) -> (Vec<Json>, Vec<Json>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("inventory");
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "import",
+        "--sources",
+        sources,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let read = |section: &str| -> Vec<Json> {
+        let text = std::fs::read_to_string(out.join(format!("{section}.json"))).unwrap();
+        let doc: Json = serde_json::from_str(&text).unwrap();
+        doc[section].as_array().unwrap().clone()
+    };
+    (read("identities"), read("entitlements"))
+}
+
+fn by_id<'a>(records: &'a [Json], id: &str) -> &'a Json {
+    records
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no record `{id}`"))
+}
+
+#[test]
+fn absent_export_values_stay_absent_and_every_date_style_is_read() {
+    let (identities, entitlements) = imported(&format!("{ACME}/sources.yaml"));
+    // `N/A` is never a date: svc-deploy's second key was never used.
+    let key2 = by_id(&identities, &format!("{USER}service/svc-deploy/access_key_2"));
+    assert!(key2.get("last_seen").is_none(), "{key2}");
+    let key = entitlements.iter().find(|e| e["identity"] == key2["id"]).unwrap();
+    assert!(key.get("last_used").is_none(), "{key}");
+    assert!(key["granted_at"].as_str().unwrap().starts_with("2026-08-01"));
+    // `no_information`: dave (E300) never used his password, so nobody knows when he last
+    // signed in.
+    assert!(by_id(&identities, "E300").get("last_seen").is_none());
+    // `not_supported` (the root's password columns) is absent too: root's `root`
+    // entitlement is granted at the account's creation, not at a `not_supported` date.
+    let root = entitlements
+        .iter()
+        .find(|e| e["identity"] == "arn:aws:iam::111122223333:root")
+        .unwrap();
+    assert!(root["granted_at"].as_str().unwrap().starts_with("2019-03-01"), "{root}");
+    // An empty `RoleLastUsed` is no known use; its `CreateDate` in the AWS CLI's
+    // `2025-09-09 09:09:09+00:00` style is read.
+    let auditor = by_id(&identities, &format!("{ROLE}auditor-cross-account"));
+    assert!(auditor.get("last_seen").is_none(), "{auditor}");
+    assert!(auditor["created_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2025-09-09T09:09:09"));
+    let lambda = by_id(&identities, &format!("{ROLE}invoice-sync-lambda"));
+    assert!(lambda["last_seen"].as_str().unwrap().starts_with("2026-01-10T11:00:00"));
 }
