@@ -410,3 +410,107 @@ fn absent_export_values_stay_absent_and_every_date_style_is_read() {
     let lambda = by_id(&identities, &format!("{ROLE}invoice-sync-lambda"));
     assert!(lambda["last_seen"].as_str().unwrap().starts_with("2026-01-10T11:00:00"));
 }
+
+const ENTRA: &str = "tests/fixtures/sources/entra";
+
+#[test]
+fn entra_graph_json_gives_people_apps_credentials_and_roles() {
+    let (code, r, stderr) = check(&format!("{ENTRA}/sources.yaml"));
+    assert_eq!(code, 1, "{stderr}");
+    // A directory role is privileged: Global Administrator without justification, on the
+    // line where the role assignment starts.
+    let admin = finding(&r, "SOC-EXC-001", "E1");
+    assert_eq!(
+        admin["entitlements"],
+        serde_json::json!(["E1:entra:directoryRole/Global Administrator"])
+    );
+    assert_eq!(
+        (admin["location"]["file"].as_str(), admin["location"]["line"].as_i64()),
+        (Some(format!("{ENTRA}/graph/roleAssignments.json").as_str()), Some(4))
+    );
+    assert!(has(&r, "SOX-PRIV-001", "E1"));
+    // Sign-in activity is last_seen: Megan last signed in in March; Adele's sign-in with
+    // seven fractional digits is recent.
+    assert!(has(&r, "SOC-STALE-003", "E2"));
+    assert!(!has(&r, "SOC-STALE-003", "E1"));
+    // Lee left (HR) and still holds an app role.
+    assert!(has(&r, "SOC-ORPH-003", "E3"));
+    // The guest matches nobody in HR: orphaned on both tracks; its sign-in dates are
+    // `0001-01-01…` and `""`, so its use is unknown, never "dormant since year 1".
+    let guest = "entra:ops_fabrikam.example#EXT#@contoso.onmicrosoft.com";
+    assert!(has(&r, "SOC-ORPH-005", guest));
+    assert!(has(&r, "SOX-ORPH-003", guest));
+    assert!(has(&r, "SOC-UNV-001", guest));
+    assert!(!has(&r, "SOC-STALE-003", guest));
+    // Client secret (not rotated since January 2025) and certificate (expires 2029) of the
+    // application, owned by it; the application is owned by Megan, so it is not orphaned.
+    let app = "entra:app:c0ffee00-1111-4aaa-9bbb-00000000a001";
+    let secret = format!("{app}/secret/aa11bb22-0000-4000-8000-0000000000c1");
+    let cert = format!("{app}/certificate/aa11bb22-0000-4000-8000-0000000000c2");
+    assert!(has(&r, "SOC-CRED-001", &secret));
+    assert!(!has(&r, "SOC-CRED-001", &cert));
+    assert!(has(&r, "SOC-CRED-002", &cert));
+    assert_eq!(
+        finding(&r, "SOC-CRED-001", &secret)["location"]["line"],
+        17,
+        "the passwordCredentials item"
+    );
+    assert!(!has(&r, "SOC-ORPH-001", app));
+    // The managed identity has no owner.
+    assert!(has(
+        &r,
+        "SOC-ORPH-001",
+        "entra:app:c0ffee00-1111-4aaa-9bbb-00000000a003"
+    ));
+}
+
+#[test]
+fn entra_import_keeps_kinds_dates_and_absent_values() {
+    let (identities, _) = imported(&format!("{ENTRA}/sources.yaml"));
+    let get = |id: &str| by_id(&identities, id);
+    assert_eq!(
+        get("entra:app:c0ffee00-1111-4aaa-9bbb-00000000a003")["kind"],
+        "workload",
+        "a managed identity"
+    );
+    let app = get("entra:app:c0ffee00-1111-4aaa-9bbb-00000000a001");
+    assert_eq!(app["kind"], "service_account");
+    assert_eq!(app["owner"], "E2", "the application owner, correlated to HR");
+    let secret = get("entra:app:c0ffee00-1111-4aaa-9bbb-00000000a001/secret/aa11bb22-0000-4000-8000-0000000000c1");
+    assert_eq!(secret["kind"], "api_key");
+    assert!(secret["credential_expires_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2027-01-15"));
+    let guest = get("entra:ops_fabrikam.example#EXT#@contoso.onmicrosoft.com");
+    assert!(guest.get("last_seen").is_none(), "{guest}");
+    assert!(get("E1")["last_seen"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-09-28T08:15:42.123"));
+    assert_eq!(get("E2")["manager"], "E1");
+}
+
+#[test]
+fn entra_bad_input_is_a_coded_diagnostic() {
+    let (code, stderr) = check_tmp(&[
+        ("sources.yaml", "sources:\n  - type: entra\n    path: graph.json\n"),
+        (
+            "graph.json",
+            "{\n  \"value\": [\n    {\"id\": \"1\", \"userPrincipalName\": \"a@x.example\", \"employeeLeaveDateTime\": \"soon\"},\n    {\"id\": \"2\", \"colour\": \"blue\"}\n  ],\n  \"@odata.nextLink\": \"https://graph.microsoft.com/v1.0/users?$skiptoken=X\"\n}\n",
+        ),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("DT107") && stderr.contains("graph.json:3"),
+        "a bad date: {stderr}"
+    );
+    assert!(
+        stderr.contains("DT901") && stderr.contains("graph.json:4"),
+        "an unknown object: {stderr}"
+    );
+    assert!(
+        stderr.contains("DT902") && stderr.contains("graph.json:6"),
+        "more pages: {stderr}"
+    );
+}

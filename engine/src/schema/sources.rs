@@ -41,7 +41,8 @@ pub struct Source {
     /// Which importer reads it.
     #[serde(rename = "type")]
     pub kind: SourceType,
-    /// The export file (a directory for `scim`), relative to the sources file.
+    /// The export file (or a directory of `.json` files for `scim` and `entra`), relative
+    /// to the sources file.
     pub path: String,
     /// The system its records are on: an id, or `{id, name}`. Default: derived from the
     /// export (`aws:<account id>` for AWS, `scim` for SCIM).
@@ -72,6 +73,10 @@ pub enum SourceType {
     AwsAuthorizationDetails,
     /// SCIM 2.0 Users and Groups: a ListResponse, a resource, or a directory of them.
     Scim,
+    /// Microsoft Entra ID as Microsoft Graph JSON (`{"value": [...]}` pages, arrays or
+    /// objects): users, service principals, applications, app role and directory role
+    /// assignments. A file or a directory of them.
+    Entra,
 }
 
 /// A system id, or its id and name.

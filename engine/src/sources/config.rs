@@ -50,6 +50,8 @@ pub enum Kind {
     AwsAuthorizationDetails,
     /// SCIM 2.0 (RFC 7643) Users and Groups.
     Scim,
+    /// Microsoft Entra ID as Microsoft Graph JSON.
+    Entra,
 }
 
 impl Kind {
@@ -59,6 +61,7 @@ impl Kind {
         ("aws-credential-report", Self::AwsCredentialReport),
         ("aws-authorization-details", Self::AwsAuthorizationDetails),
         ("scim", Self::Scim),
+        ("entra", Self::Entra),
     ];
 
     /// The name as written in the sources file.

@@ -289,7 +289,7 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
                 owner,
                 manager,
                 department: a.department.clone(),
-                terminated_at: None,
+                terminated_at: a.terminated_at,
                 created_at: a.created_at,
                 last_seen: a.last_seen,
                 credential_rotated_at: a.credential_rotated_at,

@@ -8,6 +8,7 @@ mod aws_authorization_details;
 mod aws_credential_report;
 pub mod config;
 mod correlate;
+mod entra;
 mod hr;
 mod scim;
 mod util;
@@ -81,6 +82,9 @@ pub(crate) struct Account {
     pub employee_id: Option<String>,
     pub department: Option<String>,
     pub status: Option<Status>,
+    /// When the export says the account's holder leaves or left (Entra
+    /// `employeeLeaveDateTime`); the status stays what the export says.
+    pub terminated_at: Option<DateTime<Utc>>,
     pub created_at: Option<DateTime<Utc>>,
     pub last_seen: Option<DateTime<Utc>>,
     pub credential_rotated_at: Option<DateTime<Utc>>,
@@ -104,6 +108,7 @@ impl Account {
             employee_id: None,
             department: None,
             status: None,
+            terminated_at: None,
             created_at: None,
             last_seen: None,
             credential_rotated_at: None,
@@ -134,6 +139,7 @@ impl Account {
         take(&mut self.employee_id, other.employee_id);
         take(&mut self.department, other.department);
         take(&mut self.status, other.status);
+        take(&mut self.terminated_at, other.terminated_at);
         take(&mut self.created_at, other.created_at);
         latest(&mut self.last_seen, other.last_seen);
         latest(&mut self.credential_rotated_at, other.credential_rotated_at);
@@ -234,6 +240,7 @@ pub(crate) fn read(src: &Arc<Source>, root: &Node, inv: &mut Inventory, sink: &m
             Kind::AwsCredentialReport => aws_credential_report::read(spec, &mut imp, sink),
             Kind::AwsAuthorizationDetails => aws_authorization_details::read(spec, &mut imp, sink),
             Kind::Scim => scim::read(spec, &mut imp, sink),
+            Kind::Entra => entra::read(spec, &mut imp, sink),
         }
     }
     for (path, loc) in &cfg.inventory {
@@ -270,6 +277,71 @@ pub(crate) fn export_file(path: &Path, spec: &Spec, imp: &mut Import, sink: &mut
             None
         }
     }
+}
+
+/// The JSON documents of an export given as one file or as a directory of `.json` files
+/// (read in name order), each parsed with its locations; unreadable files are reported.
+pub(crate) fn json_docs(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Vec<Node> {
+    json_tree(spec, imp, sink, false).into_iter().map(|(_, n)| n).collect()
+}
+
+/// Like [`json_docs`], each document with its path relative to the export directory
+/// (`/`-separated; empty for a single file), subdirectories included when `recursive`.
+pub(crate) fn json_tree(spec: &Spec, imp: &mut Import, sink: &mut Problems, recursive: bool) -> Vec<(String, Node)> {
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    if spec.path.is_dir() {
+        let mut dirs = vec![spec.path.clone()];
+        while let Some(dir) = dirs.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(d) => d,
+                Err(e) => {
+                    sink.push(
+                        crate::text::io_problem(&dir.display().to_string(), &e, "path")
+                            .with_help(format!("check the `path` of this `{}` source", spec.kind.as_str())),
+                    );
+                    continue;
+                }
+            };
+            for p in entries.filter_map(Result::ok).map(|e| e.path()) {
+                if p.is_dir() {
+                    if recursive {
+                        dirs.push(p);
+                    }
+                } else if crate::inventory::load::is_json(&p) {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        if files.is_empty() {
+            sink.push(shape(
+                spec.loc.clone(),
+                format!("directory `{}` holds no `.json` file", spec.path.display()),
+                format!("put the `{}` export there as `.json` files", spec.kind.as_str()),
+            ));
+        }
+    } else {
+        files.push(spec.path.clone());
+    }
+    let mut docs = Vec::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(&spec.path)
+            .map(|r| {
+                r.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/")
+            })
+            .unwrap_or_default();
+        if let Some(src) = export_file(f, spec, imp, sink) {
+            match crate::json::value(&src) {
+                Ok(root) => docs.push((rel, root)),
+                Err(p) => sink.push(p),
+            }
+        }
+    }
+    docs
 }
 
 /// The DT901 problem: the export lacks what its type documents.

@@ -11,7 +11,7 @@ use crate::inventory::Status;
 use crate::node::Node;
 
 use super::util;
-use super::{export_file, shape, Account, Grant, Import, Ref, Spec};
+use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -20,42 +20,7 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 
 /// Reads one SCIM export (file or directory).
 pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
-    let files = if spec.path.is_dir() {
-        let mut files: Vec<_> = match std::fs::read_dir(&spec.path) {
-            Ok(d) => d
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| crate::inventory::load::is_json(p))
-                .collect(),
-            Err(e) => {
-                sink.push(
-                    crate::text::io_problem(&spec.path.display().to_string(), &e, "path")
-                        .with_help("check the `path` of this `scim` source"),
-                );
-                return;
-            }
-        };
-        files.sort();
-        if files.is_empty() {
-            sink.push(shape(
-                spec.loc.clone(),
-                format!("SCIM directory `{}` holds no `.json` file", spec.path.display()),
-                "put the SCIM responses there as `.json` files",
-            ));
-        }
-        files
-    } else {
-        vec![spec.path.clone()]
-    };
-    let mut roots: Vec<Node> = Vec::new();
-    for f in &files {
-        if let Some(src) = export_file(f, spec, imp, sink) {
-            match crate::json::value(&src) {
-                Ok(root) => roots.push(root),
-                Err(p) => sink.push(p),
-            }
-        }
-    }
+    let roots = json_docs(spec, imp, sink);
     let mut users = Vec::new();
     let mut groups = Vec::new();
     for root in &roots {

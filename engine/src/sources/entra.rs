@@ -1,0 +1,558 @@
+//! `entra`: Microsoft Entra ID as Microsoft Graph JSON, from one file or a directory of
+//! them, each a `{"value": [...]}` page, a plain array or one object. Users (enabled,
+//! leave date, sign-in activity, manager), service principals and applications (owners,
+//! client secrets and certificates), app role assignments and directory role assignments
+//! (privileged). Objects are told apart by `@odata.type`, else by the page's
+//! `@odata.context`, else by the properties only one type has.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::diag::{Code, Problem, Problems};
+use crate::inventory::{IdentityKind, Status};
+use crate::node::{Node, Value};
+use crate::source::Loc;
+
+use super::util::{self, date_at};
+use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
+
+/// The app role id Graph uses for "default access" (an assignment without a role).
+const DEFAULT_ROLE: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The Graph object types the importer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Type {
+    User,
+    ServicePrincipal,
+    Application,
+    Group,
+    AppRoleAssignment,
+    RoleAssignment,
+    RoleDefinition,
+    DirectoryRole,
+}
+
+impl Type {
+    /// By `@odata.type` (`#microsoft.graph.user`) or an entity-set name (`users`).
+    fn named(name: &str) -> Option<Self> {
+        let n = name.trim_start_matches('#').trim_start_matches("microsoft.graph.");
+        Some(match n {
+            "user" | "users" => Self::User,
+            "servicePrincipal" | "servicePrincipals" => Self::ServicePrincipal,
+            "application" | "applications" => Self::Application,
+            "group" | "groups" => Self::Group,
+            "appRoleAssignment" | "appRoleAssignments" | "appRoleAssignedTo" => Self::AppRoleAssignment,
+            "unifiedRoleAssignment" | "roleAssignments" => Self::RoleAssignment,
+            "unifiedRoleDefinition" | "roleDefinitions" => Self::RoleDefinition,
+            "directoryRole" | "directoryRoles" => Self::DirectoryRole,
+            _ => return None,
+        })
+    }
+
+    /// By the properties only one type has.
+    fn by_shape(o: &Node) -> Option<Self> {
+        let has = |k: &str| util::get(o, k).is_some();
+        Some(if has("appRoleId") && has("principalId") {
+            Self::AppRoleAssignment
+        } else if has("roleDefinitionId") && has("principalId") {
+            Self::RoleAssignment
+        } else if has("rolePermissions") {
+            Self::RoleDefinition
+        } else if has("roleTemplateId") {
+            Self::DirectoryRole
+        } else if has("userPrincipalName") {
+            Self::User
+        } else if has("servicePrincipalType") || has("servicePrincipalNames") {
+            Self::ServicePrincipal
+        } else if has("appId") {
+            Self::Application
+        } else if has("groupTypes") || has("securityEnabled") {
+            Self::Group
+        } else {
+            return None;
+        })
+    }
+}
+
+/// The type the page's `@odata.context` names: the last entity set in its fragment,
+/// e.g. `…$metadata#users(id,displayName)` or `…#servicePrincipals('…')/appRoleAssignedTo`.
+fn context_type(context: &str) -> Option<Type> {
+    let fragment = context.split_once('#')?.1;
+    fragment
+        .split('/')
+        .map(|seg| seg.split('(').next().unwrap_or_default())
+        .rfind(|seg| !seg.is_empty() && !seg.starts_with('$'))
+        .and_then(Type::named)
+}
+
+/// The objects of the export, by type.
+#[derive(Default)]
+struct Objects<'a> {
+    by_type: BTreeMap<Type, Vec<&'a Node>>,
+}
+
+impl<'a> Objects<'a> {
+    fn push(&mut self, t: Type, o: &'a Node) {
+        self.by_type.entry(t).or_default().push(o);
+    }
+
+    fn of(&self, t: Type) -> &[&'a Node] {
+        self.by_type.get(&t).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Sorts the objects of one document; nested `appRoleAssignments` (expanded on a user,
+/// group or service principal) count as assignments.
+fn collect<'a>(doc: &'a Node, objs: &mut Objects<'a>, sink: &mut Problems) {
+    let (items, context): (&[Node], Option<String>) = match &doc.value {
+        Value::Seq(items) => (items, None),
+        Value::Map(_) => match util::get(doc, "value").map(|v| &v.value) {
+            Some(Value::Seq(items)) => {
+                if let Some(next) = util::get(doc, "@odata.nextLink") {
+                    sink.push(
+                        Problem::warning(
+                            Code::TruncatedExport,
+                            Some(next.loc.clone()),
+                            "this Graph page has an `@odata.nextLink`: more pages follow",
+                        )
+                        .with_label("more pages")
+                        .with_help("put every page of the listing in the export (files of one directory), or the objects of the missing pages are not reviewed"),
+                    );
+                }
+                (items, util::text(doc, "@odata.context"))
+            }
+            _ => (std::slice::from_ref(doc), None),
+        },
+        _ => {
+            sink.push(shape(
+                doc.loc.clone(),
+                "not Microsoft Graph JSON: expected an object, an array or a `{\"value\": [...]}` page",
+                "save the Graph responses unchanged (one listing per file)",
+            ));
+            return;
+        }
+    };
+    let from_context = context.as_deref().and_then(context_type);
+    for o in items {
+        let t = util::text(o, "@odata.type")
+            .and_then(|t| Type::named(&t))
+            .or(from_context)
+            .or_else(|| Type::by_shape(o));
+        match t {
+            Some(t) => objs.push(t, o),
+            None => sink.push(shape(
+                o.loc.clone(),
+                "not a Microsoft Graph user, service principal, application, group or role assignment",
+                "give each object its `@odata.type`, or keep the page's `@odata.context`",
+            )),
+        }
+        for key in ["appRoleAssignments", "appRoleAssignedTo"] {
+            for a in util::items(o, key) {
+                objs.push(Type::AppRoleAssignment, a);
+            }
+        }
+    }
+}
+
+/// Reads one Entra export (file or directory).
+pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
+    let docs = json_docs(spec, imp, sink);
+    let mut objs = Objects::default();
+    for d in &docs {
+        collect(d, &mut objs, sink);
+    }
+    let system = imp.system(spec, "entra", Some("Microsoft Entra ID".to_owned()));
+    // Graph object id → account id (an application and its service principal share one).
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for u in objs.of(Type::User) {
+        if let (Some(oid), Some(acc)) = (util::text(u, "id"), user_id(&system, u)) {
+            ids.insert(oid, acc);
+        }
+    }
+    for t in [Type::ServicePrincipal, Type::Application] {
+        for a in objs.of(t) {
+            if let (Some(oid), Some(acc)) = (util::text(a, "id"), app_id(&system, a)) {
+                ids.insert(oid, acc);
+            }
+        }
+    }
+    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+    for u in objs.of(Type::User) {
+        if let Some(acc) = user(u, &system, &ids, sink) {
+            add(acc, &mut accounts);
+        }
+    }
+    let mut creds = Vec::new();
+    for t in [Type::ServicePrincipal, Type::Application] {
+        for a in objs.of(t) {
+            if let Some(acc) = app(a, t, &system, &ids, &mut creds, sink) {
+                add(acc, &mut accounts);
+            }
+        }
+    }
+    let members = group_members(objs.of(Type::Group), &ids);
+    let roles = app_roles(objs.of(Type::ServicePrincipal));
+    for a in objs.of(Type::AppRoleAssignment) {
+        app_role_assignment(a, &roles, &ids, &members, &mut accounts, sink);
+    }
+    let definitions: BTreeMap<String, String> = objs
+        .of(Type::RoleDefinition)
+        .iter()
+        .filter_map(|d| Some((util::text(d, "id")?, util::text(d, "displayName")?)))
+        .collect();
+    for r in objs.of(Type::RoleAssignment) {
+        role_assignment(r, &definitions, &ids, &members, &mut accounts, sink);
+    }
+    for r in objs.of(Type::DirectoryRole) {
+        let name = util::text(r, "displayName").unwrap_or_else(|| "unnamed role".to_owned());
+        for m in util::items(r, "members") {
+            let Some(oid) = util::text(m, "id") else { continue };
+            let permission = format!("directoryRole/{name}");
+            let source = format!("entra: directory role {name} members");
+            give(&oid, &ids, &members, &mut accounts, m, sink, |via| {
+                grant(&permission, true, &source, via, None, m)
+            });
+        }
+    }
+    imp.accounts.extend(accounts.into_values());
+    imp.accounts.extend(creds);
+}
+
+/// Adds `acc`, merged with the account of the same id (an application and its service
+/// principal).
+fn add(acc: Account, accounts: &mut BTreeMap<String, Account>) {
+    match accounts.get_mut(&acc.id) {
+        Some(a) => a.merge(acc),
+        None => {
+            accounts.insert(acc.id.clone(), acc);
+        }
+    }
+}
+
+fn user_id(system: &str, u: &Node) -> Option<String> {
+    let name = util::text(u, "userPrincipalName").or_else(|| util::text(u, "id"))?;
+    Some(format!("{system}:{name}"))
+}
+
+fn app_id(system: &str, a: &Node) -> Option<String> {
+    match util::text(a, "appId") {
+        Some(app) => Some(format!("{system}:app:{app}")),
+        None => util::text(a, "id").map(|id| format!("{system}:object:{id}")),
+    }
+}
+
+/// A reference to another directory object (a manager or an owner): the account when
+/// the export holds it, else its user principal name, mail or id to correlate.
+fn reference(o: &Node, ids: &BTreeMap<String, String>) -> Option<Ref> {
+    if let Some(acc) = util::text(o, "id").and_then(|id| ids.get(&id)) {
+        return Some(Ref::Account(acc.clone()));
+    }
+    util::text(o, "userPrincipalName")
+        .or_else(|| util::text(o, "mail"))
+        .or_else(|| util::text(o, "id"))
+        .map(Ref::Hint)
+}
+
+fn enabled(o: &Node) -> Option<Status> {
+    util::boolean(o, "accountEnabled").map(|e| if e { Status::Active } else { Status::Disabled })
+}
+
+fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Problems) -> Option<Account> {
+    let Some(id) = user_id(system, u) else {
+        sink.push(shape(
+            u.loc.clone(),
+            "Entra user without `userPrincipalName` or `id`",
+            "list users with `id` and `userPrincipalName` selected",
+        ));
+        return None;
+    };
+    let mut acc = Account::new(id, system, u.loc.clone());
+    acc.kind = Some(IdentityKind::Human);
+    acc.login = util::text(u, "userPrincipalName");
+    acc.email = util::text(u, "mail");
+    acc.employee_id = util::text(u, "employeeId");
+    acc.display_name = util::text(u, "displayName");
+    acc.department = util::text(u, "department");
+    acc.status = enabled(u);
+    acc.terminated_at = date_at(u, "employeeLeaveDateTime", sink);
+    acc.created_at = date_at(u, "createdDateTime", sink);
+    if let Some(activity) = util::get(u, "signInActivity") {
+        // The last successful sign-in when Entra has it (since December 2023); else the
+        // last attempt, interactive or not.
+        acc.last_seen = date_at(activity, "lastSuccessfulSignInDateTime", sink).or_else(|| {
+            let a = date_at(activity, "lastSignInDateTime", sink);
+            a.max(date_at(activity, "lastNonInteractiveSignInDateTime", sink))
+        });
+    }
+    acc.manager = util::get(u, "manager").and_then(|m| reference(m, ids));
+    if let Some(t) = util::text(u, "userType") {
+        acc.tags.push(("userType".to_owned(), t));
+    }
+    Some(acc)
+}
+
+/// A service principal or application; its client secrets and certificates become
+/// `api_key` identities in `creds`, owned by it.
+fn app(
+    a: &Node,
+    t: Type,
+    system: &str,
+    ids: &BTreeMap<String, String>,
+    creds: &mut Vec<Account>,
+    sink: &mut Problems,
+) -> Option<Account> {
+    let Some(id) = app_id(system, a) else {
+        sink.push(shape(
+            a.loc.clone(),
+            "Entra application or service principal without `appId` or `id`",
+            "list them with `id` and `appId` selected",
+        ));
+        return None;
+    };
+    let mut acc = Account::new(id, system, a.loc.clone());
+    let managed = util::text(a, "servicePrincipalType").is_some_and(|s| s.eq_ignore_ascii_case("ManagedIdentity"));
+    acc.kind = Some(if managed {
+        IdentityKind::Workload
+    } else {
+        IdentityKind::ServiceAccount
+    });
+    acc.display_name = util::text(a, "displayName");
+    acc.created_at = date_at(a, "createdDateTime", sink);
+    if t == Type::ServicePrincipal {
+        acc.status = enabled(a);
+        if let Some(s) = util::text(a, "servicePrincipalType") {
+            acc.tags.push(("servicePrincipalType".to_owned(), s));
+        }
+    }
+    // The first owner that is a person (owners may be service principals too).
+    let owners = util::items(a, "owners");
+    acc.owner = owners
+        .iter()
+        .find(|o| util::text(o, "@odata.type").is_none_or(|t| t.ends_with(".user")))
+        .and_then(|o| reference(o, ids));
+    let name = acc.display_name.clone().unwrap_or_else(|| acc.id.clone());
+    for (key, kind, permission) in [
+        ("passwordCredentials", "secret", "client-secret"),
+        ("keyCredentials", "certificate", "certificate"),
+    ] {
+        for c in util::items(a, key) {
+            let Some(key_id) = util::text(c, "keyId") else {
+                sink.push(shape(
+                    c.loc.clone(),
+                    format!("`{key}` item without `keyId`"),
+                    "Graph lists every credential with its `keyId`",
+                ));
+                continue;
+            };
+            let start = date_at(c, "startDateTime", sink);
+            let end = date_at(c, "endDateTime", sink);
+            let mut cred = Account::new(format!("{}/{kind}/{key_id}", acc.id), system, c.loc.clone());
+            cred.kind = Some(IdentityKind::ApiKey);
+            let label = util::text(c, "displayName").unwrap_or_else(|| key_id.clone());
+            cred.display_name = Some(format!("{name} {permission} {label}"));
+            cred.owner = Some(Ref::Account(acc.id.clone()));
+            cred.credential_rotated_at = start;
+            cred.credential_expires_at = end;
+            let mut g = grant(permission, false, &format!("entra: {key} of {name}"), None, start, c);
+            g.expires_at = end;
+            cred.grants.push(g);
+            creds.push(cred);
+        }
+    }
+    Some(acc)
+}
+
+/// Direct members of each group (by object id), as account ids.
+fn group_members(groups: &[&Node], ids: &BTreeMap<String, String>) -> BTreeMap<String, (String, Vec<String>)> {
+    groups
+        .iter()
+        .filter_map(|g| {
+            let id = util::text(g, "id")?;
+            let name = util::text(g, "displayName").unwrap_or_else(|| id.clone());
+            let members = util::items(g, "members")
+                .iter()
+                .filter_map(|m| util::text(m, "id").and_then(|i| ids.get(&i)).cloned())
+                .collect();
+            Some((id, (name, members)))
+        })
+        .collect()
+}
+
+/// The app roles each service principal defines: (service principal id, role id) → value.
+fn app_roles(sps: &[&Node]) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for sp in sps {
+        let Some(sp_id) = util::text(sp, "id") else { continue };
+        for r in util::items(sp, "appRoles") {
+            if let (Some(id), Some(v)) = (
+                util::text(r, "id"),
+                util::text(r, "value").or_else(|| util::text(r, "displayName")),
+            ) {
+                out.insert((sp_id.clone(), id), v);
+            }
+        }
+    }
+    out
+}
+
+fn grant(
+    permission: &str,
+    privileged: bool,
+    source: &str,
+    via: Option<String>,
+    granted_at: Option<DateTime<Utc>>,
+    at: &Node,
+) -> Grant {
+    Grant {
+        permission: permission.to_owned(),
+        privileged,
+        source: source.to_owned(),
+        via,
+        granted_at,
+        last_used: None,
+        expires_at: None,
+        loc: at.loc.clone(),
+    }
+}
+
+/// Gives the grant `make(via)` to the principal `oid`: its account, or each member of the
+/// group it is (`via` = the group). A principal the export does not hold is a warning.
+fn give(
+    oid: &str,
+    ids: &BTreeMap<String, String>,
+    members: &BTreeMap<String, (String, Vec<String>)>,
+    accounts: &mut BTreeMap<String, Account>,
+    at: &Node,
+    sink: &mut Problems,
+    make: impl Fn(Option<String>) -> Grant,
+) {
+    let targets: Vec<(String, Option<String>)> = match (ids.get(oid), members.get(oid)) {
+        (Some(acc), _) => vec![(acc.clone(), None)],
+        (None, Some((name, list))) => list
+            .iter()
+            .map(|m| (m.clone(), Some(format!("group/{name}"))))
+            .collect(),
+        (None, None) => {
+            sink.push(unknown_principal(oid, at.loc.clone()));
+            return;
+        }
+    };
+    for (account, via) in targets {
+        let Some(acc) = accounts.get_mut(&account) else {
+            continue;
+        };
+        let g = make(via);
+        if !acc
+            .grants
+            .iter()
+            .any(|x| x.permission == g.permission && x.via == g.via)
+        {
+            acc.grants.push(g);
+        }
+    }
+}
+
+fn unknown_principal(oid: &str, loc: Loc) -> Problem {
+    Problem::warning(
+        Code::ExportShape,
+        Some(loc),
+        format!("principal `{oid}` is not a user, service principal or group of this export"),
+    )
+    .with_help(
+        "export the users, service principals and groups (with `members`) too, or this assignment is not counted",
+    )
+}
+
+fn app_role_assignment(
+    a: &Node,
+    roles: &BTreeMap<(String, String), String>,
+    ids: &BTreeMap<String, String>,
+    members: &BTreeMap<String, (String, Vec<String>)>,
+    accounts: &mut BTreeMap<String, Account>,
+    sink: &mut Problems,
+) {
+    let (Some(principal), Some(resource)) = (util::text(a, "principalId"), util::text(a, "resourceId")) else {
+        sink.push(shape(
+            a.loc.clone(),
+            "app role assignment without `principalId` or `resourceId`",
+            "Graph lists every app role assignment with both",
+        ));
+        return;
+    };
+    let role_id = util::text(a, "appRoleId").unwrap_or_else(|| DEFAULT_ROLE.to_owned());
+    let role = if role_id == DEFAULT_ROLE {
+        "default".to_owned()
+    } else {
+        roles
+            .get(&(resource.clone(), role_id.clone()))
+            .cloned()
+            .unwrap_or(role_id)
+    };
+    let app = util::text(a, "resourceDisplayName").unwrap_or(resource);
+    let permission = format!("appRole/{app}/{role}");
+    let source = format!("entra: app role assignment on {app}");
+    let granted = date_at(a, "createdDateTime", sink);
+    give(&principal, ids, members, accounts, a, sink, |via| {
+        grant(&permission, false, &source, via, granted, a)
+    });
+}
+
+fn role_assignment(
+    r: &Node,
+    definitions: &BTreeMap<String, String>,
+    ids: &BTreeMap<String, String>,
+    members: &BTreeMap<String, (String, Vec<String>)>,
+    accounts: &mut BTreeMap<String, Account>,
+    sink: &mut Problems,
+) {
+    let Some(principal) = util::text(r, "principalId") else {
+        sink.push(shape(
+            r.loc.clone(),
+            "role assignment without `principalId`",
+            "Graph lists every role assignment with its `principalId`",
+        ));
+        return;
+    };
+    let definition = util::text(r, "roleDefinitionId");
+    let name = util::get(r, "roleDefinition")
+        .and_then(|d| util::text(d, "displayName"))
+        .or_else(|| definition.as_ref().and_then(|d| definitions.get(d)).cloned())
+        .or(definition)
+        .unwrap_or_else(|| "unnamed role".to_owned());
+    let permission = match util::text(r, "directoryScopeId").filter(|s| s != "/") {
+        Some(scope) => format!("directoryRole/{name}@{scope}"),
+        None => format!("directoryRole/{name}"),
+    };
+    let source = format!("entra: directory role assignment {name}");
+    give(&principal, ids, members, accounts, r, sink, |via| {
+        grant(&permission, true, &source, via, None, r)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_types_from_the_page_context() {
+        let t = |c: &str| context_type(c);
+        assert_eq!(
+            t("https://graph.microsoft.com/v1.0/$metadata#users(id,displayName,signInActivity)"),
+            Some(Type::User)
+        );
+        assert_eq!(
+            t("https://graph.microsoft.com/v1.0/$metadata#servicePrincipals('0a1b')/appRoleAssignedTo"),
+            Some(Type::AppRoleAssignment)
+        );
+        assert_eq!(
+            t("https://graph.microsoft.com/v1.0/$metadata#roleManagement/directory/roleAssignments(roleDefinition())"),
+            Some(Type::RoleAssignment)
+        );
+        assert_eq!(
+            t("https://graph.microsoft.com/v1.0/$metadata#applications/$entity"),
+            Some(Type::Application)
+        );
+        assert_eq!(t("no fragment"), None);
+    }
+}
