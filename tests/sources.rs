@@ -514,3 +514,108 @@ fn entra_bad_input_is_a_coded_diagnostic() {
         "more pages: {stderr}"
     );
 }
+
+const OKTA: &str = "tests/fixtures/sources/okta";
+
+#[test]
+fn okta_users_groups_apps_and_tokens() {
+    let (code, r, stderr) = check(&format!("{OKTA}/sources.yaml"));
+    assert_eq!(code, 1, "{stderr}");
+    // Sam left (HR) and still gets NetSuite through the Finance group.
+    let sam = finding(&r, "SOC-ORPH-003", "P3");
+    assert!(
+        sam["entitlements"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("P3:okta:app/NetSuite:group/Finance")),
+        "{sam}"
+    );
+    // The staged new hire matches nobody in HR and never signed in.
+    assert!(has(&r, "SOC-ORPH-005", "okta:new.hire@acme.example"));
+    assert!(has(&r, "SOC-UNV-001", "okta:new.hire@acme.example"));
+    // The API token acts with its creator's admin rights: privileged, owned by Ann (P1),
+    // issued in February 2025 and never rotated.
+    let token = "okta:token:00Tterraform";
+    assert!(has(&r, "SOC-EXC-001", token));
+    assert!(has(&r, "SOC-CRED-001", token));
+    assert!(!has(&r, "SOC-ORPH-001", token), "owned by P1");
+    let loc = &finding(&r, "SOC-CRED-001", token)["location"];
+    assert_eq!(
+        (loc["file"].as_str(), loc["line"].as_i64()),
+        (Some(format!("{OKTA}/export/api-tokens.json").as_str()), Some(2))
+    );
+}
+
+#[test]
+fn okta_statuses_without_hr() {
+    let export = root().join(OKTA).join("export");
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("sources.yaml"),
+        format!("sources:\n  - type: okta\n    path: {}\n", export.display()),
+    )
+    .unwrap();
+    let out = tmp.path().join("inventory");
+    let (code, _, stderr) = parts(&dualtrack_in(
+        tmp.path(),
+        &[
+            "import",
+            "--sources",
+            "sources.yaml",
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Json = serde_json::from_str(&std::fs::read_to_string(out.join("identities.json")).unwrap()).unwrap();
+    let list = doc["identities"].as_array().unwrap();
+    let get = |id: &str| {
+        list.iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {list:?}"))
+    };
+    assert_eq!(get("okta:raj.patel@acme.example")["status"], "disabled", "SUSPENDED");
+    assert_eq!(
+        get("okta:sam.ortiz@acme.example")["status"],
+        "terminated",
+        "DEPROVISIONED"
+    );
+    let staged = get("okta:new.hire@acme.example");
+    assert!(
+        staged.get("status").is_none(),
+        "STAGED is an account that was never activated"
+    );
+    assert_eq!(staged["tags"]["never_activated"], "true");
+    assert!(staged.get("last_seen").is_none());
+    assert_eq!(
+        get("okta:raj.patel@acme.example")["manager"],
+        "okta:ann.lee@acme.example"
+    );
+    assert_eq!(get("okta:token:00Tterraform")["kind"], "token");
+}
+
+#[test]
+fn okta_bad_input_is_a_coded_diagnostic() {
+    let (code, stderr) = check_tmp(&[
+        ("sources.yaml", "sources:\n  - type: okta\n    path: users.json\n"),
+        (
+            "users.json",
+            "[\n  {\"id\": \"00u1\", \"status\": \"GONE\", \"profile\": {\"login\": \"a@x.example\"}},\n  {\"id\": \"00u2\", \"status\": \"ACTIVE\", \"profile\": {\"login\": \"b@x.example\"}, \"lastLogin\": \"yesterday\"},\n  {\"colour\": \"blue\"}\n]\n",
+        ),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("DT108") && stderr.contains("users.json:2"),
+        "unknown status: {stderr}"
+    );
+    assert!(
+        stderr.contains("DT107") && stderr.contains("users.json:3"),
+        "bad date: {stderr}"
+    );
+    assert!(
+        stderr.contains("DT901") && stderr.contains("users.json:4"),
+        "unknown object: {stderr}"
+    );
+}

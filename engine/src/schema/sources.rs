@@ -41,8 +41,8 @@ pub struct Source {
     /// Which importer reads it.
     #[serde(rename = "type")]
     pub kind: SourceType,
-    /// The export file (or a directory of `.json` files for `scim` and `entra`), relative
-    /// to the sources file.
+    /// The export file (or a directory of `.json` files for `scim`, `entra` and `okta`),
+    /// relative to the sources file.
     pub path: String,
     /// The system its records are on: an id, or `{id, name}`. Default: derived from the
     /// export (`aws:<account id>` for AWS, `scim` for SCIM).
@@ -77,6 +77,10 @@ pub enum SourceType {
     /// objects): users, service principals, applications, app role and directory role
     /// assignments. A file or a directory of them.
     Entra,
+    /// Okta Management API responses saved under their API paths (`users.json`,
+    /// `groups/<id>/users.json`, `apps/<id>/users.json`, `api-tokens.json` …): users,
+    /// group memberships, app assignments and API tokens. A file or a directory.
+    Okta,
 }
 
 /// A system id, or its id and name.

@@ -52,6 +52,8 @@ pub enum Kind {
     Scim,
     /// Microsoft Entra ID as Microsoft Graph JSON.
     Entra,
+    /// Okta Management API responses saved as JSON.
+    Okta,
 }
 
 impl Kind {
@@ -62,6 +64,7 @@ impl Kind {
         ("aws-authorization-details", Self::AwsAuthorizationDetails),
         ("scim", Self::Scim),
         ("entra", Self::Entra),
+        ("okta", Self::Okta),
     ];
 
     /// The name as written in the sources file.

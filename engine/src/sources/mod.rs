@@ -10,6 +10,7 @@ pub mod config;
 mod correlate;
 mod entra;
 mod hr;
+mod okta;
 mod scim;
 mod util;
 
@@ -241,6 +242,7 @@ pub(crate) fn read(src: &Arc<Source>, root: &Node, inv: &mut Inventory, sink: &m
             Kind::AwsAuthorizationDetails => aws_authorization_details::read(spec, &mut imp, sink),
             Kind::Scim => scim::read(spec, &mut imp, sink),
             Kind::Entra => entra::read(spec, &mut imp, sink),
+            Kind::Okta => okta::read(spec, &mut imp, sink),
         }
     }
     for (path, loc) in &cfg.inventory {
