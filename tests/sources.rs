@@ -619,3 +619,78 @@ fn okta_bad_input_is_a_coded_diagnostic() {
         "unknown object: {stderr}"
     );
 }
+
+const BATON: &str = "tests/fixtures/sources/baton";
+
+#[test]
+fn baton_users_secrets_and_grants() {
+    let (code, r, stderr) = check(&format!("{BATON}/sources.yaml"));
+    assert_eq!(code, 1, "{stderr}");
+    // Alice is H1 by email: her grant is hers.
+    let ids: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["entitlements"].as_array().unwrap())
+        .filter_map(Json::as_str)
+        .collect();
+    assert!(ids.contains(&"H1:github:org/acme/admin"), "{ids:?}");
+    // Mallory is a human account nobody in HR matches.
+    assert!(has(&r, "SOC-ORPH-005", "github:user/1003"));
+    assert!(has(&r, "SOX-ORPH-003", "github:user/1003"));
+    // The service account: dormant since January, no owner.
+    assert!(has(&r, "SOC-STALE-003", "github:user/1002"));
+    assert!(has(&r, "SOC-ORPH-001", "github:user/1002"));
+    // The secret: no expiry, issued March 2025, used yesterday (its use is known).
+    let token = "github:api_token/tok-77";
+    assert!(has(&r, "SOC-CRED-003", token));
+    assert!(has(&r, "SOC-CRED-001", token));
+    assert!(!has(&r, "SOC-STALE-001", token) && !has(&r, "SOC-STALE-002", token));
+    assert!(!has(&r, "SOC-UNV-001", token));
+    // Located where the secret's resource starts in `baton resources` output.
+    let loc = &finding(&r, "SOC-CRED-003", token)["location"];
+    assert_eq!(
+        (loc["file"].as_str(), loc["line"].as_i64()),
+        (Some(format!("{BATON}/export/resources.json").as_str()), Some(54))
+    );
+    // The grant is located where it starts in `baton grants` output.
+    let bot = finding(&r, "SOC-ORPH-001", "github:user/1002");
+    assert_eq!(
+        bot["entitlements"],
+        serde_json::json!(["github:user/1002:github:repository/ledger/write"])
+    );
+    let grant = &finding(&r, "SOC-UNV-002", "github:user/1002")["location"];
+    assert_eq!(
+        (grant["file"].as_str(), grant["line"].as_i64()),
+        (Some(format!("{BATON}/export/grants.json").as_str()), Some(15))
+    );
+}
+
+#[test]
+fn baton_bad_input_is_a_coded_diagnostic() {
+    let (code, stderr) = check_tmp(&[
+        ("sources.yaml", "sources:\n  - type: baton\n    path: out.json\n"),
+        (
+            "out.json",
+            "{\"resources\": [\n  {\"resource\": {\"id\": {\"resourceType\": \"user\", \"resource\": \"1\"}, \"annotations\": [{\"@type\": \"type.googleapis.com/c1.connector.v2.UserTrait\", \"lastLogin\": \"never\"}]}},\n  {\"resource\": {\"displayName\": \"no id\"}}\n]}\n",
+        ),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("DT107") && stderr.contains("out.json:2"),
+        "bad date: {stderr}"
+    );
+    assert!(
+        stderr.contains("DT901") && stderr.contains("out.json:3"),
+        "resource without id: {stderr}"
+    );
+    let (code, stderr) = check_tmp(&[
+        ("sources.yaml", "sources:\n  - type: baton\n    path: out.json\n"),
+        ("out.json", "[1, 2]\n"),
+    ]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("DT901") && stderr.contains("not `baton` JSON output"),
+        "{stderr}"
+    );
+}

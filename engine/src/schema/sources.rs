@@ -41,8 +41,8 @@ pub struct Source {
     /// Which importer reads it.
     #[serde(rename = "type")]
     pub kind: SourceType,
-    /// The export file (or a directory of `.json` files for `scim`, `entra` and `okta`),
-    /// relative to the sources file.
+    /// The export file (or a directory of `.json` files for `scim`, `entra`, `okta` and
+    /// `baton`), relative to the sources file.
     pub path: String,
     /// The system its records are on: an id, or `{id, name}`. Default: derived from the
     /// export (`aws:<account id>` for AWS, `scim` for SCIM).
@@ -81,6 +81,10 @@ pub enum SourceType {
     /// `groups/<id>/users.json`, `apps/<id>/users.json`, `api-tokens.json` …): users,
     /// group memberships, app assignments and API tokens. A file or a directory.
     Okta,
+    /// The JSON output of `baton resources`, `baton entitlements` and `baton grants`
+    /// (ConductorOne Baton): accounts with the user or secret trait, and grants as
+    /// entitlements. A file or a directory.
+    Baton,
 }
 
 /// A system id, or its id and name.

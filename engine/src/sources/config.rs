@@ -54,6 +54,8 @@ pub enum Kind {
     Entra,
     /// Okta Management API responses saved as JSON.
     Okta,
+    /// The JSON the ConductorOne `baton` CLI prints for resources and grants.
+    Baton,
 }
 
 impl Kind {
@@ -65,6 +67,7 @@ impl Kind {
         ("scim", Self::Scim),
         ("entra", Self::Entra),
         ("okta", Self::Okta),
+        ("baton", Self::Baton),
     ];
 
     /// The name as written in the sources file.

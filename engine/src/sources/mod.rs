@@ -6,6 +6,7 @@
 
 mod aws_authorization_details;
 mod aws_credential_report;
+mod baton;
 pub mod config;
 mod correlate;
 mod entra;
@@ -243,6 +244,7 @@ pub(crate) fn read(src: &Arc<Source>, root: &Node, inv: &mut Inventory, sink: &m
             Kind::Scim => scim::read(spec, &mut imp, sink),
             Kind::Entra => entra::read(spec, &mut imp, sink),
             Kind::Okta => okta::read(spec, &mut imp, sink),
+            Kind::Baton => baton::read(spec, &mut imp, sink),
         }
     }
     for (path, loc) in &cfg.inventory {
