@@ -7,8 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-
 use crate::diag::{Code, Problem, Problems};
 use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
@@ -211,7 +209,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             let permission = format!("directoryRole/{name}");
             let source = format!("entra: directory role {name} members");
             give(&oid, &ids, &members, &mut accounts, m, sink, |via| {
-                grant(&permission, true, &source, via, None, m)
+                Grant::new(&permission, true, &source, via, None, m)
             });
         }
     }
@@ -354,7 +352,7 @@ fn app(
             cred.owner = Some(Ref::Account(acc.id.clone()));
             cred.credential_rotated_at = start;
             cred.credential_expires_at = end;
-            let mut g = grant(permission, false, &format!("entra: {key} of {name}"), None, start, c);
+            let mut g = Grant::new(permission, false, &format!("entra: {key} of {name}"), None, start, c);
             g.expires_at = end;
             cred.grants.push(g);
             creds.push(cred);
@@ -394,26 +392,6 @@ fn app_roles(sps: &[&Node]) -> BTreeMap<(String, String), String> {
         }
     }
     out
-}
-
-fn grant(
-    permission: &str,
-    privileged: bool,
-    source: &str,
-    via: Option<String>,
-    granted_at: Option<DateTime<Utc>>,
-    at: &Node,
-) -> Grant {
-    Grant {
-        permission: permission.to_owned(),
-        privileged,
-        source: source.to_owned(),
-        via,
-        granted_at,
-        last_used: None,
-        expires_at: None,
-        loc: at.loc.clone(),
-    }
 }
 
 /// Gives the grant `make(via)` to the principal `oid`: its account, or each member of the
@@ -494,7 +472,7 @@ fn app_role_assignment(
     let source = format!("entra: app role assignment on {app}");
     let granted = date_at(a, "createdDateTime", sink);
     give(&principal, ids, members, accounts, a, sink, |via| {
-        grant(&permission, false, &source, via, granted, a)
+        Grant::new(&permission, false, &source, via, granted, a)
     });
 }
 
@@ -526,7 +504,7 @@ fn role_assignment(
     };
     let source = format!("entra: directory role assignment {name}");
     give(&principal, ids, members, accounts, r, sink, |via| {
-        grant(&permission, true, &source, via, None, r)
+        Grant::new(&permission, true, &source, via, None, r)
     });
 }
 

@@ -6,8 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-
 use crate::diag::{suggest, Code, Problem, Problems};
 use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
@@ -176,7 +174,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
         match accounts.get_mut(u) {
             Some(acc) => push(
                 acc,
-                grant(
+                Grant::new(
                     &format!("group/{name}"),
                     false,
                     &format!("okta: group {name} members"),
@@ -229,7 +227,10 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
         };
         let created = date_at(it.node, "created", sink);
         match accounts.get_mut(&uid) {
-            Some(acc) => push(acc, grant(&format!("app/{app}"), false, &source, via, created, it.node)),
+            Some(acc) => push(
+                acc,
+                Grant::new(&format!("app/{app}"), false, &source, via, created, it.node),
+            ),
             None => sink.push(unknown_user(&uid, it.node)),
         }
     }
@@ -247,7 +248,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             if let Some(acc) = accounts.get_mut(u) {
                 push(
                     acc,
-                    grant(&format!("app/{app}"), false, &source, via.clone(), None, it.node),
+                    Grant::new(&format!("app/{app}"), false, &source, via.clone(), None, it.node),
                 );
             }
         }
@@ -335,26 +336,6 @@ fn user(u: &Node, system: &str, sink: &mut Problems) -> Option<Account> {
     Some(acc)
 }
 
-fn grant(
-    permission: &str,
-    privileged: bool,
-    source: &str,
-    via: Option<String>,
-    granted_at: Option<DateTime<Utc>>,
-    at: &Node,
-) -> Grant {
-    Grant {
-        permission: permission.to_owned(),
-        privileged,
-        source: source.to_owned(),
-        via,
-        granted_at,
-        last_used: None,
-        expires_at: None,
-        loc: at.loc.clone(),
-    }
-}
-
 /// An API token: a `token` identity owned by the user who created it, acting with that
 /// user's administrator permissions (privileged).
 fn token(t: &Node, system: &str, accounts: &BTreeMap<String, Account>, sink: &mut Problems) -> Option<Account> {
@@ -378,7 +359,7 @@ fn token(t: &Node, system: &str, accounts: &BTreeMap<String, Account>, sink: &mu
     acc.created_at = created;
     acc.credential_rotated_at = created;
     acc.credential_expires_at = expires;
-    let mut g = grant(
+    let mut g = Grant::new(
         "api-token",
         true,
         &format!("okta: API token {}", acc.display_name.as_deref().unwrap_or(&id)),
