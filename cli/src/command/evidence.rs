@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -13,6 +14,7 @@ use dualtrack_engine::{eval, inventory, Problems, Track};
 use super::check::{load_decisions, load_exceptions};
 use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
 use crate::diagnostics;
+use crate::progress::Progress;
 
 /// Arguments of `evidence`.
 #[derive(Debug, Args)]
@@ -38,6 +40,10 @@ pub struct EvidenceArgs {
     /// Directory to write the pack to; an existing pack there is replaced.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Show progress on stderr even when it is not a terminal (a terminal shows it anyway
+    /// once the run takes more than a second).
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Runs `evidence`.
@@ -76,7 +82,16 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
         tracks: Track::ALL.to_vec(),
     };
     let decisions = load_decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
-    let mut report = eval::evaluate(&inv, &pack, &model, &opts)?;
+    let progress = Mutex::new(Progress::new(inv.identities.len(), args.progress));
+    let evaluated = eval::evaluate_counted(&inv, &pack, &model, &opts, &|| {
+        if let Ok(mut p) = progress.lock() {
+            p.add(1);
+        }
+    });
+    if let Ok(mut p) = progress.lock() {
+        p.finish();
+    }
+    let mut report = evaluated?;
     if let Some(d) = &decisions {
         let all: Vec<&inventory::Entitlement> = inv.entitlements.iter().collect();
         report.findings.extend(d.findings(opts.as_of, &opts.tracks, &all));
