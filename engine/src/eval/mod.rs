@@ -368,7 +368,7 @@ fn ask(
             group
                 .rules
                 .iter()
-                .find(|(r, _)| r.id == pid.to_string())
+                .find(|(r, _)| r.id.as_str() == AsRef::<str>::as_ref(pid))
                 .map(|(r, _)| *r)
         })
         .collect();
