@@ -3,6 +3,7 @@
 //! Read strictly with every record's file and line; [`lint`] checks it against an
 //! inventory before the campaign starts.
 
+pub mod assign;
 pub mod lint;
 
 use std::path::Path;
