@@ -148,6 +148,9 @@ codes! {
     SoxSlaLooser = "DT705", "sox-sla-looser";
     /// A revoke decision on a track without a remediation SLA.
     NoSla = "DT801", "no-sla";
+    /// A decision names an entitlement the inventory does not hold (a revoke is exempt:
+    /// the entitlement was removed as decided).
+    UnknownDecisionEntitlement = "DT802", "unknown-decision-entitlement";
 }
 
 /// One coded problem with an input, renderable by miette.

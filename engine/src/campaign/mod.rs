@@ -4,7 +4,9 @@
 //! inventory before the campaign starts.
 
 pub mod assign;
+pub mod instructions;
 pub mod lint;
+pub mod plan;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use crate::decisions::verify::{self, Seen};
 use crate::decisions::Decisions;
 use crate::diag::{Code, Level, Problem, Problems};
 use crate::exceptions::{Exceptions, Usage};
@@ -104,6 +105,7 @@ pub fn evaluate_streamed_with<T: Send>(
     errors.extend(idx.unattributed().0);
     let mut hashes = idx.held_id_hashes();
     let mut usage = Usage::default();
+    let mut seen = Seen::default();
     let ids: Vec<usize> = (0..inv.identities.len()).collect();
     let run_batch = |batch: &[usize]| -> Vec<Done<T>> {
         batch
@@ -120,8 +122,13 @@ pub fn evaluate_streamed_with<T: Send>(
                 }
                 let mut out = one_identity(inv, pack, &plan, opts, identity, &ents);
                 problems.append(&mut out.problems);
+                let mut seen = Seen::default();
                 if let Some(d) = review.decisions {
                     out.findings.extend(d.findings(opts.as_of, &opts.tracks, &ents));
+                    let flagged = verify::flagged(&out.findings, review.exceptions, opts.as_of);
+                    let (found, s) = d.verify(inv, opts.as_of, &opts.tracks, &ents, &flagged);
+                    out.findings.extend(found);
+                    seen = s;
                 }
                 let usage = review
                     .exceptions
@@ -140,6 +147,7 @@ pub fn evaluate_streamed_with<T: Send>(
                     id_hashes: fetched.id_hashes,
                     evaluated: out.evaluated,
                     usage,
+                    seen,
                 }
             })
             .collect()
@@ -161,9 +169,11 @@ pub fn evaluate_streamed_with<T: Send>(
                 id_hashes,
                 evaluated,
                 usage: used,
+                seen: s,
             } in outcomes
             {
                 usage.merge(used);
+                seen.merge(s);
                 for (t, n) in evaluated {
                     *tally.evaluated.entry(t).or_default() += n;
                 }
@@ -187,6 +197,22 @@ pub fn evaluate_streamed_with<T: Send>(
     let repeated = inventory::repeated(hashes);
     if !repeated.is_empty() {
         errors.extend(idx.duplicates(&repeated).0);
+    }
+    if let Some(d) = review.decisions {
+        let (mut stamps, problems) = d.finish(&opts.tracks, &seen, &[]);
+        errors.extend(problems.0);
+        if errors.count == 0 && !stamps.is_empty() {
+            if let Some(x) = review.exceptions {
+                usage.merge(x.apply(opts.as_of, &mut stamps));
+            }
+            stamps.sort_by(|a, b| a.key().cmp(&b.key()));
+            for f in &stamps {
+                tally.add(f);
+            }
+            prepare(&stamps)
+                .and_then(|p| on_findings(stamps, p))
+                .map_err(write_error)?;
+        }
     }
     if errors.count > 0 {
         return Err(errors.into_problems());
@@ -220,6 +246,7 @@ struct Done<T> {
     id_hashes: Vec<u64>,
     evaluated: BTreeMap<Track, usize>,
     usage: Usage,
+    seen: Seen,
 }
 
 /// Problems found while reading back and evaluating; only the first [`MAX_ERRORS`] errors
