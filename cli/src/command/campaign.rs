@@ -1,6 +1,6 @@
 //! `dualtrack campaign plan`: evaluate the inventory, assign every in-scope entitlement
-//! its reviewer per track (as `lint --campaign` does), and write the CSV worklists, the
-//! reviewer instructions and a manifest to `--out` atomically.
+//! its reviewer per track (as `lint --campaign` does), and write the worklists (CSV and
+//! XLSX), the reviewer instructions and a manifest to `--out` atomically.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,7 +27,7 @@ pub struct CampaignArgs {
 /// The `campaign` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
-    /// Write one worklist per track and reviewer (CSV), the reviewer instructions per track, and a manifest.
+    /// Write one worklist per track and reviewer (CSV and XLSX), the reviewer instructions per track, and a manifest.
     Plan(PlanArgs),
 }
 
@@ -67,7 +67,7 @@ fn run_plan(args: &PlanArgs) -> ExitCode {
             Ok(()) => {
                 let lists = files.iter().filter(|(p, _)| p.ends_with(".csv")).count();
                 println!(
-                    "wrote {lists} worklists ({} files) to {}",
+                    "wrote {lists} worklists, each as CSV and XLSX ({} files), to {}",
                     files.len(),
                     args.out.display()
                 );
@@ -111,10 +111,11 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         .cloned()
         .collect();
     let inputs = hash_inputs(read, &extras, &pack)?;
-    Ok(plan::build(&PlanSources {
+    plan::build(&PlanSources {
         campaign: &campaign,
         inventory: &inv,
         report: &report,
         inputs: &inputs,
-    }))
+    })
+    .map_err(|p| Problems(vec![p]))
 }

@@ -7,6 +7,7 @@ pub mod assign;
 pub mod instructions;
 pub mod lint;
 pub mod plan;
+pub mod xlsx;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The campaign plan: per track and reviewer, the worklist of every in-scope entitlement
-//! that reviewer must certify (flagged rows first, by severity), the track's reviewer
+//! that reviewer must certify (flagged rows first, by severity; as CSV and XLSX), the track's reviewer
 //! instructions, and a manifest with the SHA-256 of every input and file. A filled
 //! worklist is a decisions file. Built as bytes in memory, with no clock: the same inputs
 //! give the same bytes. Writing the files is the CLI's job.
@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::decisions::WORKLIST_FIELDS;
+use crate::diag::{Code, Problem};
 use crate::evidence::{sha256_hex, File, Input};
 use crate::finding::{Finding, FindingStatus, Report};
 use crate::inventory::{Entitlement, Identity, Inventory};
@@ -16,7 +17,7 @@ use crate::policy::{Category, Severity, Track};
 use crate::render::guard_formula;
 
 use super::assign::{assign, Assignment};
-use super::{instructions, Campaign, TrackPlan};
+use super::{instructions, xlsx, Campaign, TrackPlan};
 
 /// The worklist name of entitlements no strategy gives a reviewer for.
 pub const UNASSIGNED: &str = "_unassigned";
@@ -108,10 +109,24 @@ pub fn worklists<'a>(
     out
 }
 
-/// The cells of one row, in [`WORKLIST_FIELDS`] order; the input columns are empty.
+/// The cells of one row, in [`WORKLIST_FIELDS`] order, for CSV: the input columns are
+/// empty, and free-text columns that a spreadsheet would read as a formula are prefixed
+/// with `'`.
 pub fn cells(row: &Row<'_>) -> Vec<String> {
+    cells_as(row, true)
+}
+
+/// The cells of one row as [`cells`], guarded against formulas or (for XLSX, where every
+/// cell is written as text) as they are.
+pub fn cells_as(row: &Row<'_>, guard: bool) -> Vec<String> {
     let e = row.entitlement;
-    let info = |s: &str| guard_formula(s).into_owned();
+    let info = |s: &str| {
+        if guard {
+            guard_formula(s).into_owned()
+        } else {
+            s.to_owned()
+        }
+    };
     let day =
         |d: Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
     let findings: Vec<String> = row
@@ -184,8 +199,9 @@ pub struct PlanSources<'a> {
     pub inputs: &'a [Input],
 }
 
-/// Builds every file of the plan, `manifest.json` last, sorted by path before it.
-pub fn build(src: &PlanSources<'_>) -> Vec<File> {
+/// Builds every file of the plan, `manifest.json` last, sorted by path before it; `Err`
+/// only if a workbook cannot be built.
+pub fn build(src: &PlanSources<'_>) -> Result<Vec<File>, Problem> {
     let mut files: Vec<File> = Vec::new();
     let lists = worklists(src.campaign, src.inventory, src.report);
     for plan in &src.campaign.tracks {
@@ -197,12 +213,23 @@ pub fn build(src: &PlanSources<'_>) -> Vec<File> {
         for (reviewer, rows) in lists.get(&plan.track).into_iter().flatten() {
             let stem = file_stem(reviewer);
             files.push((format!("{dir}/{stem}.csv"), worklist_csv(rows)));
+            let book = xlsx::worklist(reviewer, rows, src.report.as_of).map_err(|e| {
+                Problem::error(
+                    Code::Io,
+                    None,
+                    format!(
+                        "cannot build the worklist `{dir}/{stem}.xlsx`: {}",
+                        e.to_string().to_lowercase()
+                    ),
+                )
+            })?;
+            files.push((format!("{dir}/{stem}.xlsx"), book));
         }
     }
     files.sort();
     let manifest = manifest(src, &files);
     files.push(("manifest.json".to_owned(), manifest));
-    files
+    Ok(files)
 }
 
 fn manifest(src: &PlanSources<'_>, files: &[File]) -> Vec<u8> {

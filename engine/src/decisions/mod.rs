@@ -11,6 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value as Json;
 
 pub mod verify;
+pub mod xlsx;
 
 use crate::campaign::Campaign;
 use crate::diag::{Code, Problem, Problems};
@@ -121,8 +122,8 @@ pub struct Decisions {
 }
 
 /// Reads the decisions at `path` and takes each track's SLA from `campaign`. `path` is a
-/// decisions CSV, a filled worklist, or a directory: every `.csv` file under it is read,
-/// in path order; other files (instructions, manifest) are
+/// decisions CSV, a filled worklist (CSV or XLSX), or a directory: every `.csv` and
+/// `.xlsx` file under it is read, in path order; other files (instructions, manifest) are
 /// left alone. Worklist rows with no `decision`, `decided_at` or `rationale` are not
 /// decided yet and are skipped. A revoke decision on a track without `sla_days` is an
 /// error: nothing could say when removal was due.
@@ -185,7 +186,7 @@ impl Decisions {
     }
 }
 
-/// The files `path` names: itself, or the `.csv` files under the directory.
+/// The files `path` names: itself, or the `.csv` and `.xlsx` files under the directory.
 fn files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
     if !path.is_dir() {
         return Ok(vec![path.to_owned()]);
@@ -213,7 +214,7 @@ fn files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
             }
             if p.is_dir() {
                 dirs.push(p);
-            } else if extension(&p).as_deref() == Some("csv") {
+            } else if matches!(extension(&p).as_deref(), Some("csv" | "xlsx")) {
                 out.push(p);
             }
         }
@@ -226,9 +227,14 @@ fn extension(p: &Path) -> Option<String> {
     p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
-/// The located rows of one decisions file.
+/// The located rows of one decisions file: CSV, or the first worksheet of an XLSX
+/// workbook (located by worksheet row).
 fn read_rows(path: &Path, sink: &mut Problems) -> Result<Vec<Node>, Problem> {
-    let src = crate::text::read(path, "--decisions")?;
+    let src = if extension(path).as_deref() == Some("xlsx") {
+        xlsx::read(path)?
+    } else {
+        crate::text::read(path, "--decisions")?
+    };
     Ok(rows(&src, sink))
 }
 
