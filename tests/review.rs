@@ -818,6 +818,13 @@ fn a_generated_campaign_plans_as_computed_and_its_filled_xlsx_worklists_report_e
         "sox".into(),
         "user01:ledger:GL_VIEW".into(),
     ));
+    // SOX: someone outside the track's population decides.
+    row_mut(&mut bad, "sox", "ceo.ada:ledger:GL_VIEW").insert("reviewer".into(), "lee.chan".into());
+    expected.insert((
+        "DEC-WRONG-REVIEWER".into(),
+        "sox".into(),
+        "ceo.ada:ledger:GL_VIEW".into(),
+    ));
     let dir = tmp.path().join("planted");
     write_xlsx(&dir, &bad);
     let (code, found, stderr) = dec_findings(&inventory, &campaign, "2026-11-25", &dir);
@@ -987,6 +994,20 @@ fn evidence_pack_holds_signoff_coverage_and_a_report_html_that_renders_in_headle
         let coverage = std::fs::read_to_string(pack.join(track).join("coverage.md")).unwrap();
         assert!(coverage.contains("| reviewer | assigned | approve | revoke | modify | late | missing |"));
     }
+    // `check --format html` prints the same kind of page on standard output.
+    let (code, page, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        ACME_INVENTORY,
+        "--as-of",
+        "2026-10-15",
+        "--format",
+        "html",
+        "--fail-on",
+        "never",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("<svg role=\"img\"") && !page.contains("<script"));
     let html_path = pack.join("report.html");
     let html = std::fs::read_to_string(&html_path).unwrap();
     assert!(html.contains("<svg role=\"img\"") && html.contains("<table>") && !html.contains("<script"));
