@@ -335,3 +335,60 @@ fn an_owner_missing_from_the_inventory_is_reported_as_orphaned_not_rejected() {
     assert_eq!(orphaned.len(), 1, "{stdout}");
     assert_eq!(orphaned[0]["evidence"]["identity.owner_status"], "unknown");
 }
+
+/// The last progress line on stderr, as (done, total), if any.
+fn last_progress(stderr: &str) -> Option<(u64, u64)> {
+    let line = stderr.lines().rev().find(|l| l.contains("identities evaluated"))?;
+    let rest = line.strip_prefix("dualtrack: ")?;
+    let (done, rest) = rest.split_once(" of ")?;
+    let (total, _) = rest.split_once(' ')?;
+    Some((done.parse().ok()?, total.parse().ok()?))
+}
+
+#[test]
+fn progress_goes_to_stderr_only_when_asked_for_off_a_terminal() {
+    let (_, _, quiet) = acme(&["--format", "json"]);
+    assert_eq!(last_progress(&quiet), None, "{quiet}");
+    let (code, stdout, stderr) = acme(&["--format", "json", "--progress"]);
+    assert_eq!(code, 1, "{stderr}");
+    let (done, identities) = last_progress(&stderr).expect("a progress line");
+    assert_eq!(done, identities);
+    assert!(identities > 0);
+    // The report on stdout is the same with or without progress.
+    let (_, plain, _) = acme(&["--format", "json"]);
+    assert_eq!(stdout, plain);
+
+    // `diff` evaluates every identity twice, with the base and the head policies.
+    let (_, _, stderr) = parts(&dualtrack(&[
+        "diff",
+        "--base",
+        "policies",
+        "--head",
+        "policies",
+        "--inventory",
+        "examples/acme",
+        "--as-of",
+        "2026-10-01",
+        "--progress",
+    ]));
+    assert_eq!(
+        last_progress(&stderr),
+        Some((2 * identities, 2 * identities)),
+        "{stderr}"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pack");
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "evidence",
+        "--inventory",
+        "examples/acme",
+        "--as-of",
+        "2026-10-01",
+        "--out",
+        out.to_str().unwrap(),
+        "--progress",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(last_progress(&stderr), Some((identities, identities)), "{stderr}");
+}

@@ -148,6 +148,9 @@ codes! {
     SoxSlaLooser = "DT705", "sox-sla-looser";
     /// A revoke decision on a track without a remediation SLA.
     NoSla = "DT801", "no-sla";
+    /// A decision names an entitlement the inventory does not hold (a revoke is exempt:
+    /// the entitlement was removed as decided).
+    UnknownDecisionEntitlement = "DT802", "unknown-decision-entitlement";
     /// An export does not have the structure its source `type` documents (a missing
     /// column, a JSON document of another kind, a value of the wrong type).
     ExportShape = "DT901", "export-shape";

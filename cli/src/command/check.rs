@@ -30,6 +30,8 @@ pub enum Format {
     Csv,
     /// A summary for a pull-request comment.
     Markdown,
+    /// One self-contained HTML page with charts, for people (no script, no network).
+    Html,
 }
 
 /// Which tracks to evaluate.
@@ -100,8 +102,8 @@ pub struct CheckArgs {
     /// Campaign file (`campaign.yaml`): its `sla_days` per track date the `--decisions` checks.
     #[arg(long, value_name = "FILE")]
     pub campaign: Option<PathBuf>,
-    /// Decisions of an earlier campaign (`decisions.csv`): revoked entitlements still present past the SLA are findings.
-    #[arg(long, value_name = "FILE", requires = "campaign")]
+    /// Decisions of the campaign (a decisions CSV, or a directory of filled worklists), checked for completeness, authority, timeliness and follow-through (`DEC-*` findings).
+    #[arg(long, value_name = "PATH", requires = "campaign")]
     pub decisions: Option<PathBuf>,
     /// Tracks to evaluate.
     #[arg(long, value_enum, default_value = "both")]
@@ -226,6 +228,7 @@ fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut 
         Format::Junit => out.write_all(render::junit(report, pack).as_bytes()),
         Format::Csv => render::write_csv(report, out),
         Format::Markdown => out.write_all(render::markdown(report, pack, render::MARKDOWN_EXAMPLES).as_bytes()),
+        Format::Html => out.write_all(render::html(report, &render::HtmlExtras::default()).as_bytes()),
     }
 }
 

@@ -13,6 +13,7 @@ use dualtrack_engine::{eval, inventory, policy, render, Finding, Model, Problems
 use super::check::{FailOn, TrackArg};
 use super::{parse_as_of, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_USAGE};
 use crate::diagnostics;
+use crate::progress::Progress;
 
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -51,6 +52,10 @@ pub struct DiffArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: DiffFormat,
+    /// Show progress on stderr even when it is not a terminal (a terminal shows it anyway
+    /// once the run takes more than a second).
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Runs `diff`.
@@ -85,11 +90,18 @@ pub fn run(args: &DiffArgs) -> ExitCode {
     if !idx.inventory.warnings.0.is_empty() {
         diagnostics::eprint(&idx.inventory.warnings);
     }
-    let base = match evaluate(&base_dir, &idx, &opts) {
+    // Each identity is evaluated twice: with the base policies, then with the head's.
+    let mut progress = Progress::new(2 * idx.inventory.identities.len(), args.progress);
+    let base = match evaluate(&base_dir, &idx, &opts, &mut progress) {
         Ok((_, report)) => report.findings,
-        Err(problems) => return invalid(Some(&format!("the base policies (`{}`)", args.base)), &problems),
+        Err(problems) => {
+            progress.finish();
+            return invalid(Some(&format!("the base policies (`{}`)", args.base)), &problems);
+        }
     };
-    let (head_pack, head_report) = match evaluate(&args.head, &idx, &opts) {
+    let head = evaluate(&args.head, &idx, &opts, &mut progress);
+    progress.finish();
+    let (head_pack, head_report) = match head {
         Ok((pack, findings)) => (pack, findings),
         Err(problems) => {
             return invalid(
@@ -138,7 +150,12 @@ fn invalid(which: Option<&str>, problems: &Problems) -> ExitCode {
 }
 
 /// Loads the pack in `dir` and evaluates the inventory with it.
-fn evaluate(dir: &Path, idx: &inventory::Indexed, opts: &eval::Options) -> Result<(policy::Pack, Report), Problems> {
+fn evaluate(
+    dir: &Path,
+    idx: &inventory::Indexed,
+    opts: &eval::Options,
+    progress: &mut Progress,
+) -> Result<(policy::Pack, Report), Problems> {
     let model = Model::load().map_err(|p| Problems(vec![p]))?;
     let pack = policy::load(policy::dir_files(dir)?, &model)?;
     let mut findings: Vec<Finding> = Vec::new();
@@ -149,6 +166,7 @@ fn evaluate(dir: &Path, idx: &inventory::Indexed, opts: &eval::Options) -> Resul
         opts,
         |_| Ok(()),
         |f, ()| {
+            progress.add(1);
             findings.extend(f);
             Ok(())
         },

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -13,6 +14,7 @@ use dualtrack_engine::{eval, inventory, Problems, Track};
 use super::check::{load_decisions, load_exceptions};
 use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
 use crate::diagnostics;
+use crate::progress::Progress;
 
 /// Arguments of `evidence`.
 #[derive(Debug, Args)]
@@ -29,8 +31,8 @@ pub struct EvidenceArgs {
     /// Campaign file (`campaign.yaml`), for the SLAs of `--decisions`.
     #[arg(long, value_name = "FILE")]
     pub campaign: Option<PathBuf>,
-    /// Decisions of an earlier campaign (`decisions.csv`): adds each track's decision log.
-    #[arg(long, value_name = "FILE", requires = "campaign")]
+    /// Decisions of the campaign: a decisions CSV, or a directory of filled worklists. Adds each track's decision log, coverage and the `DEC-*` findings.
+    #[arg(long, value_name = "PATH", requires = "campaign")]
     pub decisions: Option<PathBuf>,
     /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now; give it for a reproducible pack).
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
@@ -38,6 +40,10 @@ pub struct EvidenceArgs {
     /// Directory to write the pack to; an existing pack there is replaced.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Show progress on stderr even when it is not a terminal (a terminal shows it anyway
+    /// once the run takes more than a second).
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Runs `evidence`.
@@ -76,23 +82,59 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
         tracks: Track::ALL.to_vec(),
     };
     let decisions = load_decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
-    let mut report = eval::evaluate(&inv, &pack, &model, &opts)?;
+    let campaign = match &decisions {
+        Some(d) => d.campaign.clone(),
+        None => args
+            .campaign
+            .as_deref()
+            .map(dualtrack_engine::campaign::load)
+            .transpose()?,
+    };
+    let progress = Mutex::new(Progress::new(inv.identities.len(), args.progress));
+    let evaluated = eval::evaluate_counted(&inv, &pack, &model, &opts, &|| {
+        if let Ok(mut p) = progress.lock() {
+            p.add(1);
+        }
+    });
+    if let Ok(mut p) = progress.lock() {
+        p.finish();
+    }
+    let mut report = evaluated?;
     if let Some(d) = &decisions {
-        let all: Vec<&inventory::Entitlement> = inv.entitlements.iter().collect();
-        report.findings.extend(d.findings(opts.as_of, &opts.tracks, &all));
-        report.sort();
+        dualtrack_engine::decisions::verify::apply_report(d, &mut report, &inv, exceptions.as_ref())?;
     }
     if let Some(x) = &exceptions {
         x.apply_report(&mut report, &inv);
     }
-    // Inputs are hashed as the bytes on disk (so `sha256sum` agrees); the built-in pack
-    // has no file, so its embedded text is hashed under its `builtin:` name.
-    let mut inputs = Vec::new();
-    let mut paths: Vec<String> = read;
-    for extra in [&args.exceptions, &args.campaign, &args.decisions]
+    let mut extras: Vec<PathBuf> = [&args.exceptions, &args.campaign]
         .into_iter()
         .flatten()
-    {
+        .cloned()
+        .collect();
+    extras.extend(decisions.iter().flat_map(|d| d.files.iter().cloned()));
+    let inputs = hash_inputs(read, &extras, &pack)?;
+    Ok(evidence::build(&Sources {
+        report: &report,
+        inventory: &inv,
+        pack: &pack,
+        exceptions: exceptions.as_ref(),
+        decisions: decisions.as_ref(),
+        campaign: campaign.as_ref(),
+        inputs: &inputs,
+    }))
+}
+
+/// Every input read, hashed: the inventory files `read`, the `extras` given by path, and
+/// the pack's files. Inputs are hashed as the bytes on disk (so `sha256sum` agrees); the
+/// built-in pack has no file, so its embedded text is hashed under its `builtin:` name.
+pub fn hash_inputs(
+    read: Vec<String>,
+    extras: &[PathBuf],
+    pack: &dualtrack_engine::Pack,
+) -> Result<Vec<Input>, Problems> {
+    let mut inputs = Vec::new();
+    let mut paths: Vec<String> = read;
+    for extra in extras {
         paths.push(extra.display().to_string());
     }
     for src in &pack.sources {
@@ -123,14 +165,7 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
     }
     inputs.sort();
     inputs.dedup();
-    Ok(evidence::build(&Sources {
-        report: &report,
-        inventory: &inv,
-        pack: &pack,
-        exceptions: exceptions.as_ref(),
-        decisions: decisions.as_ref(),
-        inputs: &inputs,
-    }))
+    Ok(inputs)
 }
 
 /// True when `dir` holds a dualtrack evidence pack and nothing else: its `manifest.json`
@@ -191,7 +226,7 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> bool {
 /// `out`. An existing `out` is replaced only when it is empty or holds an earlier pack and
 /// nothing else (see [`is_earlier_pack`]): the pack must not wipe a directory given by
 /// mistake, or one a pull request names on purpose.
-fn write_atomically(out: &Path, files: &[evidence::File]) -> std::io::Result<()> {
+pub fn write_atomically(out: &Path, files: &[evidence::File]) -> std::io::Result<()> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

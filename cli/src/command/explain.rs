@@ -32,6 +32,10 @@ pub struct ExplainArgs {
 
 /// Runs `explain`.
 pub fn run(args: &ExplainArgs) -> ExitCode {
+    if let Some(rule) = dualtrack_engine::pseudo::get(&args.id) {
+        print!("{}", rule.explain());
+        return ExitCode::from(EXIT_CLEAN);
+    }
     let Some(inventory) = &args.inventory else {
         let (_, pack) = match super::load_pack(args.policies.as_deref()) {
             Ok(l) => l,

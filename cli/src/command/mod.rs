@@ -1,5 +1,6 @@
 //! One file per subcommand; each has `<Name>Args` and `run`.
 
+pub mod campaign;
 pub mod check;
 pub mod compile;
 pub mod diff;
@@ -26,6 +27,8 @@ pub const EXIT_INVALID: u8 = 3;
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Plan an access-review campaign: reviewer worklists and instructions per track.
+    Campaign(campaign::CampaignArgs),
     /// Evaluate an inventory against both tracks and report findings.
     Check(check::CheckArgs),
     /// Print the Cedar that the pack's YAML rules and SoD matrix compile to.
@@ -67,6 +70,7 @@ pub fn load_pack(policies: Option<&Path>) -> Result<(Model, policy::Pack), Probl
 /// Runs a subcommand.
 pub fn run(command: &Command) -> ExitCode {
     match command {
+        Command::Campaign(args) => campaign::run(args),
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Diff(args) => diff::run(args),

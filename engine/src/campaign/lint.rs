@@ -7,21 +7,14 @@
 use std::collections::BTreeMap;
 
 use crate::diag::{Code, Level, Problem, Problems};
-use crate::inventory::{Entitlement, Identity, Inventory, Status};
+use crate::inventory::{Entitlement, Inventory};
 use crate::policy::Track;
 
-use super::{Campaign, Reviewer, Scope, TrackPlan};
+use super::assign::{assign, Assignment};
+use super::{Campaign, TrackPlan};
 
 /// Records listed per track and code before the rest are counted.
 pub const CAP: usize = 20;
-
-/// Why a candidate reviewer cannot review an entitlement.
-enum Unfit {
-    /// Nobody, or someone who cannot act (unknown, disabled, terminated).
-    Missing(String),
-    /// The holder, or the owner of the non-human identity that holds it.
-    Conflicted(String),
-}
 
 /// Runs every campaign check against `inv`.
 pub fn check(c: &Campaign, inv: &Inventory, sink: &mut Problems) {
@@ -84,20 +77,10 @@ pub fn check(c: &Campaign, inv: &Inventory, sink: &mut Problems) {
 
 /// The problem with `e`'s reviewer on `plan`'s track, if any.
 fn entitlement(plan: &TrackPlan, e: &Entitlement, inv: &Inventory) -> Option<Problem> {
-    let system = inv.system(&e.system.value);
-    if plan.scope == Scope::SoxInScope && !system.is_some_and(|s| s.sox_in_scope) {
-        return None;
-    }
-    let holder = inv.identity(&e.identity.value)?;
     let track = plan.track.as_str();
-    let first = pick(plan.reviewer, e, holder, inv);
-    let chosen = match (first, plan.fallback) {
-        (Ok(r), _) => Ok(r),
-        (Err(why), Some(fallback)) => pick(fallback, e, holder, inv).map_err(|other| (why, Some((fallback, other)))),
-        (Err(why), None) => Err((why, None)),
-    };
-    match chosen {
-        Ok(reviewer) => {
+    match assign(plan, e, inv) {
+        Assignment::OutOfScope => None,
+        Assignment::Reviewer(reviewer) => {
             let allowed = plan.population.is_empty() || plan.population.iter().any(|p| p.value == reviewer);
             (!allowed).then(|| {
                 Problem::error(
@@ -114,87 +97,30 @@ fn entitlement(plan: &TrackPlan, e: &Entitlement, inv: &Inventory) -> Option<Pro
                 ))
             })
         }
-        Err((why, fallback)) => {
-            let also = fallback.map_or_else(String::new, |(f, other)| {
-                format!("; fallback `{}`: {}", f.as_str(), reason(&other))
-            });
-            let (code, label, help) = match why {
-                Unfit::Missing(_) => (
-                    Code::NoReviewer,
-                    "no reviewer",
-                    "set the missing owner or manager in the inventory, or add a `fallback` strategy on this track",
-                ),
-                Unfit::Conflicted(_) => (
+        Assignment::Unassigned { conflicted, reason } => {
+            let (code, label, help) = if conflicted {
+                (
                     Code::SelfReview,
                     "not independent",
                     "add a `fallback` strategy on this track that yields someone else, or reassign the owner",
-                ),
+                )
+            } else {
+                (
+                    Code::NoReviewer,
+                    "no reviewer",
+                    "set the missing owner or manager in the inventory, or add a `fallback` strategy on this track",
+                )
             };
             Some(
                 Problem::error(
                     code,
                     Some(e.loc.clone()),
-                    format!(
-                        "no independent {track} reviewer for `{}` ({}: {}{also})",
-                        e.id,
-                        plan.reviewer.as_str(),
-                        reason(&why)
-                    ),
+                    format!("no independent {track} reviewer for `{}` ({reason})", e.id),
                 )
                 .with_label(label)
                 .with_help(help),
             )
         }
-    }
-}
-
-fn reason(u: &Unfit) -> &str {
-    match u {
-        Unfit::Missing(s) | Unfit::Conflicted(s) => s,
-    }
-}
-
-/// The reviewer `strategy` yields for `e`, or why it yields nobody fit to review.
-fn pick<'a>(
-    strategy: Reviewer,
-    e: &'a Entitlement,
-    holder: &'a Identity,
-    inv: &'a Inventory,
-) -> Result<&'a str, Unfit> {
-    let candidate = match strategy {
-        Reviewer::SystemOwner => inv
-            .system(&e.system.value)
-            .and_then(|s| s.owner.as_ref())
-            .map(|o| o.value.as_str())
-            .ok_or_else(|| Unfit::Missing(format!("system `{}` has no owner", e.system.value)))?,
-        Reviewer::Manager if holder.kind.is_nhi() => {
-            let owner = holder
-                .owner
-                .as_ref()
-                .ok_or_else(|| Unfit::Missing(format!("`{}` has no owner", holder.id)))?;
-            inv.identity(&owner.value)
-                .and_then(|o| o.manager.as_ref())
-                .map(|m| m.value.as_str())
-                .ok_or_else(|| Unfit::Missing(format!("its owner `{}` has no manager", owner.value)))?
-        }
-        Reviewer::Manager => holder
-            .manager
-            .as_ref()
-            .map(|m| m.value.as_str())
-            .ok_or_else(|| Unfit::Missing(format!("`{}` has no manager", holder.id)))?,
-    };
-    if candidate == holder.id {
-        return Err(Unfit::Conflicted(format!(
-            "`{candidate}` would review their own access"
-        )));
-    }
-    if holder.owner.as_ref().is_some_and(|o| o.value == candidate) {
-        return Err(Unfit::Conflicted(format!("`{candidate}` owns `{}`", holder.id)));
-    }
-    match inv.identity(candidate) {
-        None => Err(Unfit::Missing(format!("`{candidate}` is not in the inventory"))),
-        Some(r) if r.status != Status::Active => Err(Unfit::Missing(format!("`{candidate}` is {}", r.status.as_str()))),
-        Some(_) => Ok(candidate),
     }
 }
 

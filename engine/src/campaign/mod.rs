@@ -3,7 +3,11 @@
 //! Read strictly with every record's file and line; [`lint`] checks it against an
 //! inventory before the campaign starts.
 
+pub mod assign;
+pub mod instructions;
 pub mod lint;
+pub mod plan;
+pub mod xlsx;
 
 use std::path::Path;
 use std::sync::Arc;

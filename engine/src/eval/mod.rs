@@ -182,7 +182,19 @@ impl<'a> Plan<'a> {
 }
 
 /// Evaluates the inventory. `Err` when any Cedar evaluation failed: the run fails closed.
-pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) -> Result<Report, Problems> {
+pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> Result<Report, Problems> {
+    evaluate_counted(inv, pack, model, opts, &|| {})
+}
+
+/// [`evaluate`], calling `evaluated` once per identity as each is done (from any thread),
+/// so a caller can show progress.
+pub fn evaluate_counted(
+    inv: &Inventory,
+    pack: &Pack,
+    _model: &Model,
+    opts: &Options,
+    evaluated: &(dyn Fn() + Sync),
+) -> Result<Report, Problems> {
     let plan = Plan::new(inv, pack, opts)?;
     let mut by_identity: HashMap<&str, Vec<&Entitlement>> = HashMap::new();
     for e in &inv.entitlements {
@@ -196,7 +208,9 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, _model: &Model, opts: &Options) ->
                 .get(identity.id.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            one_identity(inv, pack, &plan, opts, identity, ents)
+            let outcome = one_identity(inv, pack, &plan, opts, identity, ents);
+            evaluated();
+            outcome
         })
         .collect();
     let mut report = Report::empty(inv, pack, opts);
@@ -354,7 +368,7 @@ fn ask(
             group
                 .rules
                 .iter()
-                .find(|(r, _)| r.id == pid.to_string())
+                .find(|(r, _)| r.id.as_str() == AsRef::<str>::as_ref(pid))
                 .map(|(r, _)| *r)
         })
         .collect();

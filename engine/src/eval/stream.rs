@@ -1,12 +1,13 @@
 //! Evaluation of an [`Indexed`] inventory, identity by identity: a batch of identities at
 //! a time is read back, decoded, checked and evaluated in parallel, and each batch's
-//! findings go to the caller in output order before the next batch is read. Memory holds
-//! one batch, not the inventory; the answers are those of [`super::evaluate`] (tests).
+//! findings go to the caller in output order while the next batch is evaluated. Memory
+//! holds two batches, not the inventory; the answers are those of [`super::evaluate`] (tests).
 
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use crate::decisions::verify::{self, Seen};
 use crate::decisions::Decisions;
 use crate::diag::{Code, Level, Problem, Problems};
 use crate::exceptions::{Exceptions, Usage};
@@ -104,9 +105,10 @@ pub fn evaluate_streamed_with<T: Send>(
     errors.extend(idx.unattributed().0);
     let mut hashes = idx.held_id_hashes();
     let mut usage = Usage::default();
+    let mut seen = Seen::default();
     let ids: Vec<usize> = (0..inv.identities.len()).collect();
-    for batch in ids.chunks(BATCH) {
-        let outcomes: Vec<Done<T>> = batch
+    let run_batch = |batch: &[usize]| -> Vec<Done<T>> {
+        batch
             .par_iter()
             .filter_map(|&i| inv.identities.get(i).map(|identity| (i, identity)))
             .map(|(i, identity)| {
@@ -120,8 +122,13 @@ pub fn evaluate_streamed_with<T: Send>(
                 }
                 let mut out = one_identity(inv, pack, &plan, opts, identity, &ents);
                 problems.append(&mut out.problems);
+                let mut seen = Seen::default();
                 if let Some(d) = review.decisions {
                     out.findings.extend(d.findings(opts.as_of, &opts.tracks, &ents));
+                    let flagged = verify::flagged(&out.findings, review.exceptions, opts.as_of);
+                    let (found, s) = d.verify(inv, opts.as_of, &opts.tracks, &ents, &flagged);
+                    out.findings.extend(found);
+                    seen = s;
                 }
                 let usage = review
                     .exceptions
@@ -140,35 +147,72 @@ pub fn evaluate_streamed_with<T: Send>(
                     id_hashes: fetched.id_hashes,
                     evaluated: out.evaluated,
                     usage,
+                    seen,
                 }
             })
-            .collect();
-        for Done {
-            prepared,
-            findings,
-            problems,
-            id_hashes,
-            evaluated,
-            usage: used,
-        } in outcomes
-        {
-            usage.merge(used);
-            for (t, n) in evaluated {
-                *tally.evaluated.entry(t).or_default() += n;
-            }
-            errors.extend(problems);
-            hashes.extend(id_hashes);
-            if let (0, Some(prepared)) = (errors.count, prepared) {
-                for f in &findings {
-                    tally.add(f);
+            .collect()
+    };
+    // While the findings of one batch are handed to `on_findings` (in order, on this
+    // thread), the next batch is evaluated on the worker threads: the handing over is
+    // serial, and would otherwise leave the other cores idle.
+    let mut batches = ids.chunks(BATCH);
+    let mut ready = batches.next().map(run_batch);
+    while let Some(outcomes) = ready.take() {
+        let next = batches.next();
+        let drained = std::thread::scope(|scope| {
+            let evaluating = next.map(|batch| scope.spawn(|| run_batch(batch)));
+            let mut drained = Ok(());
+            for Done {
+                prepared,
+                findings,
+                problems,
+                id_hashes,
+                evaluated,
+                usage: used,
+                seen: s,
+            } in outcomes
+            {
+                usage.merge(used);
+                seen.merge(s);
+                for (t, n) in evaluated {
+                    *tally.evaluated.entry(t).or_default() += n;
                 }
-                prepared.and_then(|p| on_findings(findings, p)).map_err(write_error)?;
+                errors.extend(problems);
+                hashes.extend(id_hashes);
+                if let (0, Some(prepared), Ok(())) = (errors.count, prepared, &drained) {
+                    for f in &findings {
+                        tally.add(f);
+                    }
+                    drained = prepared.and_then(|p| on_findings(findings, p));
+                }
             }
-        }
+            if let Some(handle) = evaluating {
+                // A panic while evaluating is a bug: it goes on as it would have on this thread.
+                ready = Some(handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            drained
+        });
+        drained.map_err(write_error)?;
     }
     let repeated = inventory::repeated(hashes);
     if !repeated.is_empty() {
         errors.extend(idx.duplicates(&repeated).0);
+    }
+    if let Some(d) = review.decisions {
+        let (mut stamps, problems) = d.finish(&opts.tracks, &seen, &[]);
+        errors.extend(problems.0);
+        if errors.count == 0 && !stamps.is_empty() {
+            if let Some(x) = review.exceptions {
+                usage.merge(x.apply(opts.as_of, &mut stamps));
+            }
+            stamps.sort_by(|a, b| a.key().cmp(&b.key()));
+            for f in &stamps {
+                tally.add(f);
+            }
+            prepare(&stamps)
+                .and_then(|p| on_findings(stamps, p))
+                .map_err(write_error)?;
+        }
     }
     if errors.count > 0 {
         return Err(errors.into_problems());
@@ -202,6 +246,7 @@ struct Done<T> {
     id_hashes: Vec<u64>,
     evaluated: BTreeMap<Track, usize>,
     usage: Usage,
+    seen: Seen,
 }
 
 /// Problems found while reading back and evaluating; only the first [`MAX_ERRORS`] errors

@@ -5,6 +5,7 @@
 //! bytes. Writing the files (atomically) is the CLI's job.
 
 mod oscal;
+mod signoff;
 mod tables;
 mod text;
 
@@ -74,6 +75,8 @@ pub struct Sources<'a> {
     pub exceptions: Option<&'a Exceptions>,
     /// Decisions of an earlier campaign, if given (adds each track's `decisions.csv`).
     pub decisions: Option<&'a Decisions>,
+    /// The campaign, if given (adds each track's reviewer instructions).
+    pub campaign: Option<&'a crate::campaign::Campaign>,
     /// Every input read, with its hash.
     pub inputs: &'a [Input],
 }
@@ -84,9 +87,31 @@ pub type File = (String, Vec<u8>);
 /// Builds every file of the pack, `manifest.json` last, sorted by path before it.
 pub fn build(src: &Sources<'_>) -> Vec<File> {
     let mut files: Vec<File> = Vec::new();
+    let coverage = src
+        .decisions
+        .map(|d| crate::decisions::verify::coverage(d, src.inventory))
+        .unwrap_or_default();
     for track in Track::ALL {
         let ctx = TrackView::new(src, track);
         let dir = track.as_str();
+        files.push((
+            format!("{dir}/signoff.md"),
+            signoff::signoff_md(src, &ctx, &coverage).into_bytes(),
+        ));
+        if let Some(plan) = src.campaign.and_then(|c| c.tracks.iter().find(|p| p.track == track)) {
+            if let Some(c) = src.campaign {
+                files.push((
+                    format!("{dir}/instructions.md"),
+                    crate::campaign::instructions::text(c, plan).into_bytes(),
+                ));
+            }
+        }
+        if src.decisions.is_some() {
+            files.push((
+                format!("{dir}/coverage.md"),
+                signoff::coverage_md(src, track, &coverage).into_bytes(),
+            ));
+        }
         files.push((format!("{dir}/summary.md"), text::summary(src, &ctx).into_bytes()));
         files.push((format!("{dir}/narrative.md"), text::narrative(src, &ctx).into_bytes()));
         files.push((format!("{dir}/findings.csv"), tables::findings_csv(src.report, track)));
@@ -96,6 +121,7 @@ pub fn build(src: &Sources<'_>) -> Vec<File> {
         }
     }
     files.push(("population.csv".to_owned(), tables::population_csv(src)));
+    files.push(("report.html".to_owned(), report_html(src, &coverage).into_bytes()));
     files.push((
         "oscal/assessment-results.json".to_owned(),
         oscal::assessment_results(src),
@@ -104,6 +130,52 @@ pub fn build(src: &Sources<'_>) -> Vec<File> {
     let manifest = manifest(src, &files);
     files.push(("manifest.json".to_owned(), manifest));
     files
+}
+
+fn report_html(src: &Sources<'_>, coverage: &[crate::decisions::verify::TrackCoverage]) -> String {
+    use crate::render::{CoverageRow, ExceptionRow, HtmlExtras, PopulationRow};
+    let as_of = src.report.as_of;
+    let extras = HtmlExtras {
+        population: population(src.inventory, src.report)
+            .into_iter()
+            .map(|p| PopulationRow {
+                system: p.id,
+                sox_in_scope: p.sox_in_scope,
+                entitlements: p.entitlements,
+                identities: p.identities,
+            })
+            .collect(),
+        exceptions: src.exceptions.map(|xs| {
+            xs.list
+                .iter()
+                .map(|x| ExceptionRow {
+                    track: Some(x.track),
+                    id: x.id.clone(),
+                    rules: x.rules.iter().map(|r| r.value.as_str()).collect::<Vec<_>>().join(", "),
+                    expires: x.expires.format("%Y-%m-%d").to_string(),
+                    state: if x.is_live(as_of) { "live" } else { "expired" }.to_owned(),
+                })
+                .collect()
+        }),
+        coverage: src.decisions.map(|_| {
+            coverage
+                .iter()
+                .map(|c| CoverageRow {
+                    track: Some(c.track),
+                    total: c.total,
+                    reviewed: c.reviewed,
+                    missing: c.missing,
+                    late: c.late,
+                    reviewers: c
+                        .reviewers
+                        .iter()
+                        .map(|(r, v)| (r.clone(), [v.approve, v.revoke, v.modify, v.late, v.missing]))
+                        .collect(),
+                })
+                .collect()
+        }),
+    };
+    crate::render::html(src.report, &extras)
 }
 
 fn manifest(src: &Sources<'_>, files: &[File]) -> Vec<u8> {

@@ -150,14 +150,13 @@ pub fn decision_log(src: &Sources<'_>, d: &Decisions, track: Track) -> Vec<u8> {
             (Verdict::Revoke, None, _) => "removed",
             (Verdict::Revoke, Some(_), Some(due)) if as_of > due => "overdue",
             (Verdict::Revoke, Some(_), _) => "pending",
+            (Verdict::Modify, Some(_), _) => "modified",
+            (Verdict::Modify, None, _) => "modified, no longer in the inventory",
         };
         let _ = w.write_record([
             text(id),
             text(&dec.reviewer),
-            match dec.verdict {
-                Verdict::Approve => "approve".to_owned(),
-                Verdict::Revoke => "revoke".to_owned(),
-            },
+            dec.verdict.as_str().to_owned(),
             day(dec.decided_at),
             text(dec.rationale.as_deref().unwrap_or_default()),
             due.filter(|_| dec.verdict == Verdict::Revoke)

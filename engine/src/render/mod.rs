@@ -3,6 +3,7 @@
 //! the output goes.
 
 mod csv;
+mod html;
 mod human;
 mod json;
 mod junit;
@@ -11,6 +12,7 @@ mod sarif;
 mod spool;
 
 pub use self::csv::{csv, guard_formula, write_csv, CsvFindings, CSV_HEADER};
+pub use html::{html, html_escape, CoverageRow, ExceptionRow, HtmlExtras, PopulationRow};
 pub use human::{human, HumanStyle};
 pub use json::{Encoded, JsonFindings};
 pub use junit::{junit, xml_escape};

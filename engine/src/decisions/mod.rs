@@ -4,11 +4,14 @@
 //! a `DEC-NOT-REMOVED` finding on that track.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value as Json;
+
+pub mod verify;
+pub mod xlsx;
 
 use crate::campaign::Campaign;
 use crate::diag::{Code, Problem, Problems};
@@ -32,6 +35,28 @@ pub const DECISION_FIELDS: &[&str] = &[
     "rationale",
 ];
 
+/// Columns of a worklist written by `campaign plan`, in order: the decision columns, the
+/// facts a reviewer needs, and the three input columns last. A filled worklist is a
+/// decisions file: the information columns are accepted and not read back.
+pub const WORKLIST_FIELDS: &[&str] = &[
+    "track",
+    "entitlement",
+    "reviewer",
+    "identity",
+    "kind",
+    "owner",
+    "system",
+    "permission",
+    "privileged",
+    "last_used",
+    "severity",
+    "findings",
+    "recommended",
+    "decision",
+    "decided_at",
+    "rationale",
+];
+
 /// A reviewer's decision on one entitlement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -39,15 +64,29 @@ pub enum Verdict {
     Approve,
     /// Remove the access.
     Revoke,
+    /// Keep a reduced form of the access (the rationale says what).
+    Modify,
 }
 
 impl Verdict {
     /// Names as written in the file.
-    pub const CHOICES: &'static [(&'static str, Verdict)] =
-        &[("approve", Verdict::Approve), ("revoke", Verdict::Revoke)];
+    pub const CHOICES: &'static [(&'static str, Verdict)] = &[
+        ("approve", Verdict::Approve),
+        ("revoke", Verdict::Revoke),
+        ("modify", Verdict::Modify),
+    ];
+
+    /// The name as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approve",
+            Verdict::Revoke => "revoke",
+            Verdict::Modify => "modify",
+        }
+    }
 }
 
-/// One row of `decisions.csv`.
+/// One row of `decisions.csv` or of a filled worklist.
 #[derive(Debug, Clone)]
 pub struct Decision {
     /// The track whose review decided.
@@ -56,29 +95,39 @@ pub struct Decision {
     pub entitlement: String,
     /// Who decided.
     pub reviewer: String,
-    /// Approve or revoke.
+    /// Approve, revoke or modify.
     pub verdict: Verdict,
     /// When.
     pub decided_at: DateTime<Utc>,
+    /// True when `decided_at` was written with a time of day (a bare date is not precise
+    /// enough to show that decisions were made in the same second).
+    pub timed: bool,
     /// Why.
     pub rationale: Option<String>,
     /// Where the row is.
     pub loc: Loc,
 }
 
-/// The decisions of one file and the remediation SLA per track from the campaign.
+/// The decisions of a file or directory, with the campaign they answer.
 #[derive(Debug, Clone, Default)]
 pub struct Decisions {
     /// Latest decision per (track, entitlement).
     pub latest: BTreeMap<(Track, String), Decision>,
     /// Days to remove a revoked entitlement, per track.
     pub sla_days: BTreeMap<Track, u32>,
+    /// The campaign, when given: its period, reviewers and populations are checked.
+    pub campaign: Option<Campaign>,
+    /// Every file read, in reading order (a directory is read file by file, sorted by path).
+    pub files: Vec<PathBuf>,
 }
 
-/// Reads `decisions.csv` and takes each track's SLA from `campaign`. A revoke decision on
-/// a track without `sla_days` is an error: nothing could say when removal was due.
+/// Reads the decisions at `path` and takes each track's SLA from `campaign`. `path` is a
+/// decisions CSV, a filled worklist (CSV or XLSX), or a directory: every `.csv` and
+/// `.xlsx` file under it is read, in path order; other files (instructions, manifest) are
+/// left alone. Worklist rows with no `decision`, `decided_at` or `rationale` are not
+/// decided yet and are skipped. A revoke decision on a track without `sla_days` is an
+/// error: nothing could say when removal was due.
 pub fn load(path: &Path, campaign: Option<&Campaign>) -> Result<Decisions, Problems> {
-    let src = crate::text::read(path, "--decisions").map_err(|p| Problems(vec![p]))?;
     let mut sink = Problems::default();
     let mut out = Decisions {
         sla_days: campaign
@@ -89,27 +138,21 @@ pub fn load(path: &Path, campaign: Option<&Campaign>) -> Result<Decisions, Probl
                     .collect()
             })
             .unwrap_or_default(),
+        campaign: campaign.cloned(),
         ..Decisions::default()
     };
-    for row in rows(&src, &mut sink) {
-        if let Some(d) = decode(&row, &mut sink) {
-            if d.verdict == Verdict::Revoke && !out.sla_days.contains_key(&d.track) {
-                sink.push(
-                    Problem::error(
-                        Code::NoSla,
-                        Some(d.loc.clone()),
-                        format!(
-                            "`{}` was revoked on the {} track, which has no remediation SLA",
-                            d.entitlement,
-                            d.track.as_str()
-                        ),
-                    )
-                    .with_help("give `--campaign` with `sla_days` on this track"),
-                );
+    out.files = files(path).map_err(|p| Problems(vec![p]))?;
+    for file in out.files.clone() {
+        let rows = match read_rows(&file, &mut sink) {
+            Ok(rows) => rows,
+            Err(p) => {
+                sink.push(p);
+                continue;
             }
-            let key = (d.track, d.entitlement.clone());
-            if out.latest.get(&key).is_none_or(|old| old.decided_at <= d.decided_at) {
-                out.latest.insert(key, d);
+        };
+        for row in rows {
+            if let Some(d) = decode(&row, &mut sink) {
+                out.add(d, &mut sink);
             }
         }
     }
@@ -120,12 +163,94 @@ pub fn load(path: &Path, campaign: Option<&Campaign>) -> Result<Decisions, Probl
     Ok(out)
 }
 
+impl Decisions {
+    fn add(&mut self, d: Decision, sink: &mut Problems) {
+        if d.verdict == Verdict::Revoke && !self.sla_days.contains_key(&d.track) {
+            sink.push(
+                Problem::error(
+                    Code::NoSla,
+                    Some(d.loc.clone()),
+                    format!(
+                        "`{}` was revoked on the {} track, which has no remediation SLA",
+                        d.entitlement,
+                        d.track.as_str()
+                    ),
+                )
+                .with_help("give `--campaign` with `sla_days` on this track"),
+            );
+        }
+        let key = (d.track, d.entitlement.clone());
+        if self.latest.get(&key).is_none_or(|old| old.decided_at <= d.decided_at) {
+            self.latest.insert(key, d);
+        }
+    }
+}
+
+/// The files `path` names: itself, or the `.csv` and `.xlsx` files under the directory.
+fn files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut out = Vec::new();
+    let mut dirs = vec![path.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            Problem::error(
+                Code::Io,
+                None,
+                format!(
+                    "cannot read the decisions directory `{}`: {}",
+                    dir.display(),
+                    e.to_string().to_lowercase()
+                ),
+            )
+        })?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name.starts_with("~$") {
+                // Hidden files and office lock files.
+                continue;
+            }
+            if p.is_dir() {
+                dirs.push(p);
+            } else if matches!(extension(&p).as_deref(), Some("csv" | "xlsx")) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn extension(p: &Path) -> Option<String> {
+    p.extension().map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// The located rows of one decisions file: CSV, or the first worksheet of an XLSX
+/// workbook (located by worksheet row).
+fn read_rows(path: &Path, sink: &mut Problems) -> Result<Vec<Node>, Problem> {
+    let src = if extension(path).as_deref() == Some("xlsx") {
+        xlsx::read(path)?
+    } else {
+        crate::text::read(path, "--decisions")?
+    };
+    Ok(rows(&src, sink))
+}
+
 fn rows(src: &Arc<Source>, sink: &mut Problems) -> Vec<Node> {
-    csv_rows(src, "decisions", DECISION_FIELDS, sink)
+    csv_rows(src, "decisions", WORKLIST_FIELDS, sink)
 }
 
 fn decode(row: &Node, sink: &mut Problems) -> Option<Decision> {
-    let f = Fields::new(row, "decision", DECISION_FIELDS, sink)?;
+    let f = Fields::new(row, "decision", WORKLIST_FIELDS, sink)?;
+    if ["decision", "decided_at", "rationale"]
+        .iter()
+        .all(|k| f.get(k).is_none())
+    {
+        // A worklist row nobody has decided yet.
+        return None;
+    }
     let before = sink.0.len();
     let track = f.req_str("track", sink).and(f.opt_enum("track", Track::CHOICES, sink));
     let entitlement = f.req_str("entitlement", sink);
@@ -134,6 +259,10 @@ fn decode(row: &Node, sink: &mut Problems) -> Option<Decision> {
         .req_str("decision", sink)
         .and(f.opt_enum("decision", Verdict::CHOICES, sink));
     let decided_at = f.req_date("decided_at", sink);
+    let timed = f
+        .get("decided_at")
+        .and_then(Node::scalar_text)
+        .is_some_and(|t| t.trim().len() > 10);
     let rationale = f.opt_str("rationale", sink).map(|r| r.value);
     if sink.0.len() > before {
         return None;
@@ -144,6 +273,7 @@ fn decode(row: &Node, sink: &mut Problems) -> Option<Decision> {
         reviewer: reviewer?.value,
         verdict: verdict?,
         decided_at: decided_at?,
+        timed,
         rationale,
         loc: f.loc().clone(),
     })

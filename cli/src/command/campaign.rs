@@ -1,0 +1,121 @@
+//! `dualtrack campaign plan`: evaluate the inventory, assign every in-scope entitlement
+//! its reviewer per track (as `lint --campaign` does), and write the worklists (CSV and
+//! XLSX), the reviewer instructions and a manifest to `--out` atomically.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use dualtrack_engine::campaign::plan::{self, PlanSources};
+use dualtrack_engine::evidence::File;
+use dualtrack_engine::{eval, inventory, Problems, Track};
+
+use super::check::load_exceptions;
+use super::evidence::{hash_inputs, write_atomically};
+use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
+use crate::diagnostics;
+
+/// Arguments of `campaign`.
+#[derive(Debug, Args)]
+pub struct CampaignArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: CampaignCommand,
+}
+
+/// The `campaign` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Write one worklist per track and reviewer (CSV and XLSX), the reviewer instructions per track, and a manifest.
+    Plan(PlanArgs),
+}
+
+/// Arguments of `campaign plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Campaign file (`campaign.yaml`).
+    #[arg(long, value_name = "FILE")]
+    pub campaign: PathBuf,
+    /// Inventory: a YAML/JSON file, or a directory of systems/identities/entitlements files.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: PathBuf,
+    /// Policy pack directory (default: the built-in pack).
+    #[arg(long, value_name = "DIR")]
+    pub policies: Option<PathBuf>,
+    /// Exceptions file (`exceptions.yaml`): excepted findings are not shown as open on the worklists.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now; give it for a reproducible plan).
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// Directory to write the plan to; an existing plan there is replaced.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Runs `campaign`.
+pub fn run(args: &CampaignArgs) -> ExitCode {
+    match &args.command {
+        CampaignCommand::Plan(a) => run_plan(a),
+    }
+}
+
+fn run_plan(args: &PlanArgs) -> ExitCode {
+    match build(args) {
+        Ok(files) => match write_atomically(&args.out, &files) {
+            Ok(()) => {
+                let lists = files.iter().filter(|(p, _)| p.ends_with(".csv")).count();
+                println!(
+                    "wrote {lists} worklists, each as CSV and XLSX ({} files), to {}",
+                    files.len(),
+                    args.out.display()
+                );
+                ExitCode::from(EXIT_CLEAN)
+            }
+            Err(e) => {
+                eprintln!("error: cannot write the campaign plan to `{}`: {e}", args.out.display());
+                ExitCode::from(EXIT_INVALID)
+            }
+        },
+        Err(problems) => {
+            diagnostics::eprint(&problems);
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
+    let campaign = dualtrack_engine::campaign::load(&args.campaign)?;
+    let (model, pack) = load_pack(args.policies.as_deref())?;
+    let (inv, read) = inventory::load(&args.inventory)?;
+    let crosscheck = eval::crosscheck(&inv, &pack);
+    if crosscheck.has_errors() {
+        return Err(crosscheck);
+    }
+    if !inv.warnings.0.is_empty() {
+        diagnostics::eprint(&inv.warnings);
+    }
+    let exceptions = load_exceptions(args.exceptions.as_deref(), &pack, &inv)?;
+    let opts = eval::Options {
+        as_of: args.as_of.unwrap_or_else(Utc::now),
+        tracks: Track::ALL.to_vec(),
+    };
+    let mut report = eval::evaluate(&inv, &pack, &model, &opts)?;
+    if let Some(x) = &exceptions {
+        x.apply_report(&mut report, &inv);
+    }
+    let extras: Vec<PathBuf> = [Some(&args.campaign), args.exceptions.as_ref()]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let inputs = hash_inputs(read, &extras, &pack)?;
+    plan::build(&PlanSources {
+        campaign: &campaign,
+        inventory: &inv,
+        report: &report,
+        inputs: &inputs,
+    })
+    .map_err(|p| Problems(vec![p]))
+}

@@ -1,0 +1,271 @@
+//! The campaign plan: per track and reviewer, the worklist of every in-scope entitlement
+//! that reviewer must certify (flagged rows first, by severity; as CSV and XLSX), the track's reviewer
+//! instructions, and a manifest with the SHA-256 of every input and file. A filled
+//! worklist is a decisions file. Built as bytes in memory, with no clock: the same inputs
+//! give the same bytes. Writing the files is the CLI's job.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::decisions::WORKLIST_FIELDS;
+use crate::diag::{Code, Problem};
+use crate::evidence::{sha256_hex, File, Input};
+use crate::finding::{Finding, FindingStatus, Report};
+use crate::inventory::{Entitlement, Identity, Inventory};
+use crate::policy::{Category, Severity, Track};
+use crate::render::guard_formula;
+
+use super::assign::{assign, Assignment};
+use super::{instructions, xlsx, Campaign, TrackPlan};
+
+/// The worklist name of entitlements no strategy gives a reviewer for.
+pub const UNASSIGNED: &str = "_unassigned";
+
+/// One worklist row: an in-scope entitlement and what the reviewer should know about it.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    /// The track.
+    pub track: Track,
+    /// The entitlement.
+    pub entitlement: &'a Entitlement,
+    /// Its holder.
+    pub holder: Option<&'a Identity>,
+    /// The assigned reviewer (empty when unassigned).
+    pub reviewer: &'a str,
+    /// The open findings on this track that list the entitlement, in report order.
+    pub findings: Vec<&'a Finding>,
+}
+
+impl Row<'_> {
+    /// The highest severity among the open findings.
+    pub fn severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// `revoke` when a stale, orphaned or conflicting finding is open, else blank.
+    pub fn recommended(&self) -> &'static str {
+        let revoke = self
+            .findings
+            .iter()
+            .any(|f| matches!(f.category, Category::Stale | Category::Orphaned | Category::Conflicting));
+        if revoke {
+            "revoke"
+        } else {
+            ""
+        }
+    }
+}
+
+/// The open rule findings per (track, entitlement id), in report order. Findings about
+/// exceptions and decisions are not about the access itself and are left out.
+pub fn open_by_entitlement(report: &Report) -> BTreeMap<(Track, &str), Vec<&Finding>> {
+    let mut out: BTreeMap<(Track, &str), Vec<&Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        if f.status != FindingStatus::Open || f.rule.starts_with("EXC-") || f.rule.starts_with("DEC-") {
+            continue;
+        }
+        for e in &f.entitlements {
+            out.entry((f.track, e.as_str())).or_default().push(f);
+        }
+    }
+    out
+}
+
+/// Every track's worklists: per reviewer (or [`UNASSIGNED`]), the rows in review order.
+pub fn worklists<'a>(
+    campaign: &'a Campaign,
+    inv: &'a Inventory,
+    report: &'a Report,
+) -> BTreeMap<Track, BTreeMap<&'a str, Vec<Row<'a>>>> {
+    let open = open_by_entitlement(report);
+    let mut out: BTreeMap<Track, BTreeMap<&str, Vec<Row<'_>>>> = BTreeMap::new();
+    for plan in &campaign.tracks {
+        let lists = out.entry(plan.track).or_default();
+        for e in &inv.entitlements {
+            let reviewer = match assign(plan, e, inv) {
+                Assignment::OutOfScope => continue,
+                Assignment::Reviewer(r) => r,
+                Assignment::Unassigned { .. } => "",
+            };
+            let key = if reviewer.is_empty() { UNASSIGNED } else { reviewer };
+            lists.entry(key).or_default().push(Row {
+                track: plan.track,
+                entitlement: e,
+                holder: inv.identity(&e.identity.value),
+                reviewer,
+                findings: open.get(&(plan.track, e.id.as_str())).cloned().unwrap_or_default(),
+            });
+        }
+        for rows in lists.values_mut() {
+            // Flagged first, most severe first; then by entitlement id.
+            rows.sort_by(|a, b| {
+                b.severity()
+                    .cmp(&a.severity())
+                    .then_with(|| a.entitlement.id.cmp(&b.entitlement.id))
+            });
+        }
+    }
+    out
+}
+
+/// The cells of one row, in [`WORKLIST_FIELDS`] order, for CSV: the input columns are
+/// empty, and free-text columns that a spreadsheet would read as a formula are prefixed
+/// with `'`.
+pub fn cells(row: &Row<'_>) -> Vec<String> {
+    cells_as(row, true)
+}
+
+/// The cells of one row as [`cells`], guarded against formulas or (for XLSX, where every
+/// cell is written as text) as they are.
+pub fn cells_as(row: &Row<'_>, guard: bool) -> Vec<String> {
+    let e = row.entitlement;
+    let info = |s: &str| {
+        if guard {
+            guard_formula(s).into_owned()
+        } else {
+            s.to_owned()
+        }
+    };
+    let day =
+        |d: Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
+    let findings: Vec<String> = row
+        .findings
+        .iter()
+        .map(|f| format!("{} ({}): {}", f.rule, f.severity.as_str(), one_line(&f.message)))
+        .collect();
+    vec![
+        row.track.as_str().to_owned(),
+        e.id.clone(),
+        row.reviewer.to_owned(),
+        e.identity.value.to_string(),
+        row.holder.map(|h| h.kind.as_str()).unwrap_or_default().to_owned(),
+        row.holder
+            .and_then(|h| h.owner.as_ref())
+            .map(|o| o.value.clone())
+            .unwrap_or_default(),
+        e.system.value.to_string(),
+        info(&e.permission),
+        if e.privileged { "yes" } else { "no" }.to_owned(),
+        day(e.last_used),
+        row.severity().map(Severity::as_str).unwrap_or_default().to_owned(),
+        info(&findings.join(" | ")),
+        row.recommended().to_owned(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A worklist as CSV: the header, then one row per entitlement.
+pub fn worklist_csv(rows: &[Row<'_>]) -> Vec<u8> {
+    let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
+    // Writing to a `Vec` cannot fail.
+    let _ = w.write_record(WORKLIST_FIELDS);
+    for r in rows {
+        let _ = w.write_record(cells(r));
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// The file name of a reviewer's worklist (without extension): the identity id with
+/// anything but letters, digits, `.`, `_`, `-` and `@` replaced by `_`.
+pub fn file_stem(reviewer: &str) -> String {
+    reviewer
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Everything a plan is made from.
+pub struct PlanSources<'a> {
+    /// The campaign.
+    pub campaign: &'a Campaign,
+    /// The inventory the campaign reviews.
+    pub inventory: &'a Inventory,
+    /// Both tracks evaluated on the inventory, exceptions applied.
+    pub report: &'a Report,
+    /// Every input read, with its hash.
+    pub inputs: &'a [Input],
+}
+
+/// Builds every file of the plan, `manifest.json` last, sorted by path before it; `Err`
+/// only if a workbook cannot be built.
+pub fn build(src: &PlanSources<'_>) -> Result<Vec<File>, Problem> {
+    let mut files: Vec<File> = Vec::new();
+    let lists = worklists(src.campaign, src.inventory, src.report);
+    for plan in &src.campaign.tracks {
+        let dir = plan.track.as_str();
+        files.push((
+            format!("{dir}/instructions.md"),
+            instructions::text(src.campaign, plan).into_bytes(),
+        ));
+        for (reviewer, rows) in lists.get(&plan.track).into_iter().flatten() {
+            let stem = file_stem(reviewer);
+            files.push((format!("{dir}/{stem}.csv"), worklist_csv(rows)));
+            let book = xlsx::worklist(reviewer, rows, src.report.as_of).map_err(|e| {
+                Problem::error(
+                    Code::Io,
+                    None,
+                    format!(
+                        "cannot build the worklist `{dir}/{stem}.xlsx`: {}",
+                        e.to_string().to_lowercase()
+                    ),
+                )
+            })?;
+            files.push((format!("{dir}/{stem}.xlsx"), book));
+        }
+    }
+    files.sort();
+    let manifest = manifest(src, &files);
+    files.push(("manifest.json".to_owned(), manifest));
+    Ok(files)
+}
+
+fn manifest(src: &PlanSources<'_>, files: &[File]) -> Vec<u8> {
+    let mut inputs: Vec<&Input> = src.inputs.iter().collect();
+    inputs.sort();
+    let mut list: Vec<serde_json::Value> = inputs
+        .iter()
+        .map(|i| json!({"path": i.path, "role": "input", "sha256": i.sha256}))
+        .collect();
+    list.extend(
+        files
+            .iter()
+            .map(|(p, b)| json!({"path": p, "role": "output", "sha256": sha256_hex(b)})),
+    );
+    let tracks: Vec<serde_json::Value> = src
+        .campaign
+        .tracks
+        .iter()
+        .map(|t: &TrackPlan| {
+            json!({
+                "track": t.track.as_str(),
+                "reviewer": t.reviewer.as_str(),
+                "fallback": t.fallback.map(|f| f.as_str()),
+                "sla_days": t.sla_days.as_ref().map(|d| d.value),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "generator": format!("dualtrack {}", env!("CARGO_PKG_VERSION")),
+        "campaign": src.campaign.id,
+        "as_of": src.report.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "tracks": tracks,
+        "note": "manifest.json lists every input read and every other file of the plan; it cannot hold its own hash",
+        "files": list,
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
