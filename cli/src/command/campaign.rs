@@ -9,11 +9,10 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use dualtrack_engine::campaign::plan::{self, PlanSources};
 use dualtrack_engine::evidence::File;
-use dualtrack_engine::{eval, inventory, Problems, Track};
+use dualtrack_engine::{eval, Problems, Track};
 
-use super::check::load_exceptions;
-use super::evidence::{hash_inputs, write_atomically};
-use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
+use super::evidence::{hash_inputs, load_whole, write_atomically, Whole};
+use super::{parse_as_of, EXIT_CLEAN, EXIT_INVALID};
 use crate::diagnostics;
 
 /// Arguments of `campaign`.
@@ -87,16 +86,13 @@ fn run_plan(args: &PlanArgs) -> ExitCode {
 
 fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
     let campaign = dualtrack_engine::campaign::load(&args.campaign)?;
-    let (model, pack) = load_pack(args.policies.as_deref())?;
-    let (inv, read) = inventory::load(&args.inventory)?;
-    let crosscheck = eval::crosscheck(&inv, &pack);
-    if crosscheck.has_errors() {
-        return Err(crosscheck);
-    }
-    if !inv.warnings.0.is_empty() {
-        diagnostics::eprint(&inv.warnings);
-    }
-    let exceptions = load_exceptions(args.exceptions.as_deref(), &pack, &inv)?;
+    let Whole {
+        model,
+        pack,
+        inv,
+        read,
+        exceptions,
+    } = load_whole(args.policies.as_deref(), &args.inventory, args.exceptions.as_deref())?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: Track::ALL.to_vec(),

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use dualtrack_engine::evidence::{self, sha256_hex, Input, Sources};
-use dualtrack_engine::{eval, inventory, Problems, Track};
+use dualtrack_engine::exceptions::Exceptions;
+use dualtrack_engine::{eval, inventory, policy, Model, Problems, Track};
 
 use super::check::{load_decisions, load_exceptions};
 use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
@@ -66,9 +67,25 @@ pub fn run(args: &EvidenceArgs) -> ExitCode {
     }
 }
 
-fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
-    let (model, pack) = load_pack(args.policies.as_deref())?;
-    let (inv, read) = inventory::load(&args.inventory)?;
+/// What `evidence` and `campaign plan` load before evaluating the whole inventory.
+pub struct Whole {
+    /// The schema model.
+    pub model: Model,
+    /// The policy pack.
+    pub pack: policy::Pack,
+    /// The inventory, held whole.
+    pub inv: inventory::Inventory,
+    /// The inventory files read, to hash.
+    pub read: Vec<String>,
+    /// The exceptions, when given.
+    pub exceptions: Option<Exceptions>,
+}
+
+/// Loads the pack, the whole inventory (checked against the pack; its warnings printed)
+/// and the exceptions.
+pub fn load_whole(policies: Option<&Path>, inventory: &Path, exceptions: Option<&Path>) -> Result<Whole, Problems> {
+    let (model, pack) = load_pack(policies)?;
+    let (inv, read) = inventory::load(inventory)?;
     let crosscheck = eval::crosscheck(&inv, &pack);
     if crosscheck.has_errors() {
         return Err(crosscheck);
@@ -76,7 +93,24 @@ fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
     if !inv.warnings.0.is_empty() {
         diagnostics::eprint(&inv.warnings);
     }
-    let exceptions = load_exceptions(args.exceptions.as_deref(), &pack, &inv)?;
+    let exceptions = load_exceptions(exceptions, &pack, &inv)?;
+    Ok(Whole {
+        model,
+        pack,
+        inv,
+        read,
+        exceptions,
+    })
+}
+
+fn build(args: &EvidenceArgs) -> Result<Vec<evidence::File>, Problems> {
+    let Whole {
+        model,
+        pack,
+        inv,
+        read,
+        exceptions,
+    } = load_whole(args.policies.as_deref(), &args.inventory, args.exceptions.as_deref())?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: Track::ALL.to_vec(),

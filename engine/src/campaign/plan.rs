@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::decisions::WORKLIST_FIELDS;
 use crate::diag::{Code, Problem};
-use crate::evidence::{sha256_hex, File, Input};
+use crate::evidence::{File, Input};
 use crate::finding::{Finding, FindingStatus, Report};
 use crate::inventory::{Entitlement, Identity, Inventory};
 use crate::policy::{Category, Severity, Track};
@@ -233,17 +233,7 @@ pub fn build(src: &PlanSources<'_>) -> Result<Vec<File>, Problem> {
 }
 
 fn manifest(src: &PlanSources<'_>, files: &[File]) -> Vec<u8> {
-    let mut inputs: Vec<&Input> = src.inputs.iter().collect();
-    inputs.sort();
-    let mut list: Vec<serde_json::Value> = inputs
-        .iter()
-        .map(|i| json!({"path": i.path, "role": "input", "sha256": i.sha256}))
-        .collect();
-    list.extend(
-        files
-            .iter()
-            .map(|(p, b)| json!({"path": p, "role": "output", "sha256": sha256_hex(b)})),
-    );
+    let list = crate::evidence::manifest_files(src.inputs, files);
     let tracks: Vec<serde_json::Value> = src
         .campaign
         .tracks

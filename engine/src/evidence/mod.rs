@@ -178,8 +178,9 @@ fn report_html(src: &Sources<'_>, coverage: &[crate::decisions::verify::TrackCov
     crate::render::html(src.report, &extras)
 }
 
-fn manifest(src: &Sources<'_>, files: &[File]) -> Vec<u8> {
-    let mut inputs: Vec<&Input> = src.inputs.iter().collect();
+/// A manifest's `files`: every input (sorted) and every output, with its SHA-256 and role.
+pub(crate) fn manifest_files(inputs: &[Input], files: &[File]) -> Vec<serde_json::Value> {
+    let mut inputs: Vec<&Input> = inputs.iter().collect();
     inputs.sort();
     let mut list: Vec<serde_json::Value> = inputs
         .iter()
@@ -190,6 +191,11 @@ fn manifest(src: &Sources<'_>, files: &[File]) -> Vec<u8> {
             .iter()
             .map(|(p, b)| json!({"path": p, "role": "output", "sha256": sha256_hex(b)})),
     );
+    list
+}
+
+fn manifest(src: &Sources<'_>, files: &[File]) -> Vec<u8> {
+    let list = manifest_files(src.inputs, files);
     let doc = json!({
         "generator": format!("dualtrack {}", env!("CARGO_PKG_VERSION")),
         "as_of": text::timestamp(src.report.as_of),
