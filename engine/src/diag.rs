@@ -123,6 +123,18 @@ codes! {
     NhiWithoutUsage = "DT408", "nhi-without-usage";
     /// An entitlement without `justification` (lint, inventory data quality).
     MissingJustification = "DT409", "missing-justification";
+    /// A rule can never fire on any input the schema allows (`lint --prove`, proven).
+    ProvenVacuous = "DT410", "proven-vacuous";
+    /// A rule can fail to evaluate (`lint --prove`, with a replayed example). Cedar skips an
+    /// erroring `forbid`; `check` stops with `DT301` instead, so on such an inventory the
+    /// review cannot run.
+    CanError = "DT411", "can-error";
+    /// Two rules of one track fire on exactly the same inputs (`lint --prove`, proven).
+    ProvenEquivalent = "DT412", "proven-equivalent";
+    /// Wherever a rule fires, another rule of its track fires too (`lint --prove`, proven).
+    Shadowed = "DT413", "shadowed";
+    /// The solver could not decide a `lint --prove` question (time limit or unknown).
+    ProofInconclusive = "DT414", "proof-inconclusive";
     /// A policy test or an exception names a rule the pack does not hold.
     UnknownRule = "DT501", "unknown-rule";
     /// A policy test expects a finding its own case can never produce (the rule's track is

@@ -19,6 +19,7 @@ pub mod model;
 pub mod node;
 pub mod policy;
 pub mod policytest;
+pub mod prove;
 pub mod pseudo;
 pub mod render;
 pub mod scan;

@@ -8,10 +8,10 @@ use std::process::{Command, ExitCode};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::diff::{self, FindingsDiff};
-use dualtrack_engine::{eval, inventory, policy, render, Finding, Model, Problems, Report};
+use dualtrack_engine::{eval, inventory, policy, prove, render, Finding, Model, Problems, Report};
 
 use super::check::{FailOn, TrackArg};
-use super::{parse_as_of, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_USAGE};
+use super::{parse_as_of, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_NO_SOLVER, EXIT_USAGE};
 use crate::diagnostics;
 use crate::progress::Progress;
 
@@ -37,9 +37,14 @@ pub struct DiffArgs {
     /// Head policies directory.
     #[arg(long, value_name = "DIR", default_value = "policies")]
     pub head: PathBuf,
-    /// Inventory evaluated with both.
-    #[arg(long, value_name = "PATH")]
-    pub inventory: PathBuf,
+    /// Inventory evaluated with both (not used with `--prove`).
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "prove",
+        conflicts_with = "prove"
+    )]
+    pub inventory: Option<PathBuf>,
     /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now).
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
     pub as_of: Option<DateTime<Utc>>,
@@ -56,6 +61,15 @@ pub struct DiffArgs {
     /// once the run takes more than a second).
     #[arg(long)]
     pub progress: bool,
+    /// Prove, for every inventory the schema allows, what the change can add or hide per
+    /// rule (needs cvc5). Exit 1 when a change can hide findings or could not be proven not
+    /// to (`only-removes`, `adds-and-removes`, `removed`, `inconclusive`); 2 when no solver
+    /// is found.
+    #[arg(long)]
+    pub prove: bool,
+    /// With `--prove`: the time limit of one solver query, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = prove::solver::DEFAULT_QUERY_LIMIT_MS)]
+    pub query_limit_ms: u64,
 }
 
 /// Runs `diff`.
@@ -79,11 +93,18 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             }
         }
     };
+    if args.prove {
+        return run_prove(args, &base_dir);
+    }
+    let Some(inventory_path) = args.inventory.as_deref() else {
+        eprintln!("error: `--inventory` is required without `--prove`");
+        return ExitCode::from(EXIT_USAGE);
+    };
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
     };
-    let idx = match inventory::index(&args.inventory) {
+    let idx = match inventory::index(inventory_path) {
         Ok(idx) => idx,
         Err(problems) => return invalid(None, &problems),
     };
@@ -135,6 +156,64 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         Some(min) if new_findings(&d, min) => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::from(EXIT_CLEAN),
     }
+}
+
+/// `diff --prove`: the verdict of every rule, over every inventory.
+fn run_prove(args: &DiffArgs, base_dir: &Path) -> ExitCode {
+    let mut solver = match prove::Solver::find() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}\n  help: {}", prove::INSTALL_HINT);
+            return ExitCode::from(EXIT_NO_SOLVER);
+        }
+    };
+    solver.query_limit_ms = args.query_limit_ms;
+    let model = match Model::load() {
+        Ok(m) => m,
+        Err(p) => return invalid(None, &Problems(vec![p])),
+    };
+    let load = |dir: &Path| policy::dir_files(dir).and_then(|files| policy::load(files, &model));
+    let base = match load(base_dir) {
+        Ok(p) => p,
+        Err(problems) => return invalid(Some(&format!("the base policies (`{}`)", args.base)), &problems),
+    };
+    let head = match load(&args.head) {
+        Ok(p) => p,
+        Err(problems) => {
+            return invalid(
+                Some(&format!("the head policies (`{}`)", args.head.display())),
+                &problems,
+            )
+        }
+    };
+    let report = match prove::prove_change(&base, &head, &model, &solver, &args.track.tracks()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let text = match args.format {
+        DiffFormat::Human => report.human(),
+        DiffFormat::Markdown => report.markdown(),
+        DiffFormat::Json => format!("{:#}\n", report.to_json()),
+        DiffFormat::Sarif => {
+            eprintln!("error: `--prove` writes human, json or markdown");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the proof: {e}");
+            return ExitCode::from(EXIT_INVALID);
+        }
+    }
+    ExitCode::from(if report.can_hide_findings() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
 }
 
 fn new_findings(d: &FindingsDiff, min: dualtrack_engine::Severity) -> bool {

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use dualtrack_engine::lint::{self, Inputs};
-use dualtrack_engine::Level;
+use dualtrack_engine::{prove, Level};
 
-use super::{EXIT_CLEAN, EXIT_INVALID};
+use super::{load_pack, EXIT_CLEAN, EXIT_INVALID, EXIT_NO_SOLVER};
 use crate::diagnostics;
 
 /// Output formats of `lint`.
@@ -44,6 +44,14 @@ pub struct LintArgs {
     /// Exit 3 on warnings too (notes never fail the run); useful in CI.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Also prove, with cvc5, which rules can never fire (DT410), can error (DT411), or are
+    /// equivalent to (DT412) or shadowed by (DT413) another rule of their track. Exit 2
+    /// when no solver is found.
+    #[arg(long)]
+    pub prove: bool,
+    /// With `--prove`: the time limit of one solver query, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = prove::solver::DEFAULT_QUERY_LIMIT_MS)]
+    pub query_limit_ms: u64,
 }
 
 /// Runs `lint`.
@@ -54,7 +62,36 @@ pub fn run(args: &LintArgs) -> ExitCode {
         exceptions: args.exceptions.clone(),
         campaign: args.campaign.clone(),
     };
-    let problems = lint::run(&inputs);
+    let solver = if args.prove {
+        match prove::Solver::find() {
+            Ok(mut s) => {
+                s.query_limit_ms = args.query_limit_ms;
+                Some(s)
+            }
+            Err(e) => {
+                eprintln!("error: {e}\n  help: {}", prove::INSTALL_HINT);
+                return ExitCode::from(EXIT_NO_SOLVER);
+            }
+        }
+    } else {
+        None
+    };
+    let mut problems = lint::run(&inputs);
+    if let Some(solver) = &solver {
+        // Proofs need a pack that loads; when it does not, its errors are already listed.
+        if let Ok((model, pack)) = load_pack(args.policies.as_deref()) {
+            match prove::lint(&pack, &model, solver) {
+                Ok(found) => {
+                    found.into_iter().for_each(|p| problems.push(p));
+                    problems.sort();
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(EXIT_INVALID);
+                }
+            }
+        }
+    }
     let text = match args.format {
         Format::Json => {
             let mut t = serde_json::to_string_pretty(&lint::to_json(&problems)).unwrap_or_default();

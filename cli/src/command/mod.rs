@@ -49,6 +49,8 @@ pub enum Command {
 
 /// Exit code: usage error (also clap's).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: `--prove` found no SMT solver.
+pub const EXIT_NO_SOLVER: u8 = 2;
 
 /// Parses `--as-of`.
 pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
