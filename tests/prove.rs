@@ -146,6 +146,28 @@ fn raising_a_stale_threshold_only_removes_with_a_replayed_example() {
         "idle {idle} days: base flags it, head does not"
     );
 
+    // With an inventory, its findings diff follows the proof, under `inventory`.
+    let (code, out, err) = parts(&dualtrack(&[
+        "diff",
+        "--base",
+        base.to_str().unwrap(),
+        "--head",
+        head.to_str().unwrap(),
+        "--prove",
+        "--inventory",
+        root().join("examples/acme").to_str().unwrap(),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    let both: Json = serde_json::from_str(&out).unwrap();
+    assert_eq!(changed(&both), changed(&json));
+    for key in ["added", "removed", "changed"] {
+        assert!(both["inventory"][key].is_array(), "{key}: {out}");
+    }
+
     // The human form shows the example as readable facts.
     let (code, text, _) = prove(&base, &head, "human");
     assert_eq!(code, 1);
@@ -468,4 +490,78 @@ when {
         "{found:?}"
     );
     assert_eq!(with("DT410"), Vec::<&(String, String, String, u64)>::new(), "{found:?}");
+}
+
+/// A stand-in for cvc5 that answers every question `unknown`, as cvc5 does when a query
+/// runs out of time; written into `dir`.
+fn unknown_solver(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("cvc5-unknown");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\nwhile IFS= read -r line; do\n  case \"$line\" in *'(check-sat)'*) echo unknown ;; esac\ndone\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_solver_that_cannot_decide_makes_the_changed_rule_inconclusive_never_a_pass() {
+    let (tmp, base, head) = two_packs();
+    edit_stale_001(&head, &STALE_001_WHEN.replace("90", "120"));
+    let solver = unknown_solver(tmp.path());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dualtrack"))
+        .args([
+            "diff",
+            "--base",
+            base.to_str().unwrap(),
+            "--head",
+            head.to_str().unwrap(),
+        ])
+        .args(["--prove", "--format", "json"])
+        .env("CVC5", &solver)
+        .output()
+        .unwrap();
+    let (code, out, err) = parts(&out);
+    assert_eq!(code, 1, "undecided is not clean: {err}");
+    let json: Json = serde_json::from_str(&out).unwrap();
+    // Unchanged rules compile to the same terms, and symcc's simplifier proves them
+    // equivalent without asking the solver; the changed one needs it, and gets no answer.
+    assert_eq!(
+        changed(&json),
+        vec![("SOC-STALE-001".to_owned(), "inconclusive".to_owned())]
+    );
+    let r = rule(&json, "SOC-STALE-001");
+    assert!(r["reason"].as_str().is_some_and(|s| s.contains("unknown")), "{r}");
+    assert!(r["adds_example"].is_null() && r["removes_example"].is_null(), "{r}");
+    assert_eq!(json["summary"]["can_hide_findings"], true);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dualtrack"))
+        .args([
+            "lint",
+            "--policies",
+            head.to_str().unwrap(),
+            "--prove",
+            "--format",
+            "json",
+        ])
+        .env("CVC5", &solver)
+        .output()
+        .unwrap();
+    let (_, out, err) = parts(&out);
+    let json: Json = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    let codes: Vec<&str> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"DT414"), "{codes:?}");
+    for proven in ["DT410", "DT411", "DT412", "DT413"] {
+        assert!(
+            !codes.contains(&proven),
+            "{proven} from a solver that decided nothing: {codes:?}"
+        );
+    }
 }

@@ -37,13 +37,9 @@ pub struct DiffArgs {
     /// Head policies directory.
     #[arg(long, value_name = "DIR", default_value = "policies")]
     pub head: PathBuf,
-    /// Inventory evaluated with both (not used with `--prove`).
-    #[arg(
-        long,
-        value_name = "PATH",
-        required_unless_present = "prove",
-        conflicts_with = "prove"
-    )]
+    /// Inventory evaluated with both (optional with `--prove`: then its findings diff
+    /// follows the proof).
+    #[arg(long, value_name = "PATH", required_unless_present = "prove")]
     pub inventory: Option<PathBuf>,
     /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now).
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
@@ -100,39 +96,10 @@ pub fn run(args: &DiffArgs) -> ExitCode {
         eprintln!("error: `--inventory` is required without `--prove`");
         return ExitCode::from(EXIT_USAGE);
     };
-    let opts = eval::Options {
-        as_of: args.as_of.unwrap_or_else(Utc::now),
-        tracks: args.track.tracks(),
+    let (d, tally, head_pack) = match findings_diff(args, &base_dir, inventory_path) {
+        Ok(done) => done,
+        Err(code) => return code,
     };
-    let idx = match inventory::index(inventory_path) {
-        Ok(idx) => idx,
-        Err(problems) => return invalid(None, &problems),
-    };
-    if !idx.inventory.warnings.0.is_empty() {
-        diagnostics::eprint(&idx.inventory.warnings);
-    }
-    // Each identity is evaluated twice: with the base policies, then with the head's.
-    let mut progress = Progress::new(2 * idx.inventory.identities.len(), args.progress);
-    let base = match evaluate(&base_dir, &idx, &opts, &mut progress) {
-        Ok((_, report)) => report.findings,
-        Err(problems) => {
-            progress.finish();
-            return invalid(Some(&format!("the base policies (`{}`)", args.base)), &problems);
-        }
-    };
-    let head = evaluate(&args.head, &idx, &opts, &mut progress);
-    progress.finish();
-    let (head_pack, head_report) = match head {
-        Ok((pack, findings)) => (pack, findings),
-        Err(problems) => {
-            return invalid(
-                Some(&format!("the head policies (`{}`)", args.head.display())),
-                &problems,
-            )
-        }
-    };
-    let tally = head_report.tally();
-    let d = diff::diff(base, head_report.findings);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match args.format {
@@ -160,6 +127,10 @@ pub fn run(args: &DiffArgs) -> ExitCode {
 
 /// `diff --prove`: the verdict of every rule, over every inventory.
 fn run_prove(args: &DiffArgs, base_dir: &Path) -> ExitCode {
+    if matches!(args.format, DiffFormat::Sarif) {
+        eprintln!("error: `--prove` writes human, json or markdown");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let mut solver = match prove::Solver::find() {
         Ok(s) => s,
         Err(e) => {
@@ -193,14 +164,49 @@ fn run_prove(args: &DiffArgs, base_dir: &Path) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
+    // With an inventory, its findings diff follows the proof: what the change can do on
+    // any inventory, then what it does on this one.
+    let on_inventory = match args.inventory.as_deref() {
+        None => None,
+        Some(path) => match findings_diff(args, base_dir, path) {
+            Ok((d, _, _)) => Some((path, d)),
+            Err(code) => return code,
+        },
+    };
     let text = match args.format {
-        DiffFormat::Human => report.human(),
-        DiffFormat::Markdown => report.markdown(),
-        DiffFormat::Json => format!("{:#}\n", report.to_json()),
-        DiffFormat::Sarif => {
-            eprintln!("error: `--prove` writes human, json or markdown");
-            return ExitCode::from(EXIT_USAGE);
+        DiffFormat::Human => {
+            let mut text = report.human();
+            if let Some((path, d)) = &on_inventory {
+                text.push_str(&format!("\non the inventory `{}`:\n", path.display()));
+                text.push_str(&diff::human(d));
+            }
+            text
         }
+        DiffFormat::Markdown => {
+            let mut text = report.markdown();
+            if let Some((_, d)) = &on_inventory {
+                text.push('\n');
+                text.push_str(&diff::markdown(d, render::MARKDOWN_EXAMPLES));
+            }
+            text
+        }
+        DiffFormat::Json => {
+            let mut json = report.to_json();
+            if let (Some((_, d)), Some(obj)) = (&on_inventory, json.as_object_mut()) {
+                match serde_json::to_value(d) {
+                    Ok(v) => {
+                        obj.insert("inventory".to_owned(), v);
+                    }
+                    Err(e) => {
+                        eprintln!("error: cannot write the diff: {e}");
+                        return ExitCode::from(EXIT_INVALID);
+                    }
+                }
+            }
+            format!("{json:#}\n")
+        }
+        // Refused above.
+        DiffFormat::Sarif => String::new(),
     };
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -209,11 +215,60 @@ fn run_prove(args: &DiffArgs, base_dir: &Path) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     }
-    ExitCode::from(if report.can_hide_findings() {
+    let adds_findings = match (&on_inventory, args.fail_on.severity()) {
+        (Some((_, d)), Some(min)) => new_findings(d, min),
+        _ => false,
+    };
+    ExitCode::from(if report.can_hide_findings() || adds_findings {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
     })
+}
+
+/// The findings diff of the inventory at `inventory_path` between the base and head
+/// packs, with the head report's tally and the head pack; the exit code on failure.
+fn findings_diff(
+    args: &DiffArgs,
+    base_dir: &Path,
+    inventory_path: &Path,
+) -> Result<(FindingsDiff, dualtrack_engine::finding::Tally, policy::Pack), ExitCode> {
+    let opts = eval::Options {
+        as_of: args.as_of.unwrap_or_else(Utc::now),
+        tracks: args.track.tracks(),
+    };
+    let idx = match inventory::index(inventory_path) {
+        Ok(idx) => idx,
+        Err(problems) => return Err(invalid(None, &problems)),
+    };
+    if !idx.inventory.warnings.0.is_empty() {
+        diagnostics::eprint(&idx.inventory.warnings);
+    }
+    // Each identity is evaluated twice: with the base policies, then with the head's.
+    let mut progress = Progress::new(2 * idx.inventory.identities.len(), args.progress);
+    let base = match evaluate(base_dir, &idx, &opts, &mut progress) {
+        Ok((_, report)) => report.findings,
+        Err(problems) => {
+            progress.finish();
+            return Err(invalid(
+                Some(&format!("the base policies (`{}`)", args.base)),
+                &problems,
+            ));
+        }
+    };
+    let head = evaluate(&args.head, &idx, &opts, &mut progress);
+    progress.finish();
+    let (head_pack, head_report) = match head {
+        Ok((pack, findings)) => (pack, findings),
+        Err(problems) => {
+            return Err(invalid(
+                Some(&format!("the head policies (`{}`)", args.head.display())),
+                &problems,
+            ))
+        }
+    };
+    let tally = head_report.tally();
+    Ok((diff::diff(base, head_report.findings), tally, head_pack))
 }
 
 fn new_findings(d: &FindingsDiff, min: dualtrack_engine::Severity) -> bool {
