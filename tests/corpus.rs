@@ -40,6 +40,18 @@ const NOT_FROM_INPUT: &[(&str, &str)] = &[
         "entity-error: entities are built from records the loader has already validated, and \
          every attribute is typed to match the schema; a failure here is an engine bug",
     ),
+    (
+        "DT410",
+        "proven-vacuous: needs `lint --prove` and cvc5, which the corpus does not run; \
+         tests/prove.rs triggers it",
+    ),
+    ("DT411", "can-error: as DT410; tests/prove.rs triggers it"),
+    ("DT412", "proven-equivalent: as DT410; tests/prove.rs triggers it"),
+    ("DT413", "shadowed: as DT410; tests/prove.rs triggers it"),
+    (
+        "DT414",
+        "proof-inconclusive: as DT410; tests/prove.rs triggers it with a stand-in solver",
+    ),
 ];
 
 /// Codes whose diagnostics may lack a `file:line`, with the reason. The message must then
