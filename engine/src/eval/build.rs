@@ -73,35 +73,53 @@ fn entity(uid: EntityUid, facts: &Facts, tags: &[(String, String)]) -> Result<En
         .map_err(|e| Problem::error(Code::EntityError, None, format!("cannot build entity: {e}")))
 }
 
-/// The identity, its systems and its entitlements as Cedar entities — only the
-/// entitlements at `only` (indices into `view.entitlements`) and their systems when given.
-/// With a schema, Cedar checks every attribute against it.
+/// Which entities beyond the identity a store holds: indices into `view.entitlements` of
+/// the entitlements wanted, and of those whose system is wanted too.
+pub struct Wanted {
+    /// Entitlements to include, sorted.
+    pub entitlements: Vec<usize>,
+    /// Entitlements whose system is included, sorted.
+    pub systems: Vec<usize>,
+}
+
+/// The identity, its systems and its entitlements as Cedar entities — only those `only`
+/// names when given. With a schema, Cedar checks every attribute against it.
 pub fn entities(
     view: &View<'_>,
     schema: Option<&Schema>,
-    only: Option<&[usize]>,
+    only: Option<&Wanted>,
     systems_built: Option<&SystemEntities>,
 ) -> Result<Entities, Problem> {
-    let wanted = |i: usize| only.is_none_or(|o| o.contains(&i));
+    let ent_wanted = |i: usize| only.is_none_or(|o| o.entitlements.binary_search(&i).is_ok());
     let mut list = Vec::with_capacity(view.entitlements.len() + view.systems.len() + 1);
     list.push(entity(
         uid("Identity", &view.identity.id)?,
         &view.facts,
         &view.identity.tags,
     )?);
-    let mut systems: Vec<&str> = Vec::new();
     for (i, (e, facts)) in view.entitlements.iter().enumerate() {
-        if wanted(i) {
+        if ent_wanted(i) {
             list.push(entity(uid("Entitlement", &e.id)?, facts, &[])?);
-            systems.push(&*e.system.value);
         }
     }
-    for (id, (system, facts)) in &view.systems {
-        if only.is_none() || systems.contains(id) {
-            match systems_built.and_then(|b| b.0.get(*id)) {
-                Some(built) => list.push(built.clone()),
-                None => list.push(entity(uid("System", id)?, facts, &system.tags)?),
-            }
+    let mut systems: Vec<&str> = match only {
+        None => view.systems.keys().copied().collect(),
+        Some(o) => o
+            .systems
+            .iter()
+            .filter_map(|i| view.entitlements.get(*i))
+            .map(|(e, _)| &*e.system.value)
+            .collect(),
+    };
+    systems.sort_unstable();
+    systems.dedup();
+    for id in systems {
+        let Some((system, facts)) = view.systems.get(id) else {
+            continue;
+        };
+        match systems_built.and_then(|b| b.0.get(id)) {
+            Some(built) => list.push(built.clone()),
+            None => list.push(entity(uid("System", id)?, facts, &system.tags)?),
         }
     }
     Entities::from_entities(list, schema).map_err(|e| {

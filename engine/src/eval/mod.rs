@@ -29,7 +29,7 @@ use crate::inventory::{Entitlement, Identity, Inventory};
 use crate::model::Model;
 use crate::policy::{Pack, Rule, Subject, Track};
 
-use build::{entities, uid, SystemEntities};
+use build::{entities, uid, SystemEntities, Wanted};
 use emit::{finding, SharedRules};
 use prefilter::Guards;
 
@@ -77,6 +77,9 @@ fn check_functions(e: &Entitlement, pack: &Pack, sink: &mut Vec<Problem>) {
 /// The rules of one track and subject with their guards; bit `i` of a mask is rule `i`.
 struct Group<'a> {
     rules: Vec<(&'a Rule, Guards)>,
+    /// The rules that may read an entity besides the principal and the resource (the
+    /// entitlement's system), as a mask.
+    reads_others: u64,
 }
 
 /// Everything shared by the workers.
@@ -142,16 +145,23 @@ impl<'a> Plan<'a> {
     fn new(inv: &Inventory, pack: &'a Pack, opts: &Options) -> Result<Self, Problems> {
         let mut groups: BTreeMap<(Track, Subject), Group<'a>> = BTreeMap::new();
         for rule in pack.rules.iter().filter(|r| opts.tracks.contains(&r.track)) {
-            let guards = rule.policy.to_json().map(|j| Guards::of(&j)).unwrap_or_default();
-            groups
-                .entry((rule.track, rule.subject))
-                .or_insert_with(|| Group { rules: Vec::new() })
-                .rules
-                .push((rule, guards));
+            let json = rule.policy.to_json().ok();
+            let guards = json.as_ref().map(Guards::of).unwrap_or_default();
+            let reads_others = json.as_ref().is_none_or(prefilter::reads_other_entities);
+            let group = groups.entry((rule.track, rule.subject)).or_insert_with(|| Group {
+                rules: Vec::new(),
+                reads_others: 0,
+            });
+            if reads_others {
+                group.reads_others |= 1u64.checked_shl(group.rules.len() as u32).unwrap_or(0);
+            }
+            group.rules.push((rule, guards));
         }
-        // A mask holds 64 rules; past that a group's requests simply carry every rule.
+        // A mask holds 64 rules; past that a group's requests simply carry every rule
+        // (and every entity).
         for group in groups.values_mut() {
             if group.rules.len() > 64 {
+                group.reads_others = u64::MAX;
                 for (_, g) in &mut group.rules {
                     *g = Guards::default();
                 }
@@ -280,9 +290,22 @@ fn one_identity(
     if pending.is_empty() {
         return out;
     }
-    let mut needed: Vec<usize> = pending.iter().filter_map(|p| p.entitlement).collect();
-    needed.sort_unstable();
-    needed.dedup();
+    let reads_others = |p: &Pending| plan.groups.get(&p.key).is_none_or(|g| g.reads_others & p.mask != 0);
+    let mut needed = Wanted {
+        entitlements: pending.iter().filter_map(|p| p.entitlement).collect(),
+        systems: Vec::new(),
+    };
+    for p in pending.iter().filter(|p| reads_others(p)) {
+        match p.entitlement {
+            Some(i) => needed.systems.push(i),
+            // An identity rule might read any of the identity's systems.
+            None => needed.systems.extend(0..view.entitlements.len()),
+        }
+    }
+    for list in [&mut needed.entitlements, &mut needed.systems] {
+        list.sort_unstable();
+        list.dedup();
+    }
     let store = match entities(&view, None, Some(&needed), Some(&plan.systems)) {
         Ok(s) => s,
         Err(p) => {

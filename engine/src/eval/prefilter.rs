@@ -89,6 +89,33 @@ impl Guards {
     }
 }
 
+/// Whether the policy may read an entity other than the principal and the resource (say
+/// `resource.system.sox_in_scope`, or an entity literal's attribute): any attribute, tag or
+/// `in` test on something that is not `principal` or `resource`. A request whose policies
+/// all answer no needs only those two entities in its store. Errs on the side of yes: a
+/// policy that is not in the expected form reads everything.
+pub fn reads_other_entities(policy: &Json) -> bool {
+    fn walk(e: &Json) -> bool {
+        match e {
+            Json::Array(items) => items.iter().any(walk),
+            Json::Object(map) => map.iter().any(|(k, v)| {
+                let looks_up = matches!(k.as_str(), "." | "has" | "getTag" | "hasTag" | "in");
+                let on_own = v
+                    .get("left")
+                    .and_then(|l| l.get("Var"))
+                    .and_then(Json::as_str)
+                    .is_some_and(|var| matches!(var, "principal" | "resource") && k != "in");
+                (looks_up && !on_own) || walk(v)
+            }),
+            _ => false,
+        }
+    }
+    match policy.get("conditions") {
+        Some(conditions) => walk(conditions),
+        None => true,
+    }
+}
+
 fn flatten<'a>(e: &'a Json, out: &mut Vec<&'a Json>) {
     if let Some(and) = e.get("&&") {
         if let (Some(l), Some(r)) = (and.get("left"), and.get("right")) {
@@ -194,4 +221,44 @@ fn compare(op: &str, f: &Fact, v: &Json) -> Option<bool> {
         ">=" => ord != Ordering::Less,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use cedar_policy::Policy;
+
+    use super::reads_other_entities;
+
+    fn reads(text: &str) -> bool {
+        let policy = Policy::from_str(text).expect("the test policy parses");
+        reads_other_entities(&policy.to_json().expect("the test policy has a JSON form"))
+    }
+
+    #[test]
+    fn attributes_of_principal_and_resource_need_no_other_entity() {
+        assert!(!reads(
+            "forbid(principal, action, resource) when { principal.is_nhi && resource.days_idle > 90 };"
+        ));
+        assert!(!reads(
+            r#"forbid(principal, action, resource) when { resource.system == Dualtrack::System::"erp" };"#
+        ));
+    }
+
+    #[test]
+    fn the_system_an_entity_literal_or_in_may_need_another_entity() {
+        assert!(reads(
+            "forbid(principal, action, resource) when { resource.privileged && resource.system.sox_in_scope };"
+        ));
+        assert!(reads(
+            r#"forbid(principal, action, resource) when { Dualtrack::System::"erp".sox_in_scope };"#
+        ));
+        assert!(reads(
+            r#"forbid(principal, action, resource) when { resource.system.hasTag("tier") };"#
+        ));
+        assert!(reads(
+            r#"forbid(principal, action, resource) when { principal in Dualtrack::Identity::"root" };"#
+        ));
+    }
 }
