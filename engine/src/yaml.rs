@@ -21,7 +21,15 @@ use crate::source::{Loc, Source};
 /// document, or a limit of [`crate::limits`] crossed (alias expansion, nesting depth,
 /// scalar size).
 pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
-    let builder = build(src)?;
+    parse_streamed(src, "", &mut |_| {})
+}
+
+/// [`parse`], except that each item of the list under the top-level key `key` goes to
+/// `on_item` as soon as it is complete and that list stays empty in the tree: a large
+/// inventory's entitlements are then never all held as nodes at once. Items are handed
+/// over in file order, even when reading stops at a later problem.
+pub fn parse_streamed(src: &Arc<Source>, key: &str, on_item: &mut dyn FnMut(Node)) -> Result<Node, Problem> {
+    let builder = build(src, key, on_item)?;
     Ok(builder.root.unwrap_or(Node {
         loc: src.whole(),
         value: Value::Null,
@@ -29,8 +37,9 @@ pub fn parse(src: &Arc<Source>) -> Result<Node, Problem> {
 }
 
 /// Runs the parser over `src`, event by event, into a [`Builder`].
-fn build(src: &Arc<Source>) -> Result<Builder, Problem> {
+fn build<'a>(src: &Arc<Source>, key: &'a str, on_item: &'a mut dyn FnMut(Node)) -> Result<Builder<'a>, Problem> {
     let mut builder = Builder {
+        streamed: (key, on_item),
         src: Arc::clone(src),
         stack: Vec::new(),
         root: None,
@@ -89,7 +98,9 @@ struct Anchored {
     height: usize,
 }
 
-struct Builder {
+struct Builder<'a> {
+    /// The top-level key whose list items go to the callback instead of the tree.
+    streamed: (&'a str, &'a mut dyn FnMut(Node)),
     src: Arc<Source>,
     stack: Vec<Frame>,
     root: Option<Node>,
@@ -124,7 +135,7 @@ fn limit(loc: Loc, message: String, help: &str) -> Problem {
         .with_help(help.to_owned())
 }
 
-impl Builder {
+impl Builder<'_> {
     fn loc(&mut self, mark: Marker, len: usize) -> Loc {
         let offset = self.offset(mark);
         self.src.loc(offset, len)
@@ -162,6 +173,10 @@ impl Builder {
                 },
             );
         }
+        if self.streams_next() {
+            (self.streamed.1)(node);
+            return Ok(());
+        }
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq(_, _, items)) => items.push(node),
@@ -187,6 +202,14 @@ impl Builder {
             },
         }
         Ok(())
+    }
+
+    /// True when the next complete value is an item of the list under the streamed key.
+    fn streams_next(&self) -> bool {
+        match self.stack.as_slice() {
+            [Frame::Map(_, _, _, Some((k, _))), Frame::Seq(..)] => !k.is_empty() && *k == self.streamed.0,
+            _ => false,
+        }
     }
 
     fn open(&mut self, frame: Frame, mark: Marker) -> Result<(), Problem> {
@@ -370,7 +393,8 @@ mod tests {
             .collect();
         let text = format!("{{\"entitlements\": [{}]}}", records.join(", "));
         let src = Source::new("inv.yaml", text.clone());
-        let builder = build(&src).unwrap();
+        let mut ignore = |_: Node| {};
+        let builder = build(&src, "", &mut ignore).unwrap();
         assert!(
             builder.walked <= text.len(),
             "walked {} for {}",
@@ -426,5 +450,25 @@ mod tests {
         for t in ["1.2.3", "e5", "1e", ".", "abc", "1_000", "0x1F", "2026-10-01", "1.5x"] {
             assert!(!is_float(t), "{t}");
         }
+    }
+
+    /// The streamed list's items come out in file order with their lines, and the tree
+    /// keeps an empty list where they were; other lists stay in the tree.
+    #[test]
+    fn items_of_the_streamed_list_are_handed_over_with_their_lines() {
+        let text = "systems:\n  - id: erp\nentitlements:\n  - id: a\n  - id: b\n    system: erp\n";
+        let src = Source::new("inv.yaml", text.to_owned());
+        let mut items = Vec::new();
+        let root = parse_streamed(&src, "entitlements", &mut |n| items.push(n)).unwrap();
+        let lines: Vec<u32> = items.iter().map(|n| n.loc.line).collect();
+        assert_eq!(lines, [4, 5]);
+        let Value::Map(entries) = &root.value else {
+            panic!("root is a map")
+        };
+        let list = |key: &str| match entries.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| &v.value) {
+            Some(Value::Seq(items)) => items.len(),
+            _ => usize::MAX,
+        };
+        assert_eq!((list("systems"), list("entitlements")), (1, 0));
     }
 }

@@ -51,10 +51,21 @@ fn read_any(path: &Path, listed_at: Option<&Loc>, inv: &mut Inventory, sink: &mu
         read_json(path, None, inv, sink);
         read.push(path.display().to_string());
     } else if let Some(src) = read_source(path, sink) {
+        // YAML entitlements are decoded as the parser completes each one, into `streamed`:
+        // holding every record as a node first would take several times the file's size.
+        let mut streamed = (Inventory::default(), Problems::default());
         let root = if is_json(path) {
             crate::json::value(&src)
         } else {
-            crate::yaml::parse(&src)
+            let (ents, problems) = (&mut streamed.0, &mut streamed.1);
+            let root = crate::yaml::parse_streamed(&src, "entitlements", &mut |item| {
+                push_record(&item, "entitlements", ents, problems);
+            });
+            match root {
+                // A sources file is read from its whole tree, as it was written.
+                Ok(r) if crate::sources::is_sources(&r) => crate::yaml::parse(&src),
+                other => other,
+            }
         };
         match root {
             Ok(root) if crate::sources::is_sources(&root) => match listed_at {
@@ -72,6 +83,13 @@ fn read_any(path: &Path, listed_at: Option<&Loc>, inv: &mut Inventory, sink: &mu
             },
             Ok(root) => {
                 read_whole(&root, inv, sink);
+                if inv.entitlements.is_empty() {
+                    // Taken, not copied: a copy would hold the records twice for a moment.
+                    inv.entitlements = std::mem::take(&mut streamed.0.entitlements);
+                } else {
+                    inv.entitlements.append(&mut streamed.0.entitlements);
+                }
+                sink.0.append(&mut streamed.1 .0);
                 read.push(src.name().to_owned());
             }
             Err(p) => {
