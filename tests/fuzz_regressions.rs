@@ -132,3 +132,31 @@ fn yaml_rule_with_a_thousand_conditions_compiles_and_evaluates() {
     // Compiling was quadratic (each `&&` copied the chain below it): minutes in debug.
     assert!(started.elapsed().as_secs() < 60, "took {:?}", started.elapsed());
 }
+
+/// A pack whose track has more than 64 rules for one subject: the evaluator's rule masks
+/// hold 64, and a 65th rule's bit overflowed the shift (a panic in debug builds). Every
+/// rule past the 64th must still be evaluated: each of the 70 fires on every entitlement
+/// of `examples/acme`.
+#[test]
+fn seventy_rules_for_one_subject_all_evaluate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from("rules:\n");
+    for n in 1..=70 {
+        text.push_str(&format!(
+            "  - id: SOC-MANY-{n:03}\n    title: Any entitlement {n}\n    track: soc\n    category: excessive\n    severity: low\n    controls: [CC6.3]\n    applies_to: entitlement\n    when:\n      - entitlement.permission: {{ present: true }}\n    remediation: Review it.\n    description: One of seventy.\n"
+        ));
+    }
+    let (model, pack) =
+        load_pack(&pack_dir(tmp.path(), "many.yaml", &text)).unwrap_or_else(|p| panic!("{}", common::render(&p)));
+    assert_eq!(pack.rules.len(), 70);
+    let json: serde_json::Value =
+        serde_json::from_str(&check_acme(&model, &pack).unwrap_or_else(|p| panic!("{}", common::render(&p)))).unwrap();
+    let entitlements = json["summary"]["entitlements"].as_u64().unwrap();
+    assert!(entitlements > 0);
+    let findings = json["findings"].as_array().unwrap();
+    for n in 1..=70 {
+        let id = format!("SOC-MANY-{n:03}");
+        let fired = findings.iter().filter(|f| f["rule"] == id.as_str()).count() as u64;
+        assert_eq!(fired, entitlements, "{id} fires on every entitlement");
+    }
+}

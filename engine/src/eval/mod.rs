@@ -94,6 +94,16 @@ struct Plan<'a> {
     system_facts: Vec<Facts>,
 }
 
+/// Rule `i`'s bit in a group's mask. A group of more than 64 rules carries every rule in
+/// every request (its guards are dropped), so a rule past the 64th maps to every bit: any
+/// mask that is not empty then holds it, and a full mask holds them all.
+fn bit(i: usize) -> u64 {
+    u32::try_from(i)
+        .ok()
+        .and_then(|i| 1u64.checked_shl(i))
+        .unwrap_or(u64::MAX)
+}
+
 impl Plan<'_> {
     /// The rules of `key` that may apply to `subject`, as a mask; `None` when none may.
     fn mask(&self, key: (Track, Subject), subject: &prefilter::Subject<'_>) -> Option<u64> {
@@ -103,7 +113,7 @@ impl Plan<'_> {
             .iter()
             .enumerate()
             .filter(|(_, (_, g))| g.may_apply(subject))
-            .fold(0u64, |m, (i, _)| m | (1 << i));
+            .fold(0u64, |m, (i, _)| m | bit(i));
         (mask != 0).then_some(mask)
     }
 
@@ -115,7 +125,7 @@ impl Plan<'_> {
         }
         let mut set = PolicySet::new();
         for (i, (rule, _)) in group.rules.iter().enumerate() {
-            if mask & (1 << i) != 0 {
+            if mask & bit(i) != 0 {
                 set.add(rule.policy.clone()).map_err(|e| {
                     Problem::error(
                         Code::CedarValidation,
@@ -153,7 +163,7 @@ impl<'a> Plan<'a> {
                 reads_others: 0,
             });
             if reads_others {
-                group.reads_others |= 1u64.checked_shl(group.rules.len() as u32).unwrap_or(0);
+                group.reads_others |= bit(group.rules.len());
             }
             group.rules.push((rule, guards));
         }
