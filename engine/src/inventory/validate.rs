@@ -15,24 +15,22 @@ fn dedupe<T>(records: &mut Vec<T>, what: &str, id: impl Fn(&T) -> &str, loc: imp
             .then_with(|| loc(a).file().cmp(loc(b).file()))
             .then(loc(a).offset.cmp(&loc(b).offset))
     });
-    let mut i = 1;
-    while i < records.len() {
-        match (records.get(i - 1), records.get(i)) {
-            (Some(prev), Some(cur)) if id(prev) == id(cur) => {
-                sink.push(
-                    Problem::error(
-                        Code::DuplicateId,
-                        Some(loc(cur).clone()),
-                        format!("duplicate {what} id `{}`", id(cur)),
-                    )
-                    .with_label("second record with this id")
-                    .with_help(format!("the first is at {}; ids must be unique", loc(prev))),
-                );
-                records.remove(i);
-            }
-            _ => i += 1,
+    // One pass: each later record with the id just kept is reported against the first.
+    records.dedup_by(|cur, first| {
+        if id(cur) != id(first) {
+            return false;
         }
-    }
+        sink.push(
+            Problem::error(
+                Code::DuplicateId,
+                Some(loc(cur).clone()),
+                format!("duplicate {what} id `{}`", id(cur)),
+            )
+            .with_label("second record with this id")
+            .with_help(format!("the first is at {}; ids must be unique", loc(first))),
+        );
+        true
+    });
 }
 
 pub(crate) fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &[&str], sink: &mut Problems) {
