@@ -11,7 +11,7 @@ use crate::inventory::{Entitlement, Identity, Inventory, System};
 use crate::policy::FunctionCatalog;
 
 /// One derived attribute value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Fact {
     /// `Bool`.
     Bool(bool),

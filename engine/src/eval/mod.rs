@@ -4,13 +4,15 @@
 //!
 //! The fast path differs from [`plain`] only in what it does not repeat: policy sets are
 //! built once per combination of candidate policies, each request carries only the
-//! policies whose static guards ([`prefilter`]) can still hold, entities are built only
-//! when some request needs Cedar, and the schema is not re-checked per request (the
+//! policies whose static guards ([`prefilter`]) can still hold, a rule Cedar has already
+//! answered for the same attribute values is answered from [`memo`], entities are built
+//! only when some request still needs Cedar, and the schema is not re-checked per request (the
 //! entities are typed by construction; the plain path checks them against the schema and
 //! the differential test compares the two).
 
 mod build;
 mod emit;
+mod memo;
 pub mod plain;
 pub mod prefilter;
 pub mod stream;
@@ -31,6 +33,7 @@ use crate::policy::{Pack, Rule, Subject, Track};
 
 use build::{entities, uid, SystemEntities, Wanted};
 use emit::{finding, SharedRules};
+use memo::{Memo, Reads};
 use prefilter::Guards;
 
 /// What to evaluate.
@@ -77,6 +80,9 @@ fn check_functions(e: &Entitlement, pack: &Pack, sink: &mut Vec<Problem>) {
 /// The rules of one track and subject with their guards; bit `i` of a mask is rule `i`.
 struct Group<'a> {
     rules: Vec<(&'a Rule, Guards)>,
+    /// Per rule, its key in the memo and what it reads; `None` when its answers are not
+    /// remembered.
+    memo: Vec<Option<(u32, Reads)>>,
     /// The rules that may read an entity besides the principal and the resource (the
     /// entitlement's system), as a mask.
     reads_others: u64,
@@ -92,6 +98,8 @@ struct Plan<'a> {
     systems: SystemEntities,
     /// Facts of every system, aligned with the inventory's systems.
     system_facts: Vec<Facts>,
+    /// Answers Cedar gave, by rule and the values it read.
+    memo: Memo,
 }
 
 /// Rule `i`'s bit in a group's mask. A group of more than 64 rules carries every rule in
@@ -139,6 +147,28 @@ impl Plan<'_> {
         cache.insert((key.0, key.1, mask), Arc::clone(&set));
         Ok(set)
     }
+
+    /// Splits `mask` into the rules still to ask Cedar and those remembered to fire for
+    /// these facts (rules remembered not to fire are dropped).
+    fn recall(&self, group: &Group<'_>, mask: u64, principal: &Facts, resource: &Facts) -> (u64, u64) {
+        let (mut ask, mut fires) = (mask, 0);
+        for (i, memo) in group.memo.iter().enumerate() {
+            let b = bit(i);
+            if mask & b == 0 {
+                continue;
+            }
+            let Some((id, reads)) = memo else { continue };
+            match self.memo.recall(*id, reads, principal, resource) {
+                Some(true) => {
+                    ask &= !b;
+                    fires |= b;
+                }
+                Some(false) => ask &= !b,
+                None => {}
+            }
+        }
+        (ask, fires)
+    }
 }
 
 /// What one identity contributes.
@@ -154,26 +184,32 @@ impl<'a> Plan<'a> {
     /// request shares.
     fn new(inv: &Inventory, pack: &'a Pack, opts: &Options) -> Result<Self, Problems> {
         let mut groups: BTreeMap<(Track, Subject), Group<'a>> = BTreeMap::new();
-        for rule in pack.rules.iter().filter(|r| opts.tracks.contains(&r.track)) {
+        for (id, rule) in pack.rules.iter().filter(|r| opts.tracks.contains(&r.track)).enumerate() {
             let json = rule.policy.to_json().ok();
             let guards = json.as_ref().map(Guards::of).unwrap_or_default();
             let reads_others = json.as_ref().is_none_or(prefilter::reads_other_entities);
+            let reads = json.as_ref().and_then(Reads::of);
             let group = groups.entry((rule.track, rule.subject)).or_insert_with(|| Group {
                 rules: Vec::new(),
+                memo: Vec::new(),
                 reads_others: 0,
             });
             if reads_others {
                 group.reads_others |= bit(group.rules.len());
             }
             group.rules.push((rule, guards));
+            group.memo.push(u32::try_from(id).ok().zip(reads));
         }
         // A mask holds 64 rules; past that a group's requests simply carry every rule
-        // (and every entity).
+        // (and every entity), and nothing is remembered (a bit no longer names one rule).
         for group in groups.values_mut() {
             if group.rules.len() > 64 {
                 group.reads_others = u64::MAX;
                 for (_, g) in &mut group.rules {
                     *g = Guards::default();
+                }
+                for m in &mut group.memo {
+                    *m = None;
                 }
             }
         }
@@ -197,6 +233,7 @@ impl<'a> Plan<'a> {
             shared: SharedRules::new(&pack.rules),
             systems: SystemEntities::new(inv).map_err(|p| Problems(vec![p]))?,
             system_facts: derive::system_table(inv),
+            memo: Memo::default(),
         })
     }
 }
@@ -255,7 +292,30 @@ struct Pending {
     key: (Track, Subject),
     /// Index into `view.entitlements`, or `None` for the identity request.
     entitlement: Option<usize>,
+    /// The rules to ask Cedar about.
     mask: u64,
+    /// The rules remembered to fire for the same values.
+    fires: u64,
+}
+
+impl Plan<'_> {
+    /// The request for `key` on these facts, unless no rule of it can fire.
+    fn pending(
+        &self,
+        key: (Track, Subject),
+        s: &prefilter::Subject<'_>,
+        entitlement: Option<usize>,
+    ) -> Option<Pending> {
+        let mask = self.mask(key, s)?;
+        let group = self.groups.get(&key)?;
+        let (mask, fires) = self.recall(group, mask, s.principal, s.resource);
+        (mask | fires != 0).then_some(Pending {
+            key,
+            entitlement,
+            mask,
+            fires,
+        })
+    }
 }
 
 fn one_identity(
@@ -277,11 +337,7 @@ fn one_identity(
             resource: &view.facts,
             system: None,
         };
-        pending.extend(plan.mask(key, &s).map(|mask| Pending {
-            key,
-            entitlement: None,
-            mask,
-        }));
+        pending.extend(plan.pending(key, &s, None));
         let key = (*track, Subject::Entitlement);
         for (i, (e, facts)) in view.entitlements.iter().enumerate() {
             let system = view.systems.get(&*e.system.value).map(|(_, f)| *f);
@@ -290,22 +346,29 @@ fn one_identity(
                 resource: facts,
                 system,
             };
-            pending.extend(plan.mask(key, &s).map(|mask| Pending {
-                key,
-                entitlement: Some(i),
-                mask,
-            }));
+            pending.extend(plan.pending(key, &s, Some(i)));
         }
     }
     if pending.is_empty() {
         return out;
     }
+    let asks = |p: &&Pending| p.mask != 0;
+    if !pending.iter().any(|p| asks(&p)) {
+        for p in &pending {
+            let ent = p
+                .entitlement
+                .and_then(|i| view.entitlements.get(i))
+                .map(|(e, f)| (*e, f));
+            remembered(plan, &view, p, ent, &mut out);
+        }
+        return out;
+    }
     let reads_others = |p: &Pending| plan.groups.get(&p.key).is_none_or(|g| g.reads_others & p.mask != 0);
     let mut needed = Wanted {
-        entitlements: pending.iter().filter_map(|p| p.entitlement).collect(),
+        entitlements: pending.iter().filter(asks).filter_map(|p| p.entitlement).collect(),
         systems: Vec::new(),
     };
-    for p in pending.iter().filter(|p| reads_others(p)) {
+    for p in pending.iter().filter(asks).filter(|p| reads_others(p)) {
         match p.entitlement {
             Some(i) => needed.systems.push(i),
             // An identity rule might read any of the identity's systems.
@@ -326,25 +389,58 @@ fn one_identity(
             return out;
         }
     };
-    for p in pending {
+    for p in &pending {
         let ent = p
             .entitlement
             .and_then(|i| view.entitlements.get(i))
             .map(|(e, f)| (*e, f));
-        ask(plan, &view, &store, p.key, p.mask, ent, &mut out);
+        if p.mask == 0 {
+            remembered(plan, &view, p, ent, &mut out);
+        } else {
+            ask(plan, &view, &store, p, ent, &mut out);
+        }
     }
     out
+}
+
+/// The findings of the rules of `p` remembered to fire.
+fn remembered(plan: &Plan<'_>, view: &View<'_>, p: &Pending, ent: Option<(&Entitlement, &Facts)>, out: &mut Outcome) {
+    let Some(group) = plan.groups.get(&p.key) else { return };
+    emit(plan, group, view, ent, Vec::new(), p.fires, out);
+}
+
+/// Adds the findings of the rules `fired` by Cedar and of those in `remembered`, by rule id.
+fn emit<'r>(
+    plan: &Plan<'_>,
+    group: &Group<'r>,
+    view: &View<'_>,
+    ent: Option<(&Entitlement, &Facts)>,
+    mut fired: Vec<&'r Rule>,
+    remembered: u64,
+    out: &mut Outcome,
+) {
+    if remembered != 0 {
+        let rules = group
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| remembered & bit(*i) != 0);
+        fired.extend(rules.map(|(_, (r, _))| *r));
+    }
+    fired.sort_by(|a, b| a.id.cmp(&b.id));
+    out.findings
+        .extend(fired.into_iter().map(|rule| finding(rule, &plan.shared, view, ent)));
 }
 
 fn ask(
     plan: &Plan<'_>,
     view: &View<'_>,
     store: &Entities,
-    key: (Track, Subject),
-    mask: u64,
+    p: &Pending,
     ent: Option<(&Entitlement, &Facts)>,
     out: &mut Outcome,
 ) {
+    let (key, mask) = (p.key, p.mask);
     let Some(group) = plan.groups.get(&key) else { return };
     let identity = view.identity;
     let at = || ent.map_or_else(|| identity.loc.clone(), |(e, _)| e.loc.clone());
@@ -379,7 +475,9 @@ fn ask(
         }
     };
     let response = plan.authorizer.is_authorized(&request, &set, store);
+    let mut clean = true;
     for err in response.diagnostics().errors() {
+        clean = false;
         let what = ent.map_or(identity.id.as_str(), |(e, _)| e.id.as_str());
         out.problems.push(
             Problem::error(
@@ -394,7 +492,7 @@ fn ask(
             .with_help("the run fails closed: fix the policy or the data so every rule can be evaluated"),
         );
     }
-    let mut fired: Vec<&Rule> = response
+    let fired: Vec<&Rule> = response
         .diagnostics()
         .reason()
         .filter_map(|pid| {
@@ -405,7 +503,14 @@ fn ask(
                 .map(|(r, _)| *r)
         })
         .collect();
-    fired.sort_by(|a, b| a.id.cmp(&b.id));
-    out.findings
-        .extend(fired.into_iter().map(|rule| finding(rule, &plan.shared, view, ent)));
+    if clean {
+        let resource = ent.map_or(&view.facts, |(_, f)| f);
+        for (i, ((rule, _), memo)) in group.rules.iter().zip(&group.memo).enumerate() {
+            if let (true, Some((id, reads))) = (mask & bit(i) != 0, memo) {
+                let fires = fired.iter().any(|f| std::ptr::eq(*f, *rule));
+                plan.memo.learn(*id, reads, &view.facts, resource, fires);
+            }
+        }
+    }
+    emit(plan, group, view, ent, fired, p.fires, out);
 }
