@@ -60,9 +60,16 @@ fn as_csv_dir(json: &Path, dir: &Path) {
 fn streamed_json_matches_the_held_report_byte_for_byte() {
     let ctx = setup();
     let dir = tempfile::tempdir().unwrap();
-    for (seed, n) in [(3u64, 5_000usize), (11, 2_000)] {
+    // The minified findings-heavy file puts every record on one line, each read back
+    // from the middle of it, and nearly every entitlement in a finding.
+    use dualtrack_bench::generate::{Layout, Profile};
+    for (seed, n, profile, layout) in [
+        (3u64, 5_000usize, Profile::Default, Layout::Pretty),
+        (11, 2_000, Profile::Default, Layout::Pretty),
+        (5, 3_000, Profile::FindingsHeavy, Layout::Minified),
+    ] {
         let path = dir.path().join(format!("inv-{seed}.json"));
-        dualtrack_bench::generate::write(&path, n, seed).unwrap();
+        dualtrack_bench::generate::write_with(&path, n, seed, profile, layout).unwrap();
         let a = streamed(&path, &ctx).unwrap();
         let b = held(&path, &ctx).unwrap();
         assert!(a.contains("\"rule\": \"SOX-SOD"), "the sample has SoD findings");

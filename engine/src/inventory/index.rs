@@ -18,7 +18,7 @@ use crate::source::{Loc, Source};
 
 use super::decode::{self, Interner, ENTITLEMENT_FIELDS};
 use super::load::{self, SECTIONS};
-use super::{validate, Entitlement, Inventory};
+use super::{direct, validate, Entitlement, Inventory};
 
 /// Bytes read before each run of records: a record starting closer than this to its
 /// line's start finds its column there; one further on is on a line in `long_lines`.
@@ -702,35 +702,50 @@ impl Indexed {
                 )),
             }
         }
-        let nodes: Vec<Result<Node, Problem>> = match &self.records {
-            Records::Csv { headers, .. } => csv_nodes(name, &all, &read, headers),
-            _ => read
-                .iter()
-                .zip(&cols)
-                .map(|((slot, range), col)| {
+        let mut accept = |e: Entitlement, sink: &mut Problems| {
+            if self.inventory.system(&e.system.value).is_none() {
+                let systems: Vec<&str> = self.inventory.systems.iter().map(|s| s.id.as_str()).collect();
+                validate::dangling("system", "system", &e.system.value, &e.system.loc, &systems, sink);
+            }
+            out.id_hashes.push(id_hash(&e.id));
+            out.entitlements.push(e);
+        };
+        let general = |node: Result<Node, Problem>, strings: &mut Interner, sink: &mut Problems| match node {
+            Ok(node) => decode::entitlement(&node, sink, strings),
+            Err(p) => {
+                sink.push(p);
+                None
+            }
+        };
+        match &self.records {
+            Records::Csv { headers, .. } => {
+                for node in csv_nodes(name, &all, &read, headers) {
+                    if let Some(e) = general(node, &mut strings, &mut sink) {
+                        accept(e, &mut sink);
+                    }
+                }
+            }
+            _ => {
+                for ((slot, range), col) in read.iter().zip(&cols) {
                     let span = Span {
                         offset: slot.offset,
                         len: slot.len,
                         line: slot.line,
                         col: *col,
                     };
-                    load::json_record(name, all.get(range.clone()).unwrap_or_default(), span)
-                })
-                .collect(),
-        };
-        for node in nodes {
-            match node {
-                Ok(node) => {
-                    if let Some(e) = decode::entitlement(&node, &mut sink, &mut strings) {
-                        if self.inventory.system(&e.system.value).is_none() {
-                            let systems: Vec<&str> = self.inventory.systems.iter().map(|s| s.id.as_str()).collect();
-                            validate::dangling("system", "system", &e.system.value, &e.system.loc, &systems, &mut sink);
-                        }
-                        out.id_hashes.push(id_hash(&e.id));
-                        out.entitlements.push(e);
+                    // A plain record is decoded straight from its text; any other takes
+                    // the general path, which says what is wrong with it.
+                    let decoded = match span.window(name, all.get(range.clone()).unwrap_or_default()) {
+                        Ok(src) => match direct::entitlement(&src, &mut strings) {
+                            Some(e) => Some(e),
+                            None => general(crate::json::value(&src), &mut strings, &mut sink),
+                        },
+                        Err(p) => general(Err(p), &mut strings, &mut sink),
+                    };
+                    if let Some(e) = decoded {
+                        accept(e, &mut sink);
                     }
                 }
-                Err(p) => sink.push(p),
             }
         }
         out.problems.append(&mut sink.0);

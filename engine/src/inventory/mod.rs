@@ -2,6 +2,7 @@
 //! entitlements, each record keeping the file and line it came from.
 
 mod decode;
+mod direct;
 mod index;
 pub(crate) mod load;
 mod validate;

@@ -1,0 +1,302 @@
+//! Decoding a plain JSON entitlement straight from its text, without building a [`Node`]
+//! tree first: the read-back of a large inventory spends most of its time there.
+//!
+//! "Plain" means every key is a known field written once, every value has the type the
+//! field wants (strings without escapes, surrounding spaces or emptiness, `true`/`false`,
+//! a list of such strings, dates that parse), and the three required fields are present.
+//! Anything else returns `None` and the record takes the general path
+//! ([`crate::json::value`] then [`super::decode::entitlement`]), which reports what is
+//! wrong. On a plain record both paths give the same entitlement, locations included
+//! (tests compare them on generated and hand-written records).
+//!
+//! [`Node`]: crate::node::Node
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::limits::MAX_SCALAR_BYTES;
+use crate::node::{parse_date, Spanned};
+use crate::source::{Loc, Source};
+
+use super::decode::{Interner, ENTITLEMENT_FIELDS};
+use super::Entitlement;
+
+struct Reader<'a> {
+    src: &'a Arc<Source>,
+    text: &'a str,
+    pos: usize,
+    line: u32,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while let Some(b) = self.peek() {
+            match b {
+                b'\n' => self.line += 1,
+                b' ' | b'\t' | b'\r' => {}
+                _ => return,
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek() == Some(b)).then(|| self.pos += 1)
+    }
+
+    fn loc(&self, offset: usize, line: u32) -> Loc {
+        Loc {
+            src: Arc::clone(self.src),
+            line,
+            offset,
+            len: self.pos - offset,
+        }
+    }
+
+    /// A string without escapes or control characters, as written.
+    fn raw_string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let bytes = self.text.as_bytes();
+        let len = bytes
+            .get(start..)?
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        self.pos = start + len;
+        self.eat(b'"')?;
+        self.text.get(start..start + len)
+    }
+
+    /// A field's string: also not empty, not longer than the limit, no surrounding space
+    /// (the general path trims, and drops or rejects what is empty).
+    fn text(&mut self) -> Option<(&'a str, Loc)> {
+        let (start, line) = (self.pos, self.line);
+        let s = self.raw_string()?;
+        let plain = !s.is_empty() && s.len() <= MAX_SCALAR_BYTES && s.trim().len() == s.len();
+        plain.then(|| (s, self.loc(start, line)))
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        for (word, value) in [("true", true), ("false", false)] {
+            if self.text.as_bytes().get(self.pos..self.pos + word.len()) == Some(word.as_bytes()) {
+                self.pos += word.len();
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    fn date(&mut self) -> Option<DateTime<Utc>> {
+        parse_date(self.text()?.0)
+    }
+
+    fn list(&mut self) -> Option<Vec<Spanned<String>>> {
+        self.eat(b'[')?;
+        let mut items = Vec::new();
+        self.ws();
+        if self.eat(b']').is_some() {
+            return Some(items);
+        }
+        loop {
+            self.ws();
+            let (s, loc) = self.text()?;
+            items.push(Spanned::new(s.to_owned(), loc));
+            self.ws();
+            if self.eat(b']').is_some() {
+                return Some(items);
+            }
+            self.eat(b',')?;
+        }
+    }
+}
+
+/// The fields of one record as read, before the defaults and sharing of
+/// [`super::decode::entitlement`].
+#[derive(Default)]
+struct Raw<'a> {
+    id: Option<&'a str>,
+    identity: Option<(&'a str, Loc)>,
+    system: Option<(&'a str, Loc)>,
+    permission: Option<&'a str>,
+    privileged: Option<bool>,
+    functions: Option<Vec<Spanned<String>>>,
+    granted_at: Option<DateTime<Utc>>,
+    last_used: Option<DateTime<Utc>>,
+    justification: Option<&'a str>,
+    ticket: Option<&'a str>,
+    expires_at: Option<DateTime<Utc>>,
+    source: Option<&'a str>,
+}
+
+/// Sets `slot` to `value`; `None` when the field was already written.
+fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    if slot.is_some() {
+        return None;
+    }
+    *slot = Some(value);
+    Some(())
+}
+
+/// The entitlement in `src` (one record's text), when the record is plain; see the
+/// module documentation.
+pub fn entitlement(src: &Arc<Source>, strings: &mut Interner) -> Option<Entitlement> {
+    let mut r = Reader {
+        src,
+        text: src.text(),
+        pos: 0,
+        line: src.first_line(),
+    };
+    r.ws();
+    let (start, line) = (r.pos, r.line);
+    r.eat(b'{')?;
+    let record = Loc {
+        src: Arc::clone(src),
+        line,
+        offset: start,
+        len: 1,
+    };
+    let mut raw = Raw::default();
+    r.ws();
+    if r.eat(b'}').is_none() {
+        loop {
+            r.ws();
+            let key = r.raw_string()?;
+            r.ws();
+            r.eat(b':')?;
+            r.ws();
+            match key {
+                "id" => once(&mut raw.id, r.text()?.0)?,
+                "identity" => once(&mut raw.identity, r.text()?)?,
+                "system" => once(&mut raw.system, r.text()?)?,
+                "permission" => once(&mut raw.permission, r.text()?.0)?,
+                "privileged" => once(&mut raw.privileged, r.bool()?)?,
+                "functions" => once(&mut raw.functions, r.list()?)?,
+                "granted_at" => once(&mut raw.granted_at, r.date()?)?,
+                "last_used" => once(&mut raw.last_used, r.date()?)?,
+                "justification" => once(&mut raw.justification, r.text()?.0)?,
+                "ticket" => once(&mut raw.ticket, r.text()?.0)?,
+                "expires_at" => once(&mut raw.expires_at, r.date()?)?,
+                "source" => once(&mut raw.source, r.text()?.0)?,
+                _ => return None,
+            }
+            r.ws();
+            if r.eat(b'}').is_some() {
+                break;
+            }
+            r.eat(b',')?;
+        }
+    }
+    r.ws();
+    if r.pos != r.text.len() {
+        return None;
+    }
+    debug_assert_eq!(ENTITLEMENT_FIELDS.len(), 12, "a new field needs a branch above");
+    let (identity, identity_loc) = raw.identity?;
+    let (system, system_loc) = raw.system?;
+    let permission = raw.permission?;
+    let id = raw
+        .id
+        .map_or_else(|| format!("{identity}:{system}:{permission}"), str::to_owned);
+    let (identity, system, permission) = (
+        Spanned::new(strings.get(identity), identity_loc),
+        Spanned::new(strings.get(system), system_loc),
+        strings.get(permission),
+    );
+    let mut share = |s: Option<&str>| s.map(|s| strings.get(s));
+    Some(Entitlement {
+        id,
+        identity,
+        system,
+        permission,
+        privileged: raw.privileged.unwrap_or(false),
+        functions: raw.functions.unwrap_or_default(),
+        granted_at: raw.granted_at,
+        last_used: raw.last_used,
+        justification: share(raw.justification),
+        ticket: share(raw.ticket),
+        expires_at: raw.expires_at,
+        source: share(raw.source),
+        loc: record,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diag::Problems;
+
+    /// Every field of `e`, with every location in full (a `Loc`'s debug text shows only
+    /// its file and line).
+    fn spelled(e: &Entitlement) -> String {
+        let at = |l: &Loc| format!("{}:{}+{}/{} in {:?}", l.file(), l.line, l.offset, l.len, l.src.text());
+        let functions: Vec<String> = e
+            .functions
+            .iter()
+            .map(|f| format!("{} @ {}", f.value, at(&f.loc)))
+            .collect();
+        format!(
+            "{e:?} | identity @ {} | system @ {} | functions {functions:?} | record @ {}",
+            at(&e.identity.loc),
+            at(&e.system.loc),
+            at(&e.loc)
+        )
+    }
+
+    /// Both paths on one record: the general path's entitlement (with no problems), and the
+    /// direct one's, spelled out.
+    fn both(text: &str) -> (Option<String>, Option<String>) {
+        let name: Arc<str> = Arc::from("inv.json");
+        let src = Source::window_at(&name, text.to_owned(), 7, 3);
+        let mut sink = Problems::default();
+        let general = crate::json::value(&src)
+            .ok()
+            .and_then(|node| super::super::decode::entitlement(&node, &mut sink, &mut Interner::default()))
+            .filter(|_| sink.0.is_empty())
+            .map(|e| spelled(&e));
+        let direct = entitlement(&src, &mut Interner::default()).map(|e| spelled(&e));
+        (general, direct)
+    }
+
+    #[test]
+    fn plain_records_decode_as_the_general_path_does() {
+        for text in [
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "admin"}"#,
+            r#"{"identity":"u1","system":"erp","permission":"AP_Clerk","privileged":true,"functions":["ap","gl"],"granted_at":"2025-01-02","last_used":"2026-09-30T10:00:00Z","justification":"month end","ticket":"CHG-1","expires_at":"2027-01-01","source":"okta"}"#,
+            "{\n  \"id\": \"e2\",\n  \"identity\": \"u2\",\n  \"system\": \"crm\",\n  \"permission\": \"read\",\n  \"functions\": [ ],\n  \"privileged\": false\n}",
+            r#"  {"id": "é-ü", "identity": "ü", "system": "erp", "permission": "x"}  "#,
+            r#"{"id":"e3","identity":"u3","system":"erp","permission":"p","functions":["ap" , "gl"]}"#,
+        ] {
+            let (general, direct) = both(text);
+            assert!(general.is_some(), "the general path reads {text}");
+            assert_eq!(direct, general, "{text}");
+        }
+    }
+
+    #[test]
+    fn anything_not_plain_is_left_to_the_general_path() {
+        for text in [
+            r#"{"id": "e1", "identity": "u1", "system": "erp"}"#,
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "p", "colour": "red"}"#,
+            r#"{"id": "e1", "id": "e2", "identity": "u1", "system": "erp", "permission": "p"}"#,
+            r#"{"id": "e\u0031", "identity": "u1", "system": "erp", "permission": "p"}"#,
+            r#"{"id": " e1", "identity": "u1", "system": "erp", "permission": "p"}"#,
+            r#"{"id": "", "identity": "u1", "system": "erp", "permission": "p"}"#,
+            r#"{"id": 7, "identity": "u1", "system": "erp", "permission": "p"}"#,
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "p", "ticket": null}"#,
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "p", "privileged": "yes"}"#,
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "p", "last_used": "yesterday"}"#,
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "p", "functions": "ap"}"#,
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "p"} x"#,
+            r#"{"id": "e1", "identity": "u1", "system": "erp", "permission": "p",}"#,
+            r#"["e1"]"#,
+            "",
+        ] {
+            assert_eq!(both(text).1, None, "{text}");
+        }
+    }
+}
