@@ -225,6 +225,79 @@ pub fn entitlement(src: &Arc<Source>, strings: &mut Interner) -> Option<Entitlem
     })
 }
 
+/// The entitlement in one CSV row, when the row is plain: every header a known field
+/// named once (empty headers are ignored, as on the general path), `privileged` reading
+/// `true` or `false` in any case, dates that parse, and the three required fields present.
+/// Cells are trimmed and an empty one is absent, as on the general path; every location is
+/// the row's `loc`.
+pub fn csv_entitlement<'c>(
+    headers: &[(String, Loc)],
+    cells: impl Iterator<Item = &'c [u8]>,
+    loc: &Loc,
+    strings: &mut Interner,
+) -> Option<Entitlement> {
+    let mut raw: [Option<&str>; 12] = [None; 12];
+    let mut seen = [false; 12];
+    for ((header, _), cell) in headers.iter().zip(cells) {
+        if header.is_empty() {
+            continue;
+        }
+        let field = ENTITLEMENT_FIELDS.iter().position(|f| f == header)?;
+        if std::mem::replace(seen.get_mut(field)?, true) {
+            return None;
+        }
+        let cell = std::str::from_utf8(cell).ok()?.trim();
+        if !cell.is_empty() {
+            *raw.get_mut(field)? = Some(cell);
+        }
+    }
+    let [id, identity, system, permission, privileged, functions, granted_at, last_used, justification, ticket, expires_at, source] =
+        raw;
+    let privileged = match privileged.map(str::to_ascii_lowercase).as_deref() {
+        None => false,
+        Some("true") => true,
+        Some("false") => false,
+        Some(_) => return None,
+    };
+    let date = |cell: Option<&str>| match cell {
+        None => Some(None),
+        Some(text) => parse_date(text).map(Some),
+    };
+    let (granted_at, last_used, expires_at) = (date(granted_at)?, date(last_used)?, date(expires_at)?);
+    let (identity, system, permission) = (identity?, system?, permission?);
+    let functions = functions
+        .map(|cell| {
+            cell.split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Spanned::new(s.to_owned(), loc.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let id = id.map_or_else(|| format!("{identity}:{system}:{permission}"), str::to_owned);
+    let (identity, system, permission) = (
+        Spanned::new(strings.get(identity), loc.clone()),
+        Spanned::new(strings.get(system), loc.clone()),
+        strings.get(permission),
+    );
+    let mut share = |s: Option<&str>| s.map(|s| strings.get(s));
+    Some(Entitlement {
+        id,
+        identity,
+        system,
+        permission,
+        privileged,
+        functions,
+        granted_at,
+        last_used,
+        justification: share(justification),
+        ticket: share(ticket),
+        expires_at,
+        source: share(source),
+        loc: loc.clone(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +347,96 @@ mod tests {
             let (general, direct) = both(text);
             assert!(general.is_some(), "the general path reads {text}");
             assert_eq!(direct, general, "{text}");
+        }
+    }
+
+    /// Both paths on one CSV row under `headers`, as [`both`] does for JSON.
+    fn both_csv(headers: &[&str], cells: &[&str]) -> (Option<String>, Option<String>) {
+        let name: Arc<str> = Arc::from("entitlements.csv");
+        let src = Source::window(&name, format!("{}\n", cells.join(",")), 4);
+        let headers: Vec<(String, Loc)> = headers.iter().map(|h| ((*h).to_owned(), src.loc(0, 1))).collect();
+        let owned: Vec<String> = cells.iter().map(|c| (*c).to_owned()).collect();
+        let mut row = crate::node::csv_row(&src, 0, &headers, &owned);
+        if let crate::node::Value::Map(entries) = &mut row.value {
+            entries.retain(|(k, _, _)| !k.is_empty());
+        }
+        let mut sink = Problems::default();
+        let general = super::super::decode::entitlement(&row, &mut sink, &mut Interner::default())
+            .filter(|_| sink.0.is_empty())
+            .map(|e| spelled(&e));
+        let bytes = cells.iter().map(|c| c.as_bytes());
+        let direct =
+            csv_entitlement(&headers, bytes, &src.loc_to_eol(0), &mut Interner::default()).map(|e| spelled(&e));
+        (general, direct)
+    }
+
+    #[test]
+    fn plain_csv_rows_decode_as_the_general_path_does() {
+        let all = ENTITLEMENT_FIELDS;
+        for (headers, cells) in [
+            (
+                &["id", "identity", "system", "permission"][..],
+                &["e1", "u1", "erp", "admin"][..],
+            ),
+            (
+                all,
+                &[
+                    "",
+                    " u1 ",
+                    "erp",
+                    "AP",
+                    "TRUE",
+                    "ap; gl;;",
+                    "2025-01-02",
+                    " 2026-09-30 ",
+                    "need",
+                    "",
+                    "2027-01-01T00:00:00Z",
+                    "okta",
+                ][..],
+            ),
+            (
+                &["identity", "", "system", "permission", "privileged"][..],
+                &["u1", "ignored", "erp", "p", " false "][..],
+            ),
+            (
+                &["identity", "system", "permission", "ticket"][..],
+                &["u1", "erp", "p"][..],
+            ),
+            (
+                &["identity", "system", "permission"][..],
+                &["u1", "erp", "p", "extra cell"][..],
+            ),
+        ] {
+            let (general, direct) = both_csv(headers, cells);
+            assert!(general.is_some(), "the general path reads {cells:?}");
+            assert_eq!(direct, general, "{cells:?}");
+        }
+    }
+
+    #[test]
+    fn csv_rows_that_are_not_plain_are_left_to_the_general_path() {
+        for (headers, cells) in [
+            (&["identity", "system"][..], &["u1", "erp"][..]),
+            (
+                &["identity", "system", "permission", "colour"][..],
+                &["u1", "erp", "p", "red"][..],
+            ),
+            (
+                &["identity", "system", "permission", "identity"][..],
+                &["u1", "erp", "p", "u2"][..],
+            ),
+            (
+                &["identity", "system", "permission", "privileged"][..],
+                &["u1", "erp", "p", "yes"][..],
+            ),
+            (
+                &["identity", "system", "permission", "last_used"][..],
+                &["u1", "erp", "p", "soon"][..],
+            ),
+            (&["identity", "system", "permission"][..], &["u1", "  ", "p"][..]),
+        ] {
+            assert_eq!(both_csv(headers, cells).1, None, "{cells:?}");
         }
     }
 

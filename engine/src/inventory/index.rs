@@ -719,8 +719,13 @@ impl Indexed {
         };
         match &self.records {
             Records::Csv { headers, .. } => {
-                for node in csv_nodes(name, &all, &read, headers) {
-                    if let Some(e) = general(node, &mut strings, &mut sink) {
+                for row in csv_rows(name, &all, &read, headers, &mut strings) {
+                    let decoded = match row {
+                        Ok(Row::Plain(e)) => Some(e),
+                        Ok(Row::General(node)) => general(Ok(node), &mut strings, &mut sink),
+                        Err(p) => general(Err(p), &mut strings, &mut sink),
+                    };
+                    if let Some(e) = decoded {
                         accept(e, &mut sink);
                     }
                 }
@@ -823,23 +828,109 @@ impl Runs {
     }
 }
 
-/// Parses CSV rows laid end to end in `all` (each range one row) with one reader.
-fn csv_nodes(
+/// One CSV row read back: decoded straight from its cells when plain
+/// ([`direct::csv_entitlement`]), else as a node for the general path.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the large variant is the common one: boxing it would allocate once more per row"
+)]
+enum Row {
+    Plain(Entitlement),
+    General(Node),
+}
+
+thread_local! {
+    /// Each thread's CSV state machine, reset per batch: building one (its DFA) costs more
+    /// than reading an identity's rows with it.
+    static CSV: std::cell::RefCell<csv_core::Reader> = std::cell::RefCell::new(csv_core::Reader::new());
+}
+
+/// Records read one after another from CSV text in memory, as `csv::Reader` reads them
+/// (the same `csv_core` machine with the same defaults; a `ByteRecord` with flexible
+/// lengths cannot fail, so neither can this).
+struct CsvRecords<'a> {
+    input: &'a [u8],
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    len: usize,
+}
+
+impl<'a> CsvRecords<'a> {
+    fn new(input: &'a [u8]) -> Self {
+        Self {
+            input,
+            fields: vec![0; 1024],
+            ends: vec![0; 32],
+            len: 0,
+        }
+    }
+
+    /// Reads the next record with `core`; at the end of the text, an empty record.
+    fn advance(&mut self, core: &mut csv_core::Reader) {
+        use csv_core::ReadRecordResult as R;
+        let (mut out, mut end) = (0, 0);
+        loop {
+            let (res, nin, nout, nend) = core.read_record(
+                self.input,
+                self.fields.get_mut(out..).unwrap_or_default(),
+                self.ends.get_mut(end..).unwrap_or_default(),
+            );
+            self.input = self.input.get(nin..).unwrap_or_default();
+            out += nout;
+            end += nend;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => self.fields.resize(self.fields.len() * 2, 0),
+                R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                R::Record => break,
+                R::End => {
+                    end = 0;
+                    break;
+                }
+            }
+        }
+        self.len = end;
+    }
+
+    /// The fields of the record last read.
+    fn cells(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = self.ends.get(..self.len).unwrap_or_default();
+        let starts = std::iter::once(0).chain(ends.iter().copied());
+        starts
+            .zip(ends)
+            .map(|(a, b)| self.fields.get(a..*b).unwrap_or_default())
+    }
+}
+
+fn csv_rows(
     name: &Arc<str>,
     all: &[u8],
     rows: &[(&Slot, std::ops::Range<usize>)],
     headers: &[(String, Loc)],
-) -> Vec<Result<Node, Problem>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(all);
-    let mut record = csv::ByteRecord::new();
+    strings: &mut Interner,
+) -> Vec<Result<Row, Problem>> {
+    CSV.with(|core| {
+        let mut core = core.borrow_mut();
+        core.reset();
+        let mut records = CsvRecords::new(all);
+        csv_rows_with(name, all, rows, headers, strings, &mut records, &mut core)
+    })
+}
+
+fn csv_rows_with(
+    name: &Arc<str>,
+    all: &[u8],
+    rows: &[(&Slot, std::ops::Range<usize>)],
+    headers: &[(String, Loc)],
+    strings: &mut Interner,
+    records: &mut CsvRecords<'_>,
+    core: &mut csv_core::Reader,
+) -> Vec<Result<Row, Problem>> {
     rows.iter()
         .map(|(slot, range)| {
             let (skip, line) = crlf_start(all.get(range.clone()).unwrap_or_default(), u64::from(slot.line));
             let bytes = all.get(range.start + skip..range.end).unwrap_or_default();
-            let parsed = reader.read_byte_record(&mut record);
+            records.advance(core);
             let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
                 let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), line);
                 Problem::error(
@@ -850,15 +941,18 @@ fn csv_nodes(
                 .with_help("save the file as UTF-8")
             })?;
             let src = Source::window(name, text, line);
-            if let Err(e) = parsed {
-                return Err(load::csv_error_at(src.loc_to_eol(0), &e));
+            if let Some(e) = direct::csv_entitlement(headers, records.cells(), &src.loc_to_eol(0), strings) {
+                return Ok(Row::Plain(e));
             }
-            let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            let cells: Vec<String> = records
+                .cells()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
             let mut row = csv_row(&src, 0, headers, &cells);
             if let Value::Map(entries) = &mut row.value {
                 entries.retain(|(k, _, _)| !k.is_empty());
             }
-            Ok(row)
+            Ok(Row::General(row))
         })
         .collect()
 }
@@ -886,7 +980,36 @@ pub fn id_hash(id: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Chunked, CHUNK};
+    use super::{Chunked, CsvRecords, CHUNK};
+
+    #[test]
+    fn csv_records_read_as_the_csv_crate_reads_them() {
+        let text: &[u8] = b"a,b,c\n\"q,1\",\"line\nbreak\",\"say \"\"hi\"\"\"\r\n,,\nonly\n\nx,y,z,extra,more,and,many,more,fields,than,thirty,two,to,grow,the,ends,a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\n\"\xc3\xa9t\xc3\xa9\",last-without-newline";
+        let mut expected = Vec::new();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text);
+        let mut record = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut record).expect("a slice cannot fail") {
+            expected.push(record.iter().map(<[u8]>::to_vec).collect::<Vec<_>>());
+        }
+        let mut core = csv_core::Reader::new();
+        let mut records = CsvRecords::new(text);
+        let mut got = Vec::new();
+        for _ in 0..expected.len() {
+            records.advance(&mut core);
+            got.push(records.cells().map(<[u8]>::to_vec).collect::<Vec<_>>());
+        }
+        assert_eq!(got, expected);
+        assert!(expected.len() >= 6, "{} records", expected.len());
+        records.advance(&mut core);
+        assert_eq!(records.cells().count(), 0, "past the end, an empty record");
+        let long = vec![b'x'; 5000];
+        let mut records = CsvRecords::new(&long);
+        records.advance(&mut core);
+        assert!(records.cells().eq([long.as_slice()]), "a field longer than the buffer");
+    }
 
     #[test]
     fn chunked_keeps_order_and_indices_across_chunk_boundaries() {
