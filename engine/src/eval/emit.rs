@@ -19,6 +19,8 @@ pub struct Shared {
     controls: Arc<[String]>,
     controls_nhi: Arc<[String]>,
     reads: Vec<Arc<str>>,
+    /// The message template of findings about an entitlement, and about an identity.
+    templates: [String; 2],
 }
 
 impl Shared {
@@ -35,6 +37,14 @@ impl Shared {
             controls: Arc::from(rule.controls.clone()),
             controls_nhi: Arc::from(nhi),
             reads: rule.reads.iter().map(|r| Arc::from(r.as_str())).collect(),
+            templates: [
+                rule.message
+                    .clone()
+                    .unwrap_or_else(|| format!("{}: `{{permission}}` on `{{system}}`", rule.title)),
+                rule.message
+                    .clone()
+                    .unwrap_or_else(|| format!("{}: `{{identity}}`", rule.title)),
+            ],
         }
     }
 }
@@ -114,7 +124,12 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
     } else {
         &shared.controls
     });
-    let message = render_message(rule, view, ent, &evidence);
+    let template = if ent.is_some() {
+        &shared.templates[0]
+    } else {
+        &shared.templates[1]
+    };
+    let message = render_message(template, view, ent, &evidence);
     let (file, line) = match ent {
         Some((e, _)) => (e.loc.src.name_shared(), e.loc.line),
         None => (identity.loc.src.name_shared(), identity.loc.line),
@@ -137,14 +152,12 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
     }
 }
 
-fn render_message(rule: &Rule, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>, evidence: &Evidence) -> String {
-    let default = match ent {
-        Some(_) => format!("{}: `{{permission}}` on `{{system}}`", rule.title),
-        None => format!("{}: `{{identity}}`", rule.title),
-    };
-    let template = rule.message.clone().unwrap_or(default);
+/// `template` with each `{placeholder}` replaced by its value (`unknown` when it has none).
+fn render_message(template: &str, view: &View<'_>, ent: Option<(&Entitlement, &Facts)>, evidence: &Evidence) -> String {
+    use std::fmt::Write as _;
+    const UNKNOWN: &str = "unknown";
     let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template.as_str();
+    let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(rest.get(..start).unwrap_or_default());
         let after = rest.get(start + 1..).unwrap_or_default();
@@ -154,23 +167,30 @@ fn render_message(rule: &Rule, view: &View<'_>, ent: Option<(&Entitlement, &Fact
             break;
         };
         let key = after.get(..end).unwrap_or_default();
-        let value = match key {
-            "identity" => Some(view.identity.id.clone()),
-            "owner" => view.identity.owner.as_ref().map(|o| o.value.clone()),
-            "entitlement" => ent.map(|(e, _)| e.id.clone()),
-            "system" => ent.map(|(e, _)| e.system.value.to_string()),
-            "permission" => ent.map(|(e, _)| e.permission.to_string()),
-            path => evidence
-                .get(path)
-                .cloned()
-                .or_else(|| Some(evidence_value(path, view, ent)))
-                .map(|v| match v {
-                    Json::String(s) => s,
-                    Json::Null => "unknown".to_owned(),
-                    other => other.to_string(),
-                }),
-        };
-        out.push_str(&value.unwrap_or_else(|| "unknown".to_owned()));
+        match key {
+            "identity" => out.push_str(&view.identity.id),
+            "owner" => out.push_str(view.identity.owner.as_ref().map_or(UNKNOWN, |o| o.value.as_str())),
+            "entitlement" => out.push_str(ent.map_or(UNKNOWN, |(e, _)| e.id.as_str())),
+            "system" => out.push_str(ent.map_or(UNKNOWN, |(e, _)| &*e.system.value)),
+            "permission" => out.push_str(ent.map_or(UNKNOWN, |(e, _)| &*e.permission)),
+            path => {
+                let computed;
+                let value = match evidence.get(path) {
+                    Some(v) => v,
+                    None => {
+                        computed = evidence_value(path, view, ent);
+                        &computed
+                    }
+                };
+                match value {
+                    Json::String(s) => out.push_str(s),
+                    Json::Null => out.push_str(UNKNOWN),
+                    other => {
+                        let _ = write!(out, "{other}");
+                    }
+                }
+            }
+        }
         rest = after.get(end + 1..).unwrap_or_default();
     }
     out.push_str(rest);
