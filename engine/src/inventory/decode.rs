@@ -1,9 +1,12 @@
 //! Decoding one record of each kind from a located node, reporting every bad field.
 
+use chrono::{DateTime, Utc};
+
 use crate::diag::{Code, Problem, Problems};
 use std::sync::Arc;
 
 use crate::node::{Fields, Node, Spanned};
+use crate::source::Loc;
 
 use super::{Entitlement, Identity, IdentityKind, Status, System};
 
@@ -144,26 +147,83 @@ pub fn entitlement(node: &Node, sink: &mut Problems, strings: &mut Interner) -> 
     let expires_at = f.opt_date("expires_at", sink);
     let source = text(&f, "source", sink);
     let (identity, system, permission) = (identity?, system?, permission?.value);
-    let id = id.unwrap_or_else(|| format!("{}:{}:{}", identity.value, system.value, permission));
-    let (identity, system, permission) = (
-        Spanned::new(strings.get(&identity.value), identity.loc),
-        Spanned::new(strings.get(&system.value), system.loc),
-        strings.get(&permission),
-    );
-    let mut share = |s: Option<String>| s.map(|s| strings.get(&s));
-    Some(Entitlement {
-        id,
-        identity,
-        system,
-        permission,
+    let parts = Parts {
+        id: id.as_deref(),
+        identity: (&identity.value, identity.loc.clone()),
+        system: (&system.value, system.loc.clone()),
+        permission: &permission,
         privileged,
         functions,
         granted_at,
         last_used,
-        justification: share(justification),
-        ticket: share(ticket),
+        justification: justification.as_deref(),
+        ticket: ticket.as_deref(),
         expires_at,
-        source: share(source),
+        source: source.as_deref(),
         loc: f.loc().clone(),
-    })
+    };
+    Some(parts.assemble(strings))
+}
+
+/// An entitlement's fields as read, before its id defaults and its repeated strings are
+/// shared: what every reader of entitlements (this one, and [`super::direct`]'s) produces.
+pub struct Parts<'a> {
+    /// `id`, when written and not empty.
+    pub id: Option<&'a str>,
+    /// `identity`, with its location.
+    pub identity: (&'a str, Loc),
+    /// `system`, with its location.
+    pub system: (&'a str, Loc),
+    /// `permission`.
+    pub permission: &'a str,
+    /// `privileged` (false when absent).
+    pub privileged: bool,
+    /// `functions`.
+    pub functions: Vec<Spanned<String>>,
+    /// `granted_at`.
+    pub granted_at: Option<DateTime<Utc>>,
+    /// `last_used`.
+    pub last_used: Option<DateTime<Utc>>,
+    /// `justification`, when not empty.
+    pub justification: Option<&'a str>,
+    /// `ticket`, when not empty.
+    pub ticket: Option<&'a str>,
+    /// `expires_at`.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// `source`, when not empty.
+    pub source: Option<&'a str>,
+    /// The record.
+    pub loc: Loc,
+}
+
+impl Parts<'_> {
+    /// The entitlement: its id defaults to `identity:system:permission`, and strings that
+    /// repeat across records are shared through `strings`.
+    pub fn assemble(self, strings: &mut Interner) -> Entitlement {
+        let (identity, system, permission) = (self.identity.0, self.system.0, self.permission);
+        let id = self
+            .id
+            .map_or_else(|| format!("{identity}:{system}:{permission}"), str::to_owned);
+        let (identity, system, permission) = (
+            Spanned::new(strings.get(identity), self.identity.1),
+            Spanned::new(strings.get(system), self.system.1),
+            strings.get(permission),
+        );
+        let mut share = |s: Option<&str>| s.map(|s| strings.get(s));
+        Entitlement {
+            id,
+            identity,
+            system,
+            permission,
+            privileged: self.privileged,
+            functions: self.functions,
+            granted_at: self.granted_at,
+            last_used: self.last_used,
+            justification: share(self.justification),
+            ticket: share(self.ticket),
+            expires_at: self.expires_at,
+            source: share(self.source),
+            loc: self.loc,
+        }
+    }
 }

@@ -19,7 +19,7 @@ use crate::limits::MAX_SCALAR_BYTES;
 use crate::node::{parse_date, Spanned};
 use crate::source::{Loc, Source};
 
-use super::decode::{Interner, ENTITLEMENT_FIELDS};
+use super::decode::{Interner, Parts, ENTITLEMENT_FIELDS};
 use super::Entitlement;
 
 struct Reader<'a> {
@@ -196,33 +196,22 @@ pub fn entitlement(src: &Arc<Source>, strings: &mut Interner) -> Option<Entitlem
         return None;
     }
     debug_assert_eq!(ENTITLEMENT_FIELDS.len(), 12, "a new field needs a branch above");
-    let (identity, identity_loc) = raw.identity?;
-    let (system, system_loc) = raw.system?;
-    let permission = raw.permission?;
-    let id = raw
-        .id
-        .map_or_else(|| format!("{identity}:{system}:{permission}"), str::to_owned);
-    let (identity, system, permission) = (
-        Spanned::new(strings.get(identity), identity_loc),
-        Spanned::new(strings.get(system), system_loc),
-        strings.get(permission),
-    );
-    let mut share = |s: Option<&str>| s.map(|s| strings.get(s));
-    Some(Entitlement {
-        id,
-        identity,
-        system,
-        permission,
+    let parts = Parts {
+        id: raw.id,
+        identity: raw.identity?,
+        system: raw.system?,
+        permission: raw.permission?,
         privileged: raw.privileged.unwrap_or(false),
         functions: raw.functions.unwrap_or_default(),
         granted_at: raw.granted_at,
         last_used: raw.last_used,
-        justification: share(raw.justification),
-        ticket: share(raw.ticket),
+        justification: raw.justification,
+        ticket: raw.ticket,
         expires_at: raw.expires_at,
-        source: share(raw.source),
+        source: raw.source,
         loc: record,
-    })
+    };
+    Some(parts.assemble(strings))
 }
 
 /// The entitlement in one CSV row, when the row is plain: every header a known field
@@ -264,7 +253,6 @@ pub fn csv_entitlement<'c>(
         Some(text) => parse_date(text).map(Some),
     };
     let (granted_at, last_used, expires_at) = (date(granted_at)?, date(last_used)?, date(expires_at)?);
-    let (identity, system, permission) = (identity?, system?, permission?);
     let functions = functions
         .map(|cell| {
             cell.split(';')
@@ -274,28 +262,22 @@ pub fn csv_entitlement<'c>(
                 .collect()
         })
         .unwrap_or_default();
-    let id = id.map_or_else(|| format!("{identity}:{system}:{permission}"), str::to_owned);
-    let (identity, system, permission) = (
-        Spanned::new(strings.get(identity), loc.clone()),
-        Spanned::new(strings.get(system), loc.clone()),
-        strings.get(permission),
-    );
-    let mut share = |s: Option<&str>| s.map(|s| strings.get(s));
-    Some(Entitlement {
+    let parts = Parts {
         id,
-        identity,
-        system,
-        permission,
+        identity: (identity?, loc.clone()),
+        system: (system?, loc.clone()),
+        permission: permission?,
         privileged,
         functions,
         granted_at,
         last_used,
-        justification: share(justification),
-        ticket: share(ticket),
+        justification,
+        ticket,
         expires_at,
-        source: share(source),
+        source,
         loc: loc.clone(),
-    })
+    };
+    Some(parts.assemble(strings))
 }
 
 #[cfg(test)]
