@@ -26,6 +26,18 @@ pub fn value(src: &Arc<Source>) -> Result<Node, Problem> {
     Ok(v)
 }
 
+/// Moves `pos` past JSON whitespace in `bytes`, counting the newlines into `line`.
+pub(crate) fn skip_ws(bytes: &[u8], pos: &mut usize, line: &mut u32) {
+    while let Some(b) = bytes.get(*pos) {
+        match b {
+            b'\n' => *line += 1,
+            b' ' | b'\t' | b'\r' => {}
+            _ => return,
+        }
+        *pos += 1;
+    }
+}
+
 struct JsonParser<'a> {
     src: &'a Arc<Source>,
     bytes: &'a [u8],
@@ -50,14 +62,7 @@ impl JsonParser<'_> {
     }
 
     fn ws(&mut self) {
-        while let Some(b) = self.peek() {
-            match b {
-                b'\n' => self.line += 1,
-                b' ' | b'\t' | b'\r' => {}
-                _ => return,
-            }
-            self.pos += 1;
-        }
+        skip_ws(self.bytes, &mut self.pos, &mut self.line);
     }
 
     /// A location starting at `start` on the current line (no newline since `start`).

@@ -35,14 +35,7 @@ impl<'a> Reader<'a> {
     }
 
     fn ws(&mut self) {
-        while let Some(b) = self.peek() {
-            match b {
-                b'\n' => self.line += 1,
-                b' ' | b'\t' | b'\r' => {}
-                _ => return,
-            }
-            self.pos += 1;
-        }
+        crate::json::skip_ws(self.text.as_bytes(), &mut self.pos, &mut self.line);
     }
 
     fn eat(&mut self, b: u8) -> Option<()> {
