@@ -303,6 +303,31 @@ pub struct Tally {
     pub(crate) open_by_severity: BTreeMap<Severity, usize>,
 }
 
+/// Findings counted by what a [`Tally`] counts them by (track, category, severity, open),
+/// so that a worker can count its findings and hand over a few numbers instead of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts(Vec<((Track, Category, Severity, bool), usize)>);
+
+impl Counts {
+    /// Counts one finding.
+    pub fn add(&mut self, f: &Finding) {
+        let key = (f.track, f.category, f.severity, f.status == FindingStatus::Open);
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => self.0.push((key, 1)),
+        }
+    }
+
+    /// The counts of `findings`.
+    pub fn of(findings: &[Finding]) -> Self {
+        let mut c = Self::default();
+        for f in findings {
+            c.add(f);
+        }
+        c
+    }
+}
+
 impl Tally {
     /// Counts one finding.
     pub fn add(&mut self, f: &Finding) {
@@ -313,6 +338,20 @@ impl Tally {
         if f.status == FindingStatus::Open {
             self.open += 1;
             *self.open_by_severity.entry(f.severity).or_default() += 1;
+        }
+    }
+
+    /// Adds findings counted elsewhere (on the thread that made them).
+    pub fn add_counts(&mut self, counts: &Counts) {
+        for &((track, category, severity, open), n) in &counts.0 {
+            self.findings += n;
+            *self.by_track.entry(track.as_str()).or_default() += n;
+            *self.by_category.entry(category.as_str()).or_default() += n;
+            *self.by_severity.entry(severity.as_str()).or_default() += n;
+            if open {
+                self.open += n;
+                *self.open_by_severity.entry(severity).or_default() += n;
+            }
         }
     }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
-use dualtrack_engine::{eval, exceptions, inventory, policy, Model, Problems, Report, Severity, Track};
+use dualtrack_engine::{eval, exceptions, inventory, policy, Finding, Model, Problems, Report, Severity, Track};
 
 use super::parse_as_of;
 
@@ -232,11 +232,12 @@ fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut 
     }
 }
 
-/// Findings serialised where they were made, for the formats written as a run goes.
+/// Findings serialised where they were made, for the formats written as a run goes, or
+/// the findings themselves for the others.
 enum Encoded {
     Json(render::Encoded),
     Csv(Vec<u8>),
-    None,
+    Held(Vec<Finding>),
 }
 
 /// Runs `check`.
@@ -285,24 +286,24 @@ pub fn run(args: &CheckArgs) -> ExitCode {
             decisions: decisions.as_ref(),
         },
         |findings| match args.format {
-            Format::Json => render::JsonFindings::encode(findings).map(Encoded::Json),
-            Format::Csv => render::CsvFindings::encode(findings).map(Encoded::Csv),
-            _ => Ok(Encoded::None),
+            Format::Json => render::JsonFindings::encode(&findings).map(Encoded::Json),
+            Format::Csv => render::CsvFindings::encode(&findings).map(Encoded::Csv),
+            _ => Ok(Encoded::Held(findings)),
         },
-        |findings, encoded| {
+        |encoded| {
             progress.add(1);
             match encoded {
                 Encoded::Json(encoded) => json.push_encoded(&encoded),
                 Encoded::Csv(rows) => csv.push_encoded(rows),
-                Encoded::None if matches!(args.format, Format::Sarif) => {
+                Encoded::Held(findings) if matches!(args.format, Format::Sarif) => {
                     sarif.push(findings);
                     Ok(())
                 }
-                Encoded::None if matches!(args.format, Format::Markdown) => {
+                Encoded::Held(findings) if matches!(args.format, Format::Markdown) => {
                     md.push(&findings);
                     Ok(())
                 }
-                Encoded::None => {
+                Encoded::Held(findings) => {
                     held.extend(findings);
                     Ok(())
                 }

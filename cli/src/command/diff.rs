@@ -293,18 +293,11 @@ fn evaluate(
     let model = Model::load().map_err(|p| Problems(vec![p]))?;
     let pack = policy::load(policy::dir_files(dir)?, &model)?;
     let mut findings: Vec<Finding> = Vec::new();
-    let (tally, _) = eval::stream::evaluate_streamed(
-        idx,
-        &pack,
-        &model,
-        opts,
-        |_| Ok(()),
-        |f, ()| {
-            progress.add(1);
-            findings.extend(f);
-            Ok(())
-        },
-    )?;
+    let (tally, _) = eval::stream::evaluate_streamed(idx, &pack, &model, opts, Ok, |f| {
+        progress.add(1);
+        findings.extend(f);
+        Ok(())
+    })?;
     let report = Report::from_tally(&tally, findings);
     Ok((pack, report))
 }

@@ -11,7 +11,7 @@ use crate::decisions::verify::{self, Seen};
 use crate::decisions::Decisions;
 use crate::diag::{Code, Level, Problem, Problems};
 use crate::exceptions::{Exceptions, Usage};
-use crate::finding::{Finding, Tally};
+use crate::finding::{Counts, Finding, Tally};
 use crate::inventory::{self, Entitlement, Indexed};
 use crate::model::Model;
 use crate::policy::{Pack, Track};
@@ -25,10 +25,11 @@ const BATCH: usize = 4096;
 /// Errors kept in full; past this only their number is reported.
 const MAX_ERRORS: usize = 1000;
 
-/// Evaluates `idx`, handing each identity's findings (sorted, as in a report) to
-/// `on_findings` in output order, and returns the counts for the summary and any warnings.
-/// `prepare` runs first on the same findings, in parallel on the worker that made them
-/// (to serialise them, say); `on_findings` gets its result. `Err` when the inventory has
+/// Evaluates `idx`, handing each identity's findings (sorted, as in a report) to `prepare`
+/// on the worker that made them, in parallel (to serialise them, say), then what `prepare`
+/// made of them to `on_findings`, in output order on the calling thread; returns the counts
+/// for the summary and any warnings. The findings are counted and, unless `prepare` keeps
+/// them, dropped where they were made. `Err` when the inventory has
 /// errors (found while reading records back), a Cedar evaluation failed, or a callback
 /// failed: the run fails closed and what was handed out must be discarded.
 pub fn evaluate_streamed<T: Send>(
@@ -36,8 +37,8 @@ pub fn evaluate_streamed<T: Send>(
     pack: &Pack,
     model: &Model,
     opts: &Options,
-    prepare: impl Fn(&[Finding]) -> std::io::Result<T> + Sync,
-    on_findings: impl FnMut(Vec<Finding>, T) -> std::io::Result<()>,
+    prepare: impl Fn(Vec<Finding>) -> std::io::Result<T> + Sync,
+    on_findings: impl FnMut(T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
     evaluate_streamed_with(idx, pack, model, opts, Review::default(), prepare, on_findings)
 }
@@ -48,9 +49,14 @@ pub fn evaluate_streamed<T: Send>(
 pub fn json_report(idx: &Indexed, pack: &Pack, model: &Model, opts: &Options) -> Result<String, Problems> {
     use crate::render::JsonFindings;
     let mut json = JsonFindings::default();
-    let (tally, _) = evaluate_streamed(idx, pack, model, opts, JsonFindings::encode, |_, e| {
-        json.push_encoded(&e)
-    })?;
+    let (tally, _) = evaluate_streamed(
+        idx,
+        pack,
+        model,
+        opts,
+        |f| JsonFindings::encode(&f),
+        |e| json.push_encoded(&e),
+    )?;
     let mut out = Vec::new();
     let written = json
         .finish(&tally, &mut out)
@@ -83,8 +89,8 @@ pub fn evaluate_streamed_with<T: Send>(
     _model: &Model,
     opts: &Options,
     review: Review<'_>,
-    prepare: impl Fn(&[Finding]) -> std::io::Result<T> + Sync,
-    mut on_findings: impl FnMut(Vec<Finding>, T) -> std::io::Result<()>,
+    prepare: impl Fn(Vec<Finding>) -> std::io::Result<T> + Sync,
+    mut on_findings: impl FnMut(T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
     let inv = &idx.inventory;
     let plan = Plan::new(inv, pack, opts)?;
@@ -135,14 +141,15 @@ pub fn evaluate_streamed_with<T: Send>(
                     .map(|x| x.apply(opts.as_of, &mut out.findings))
                     .unwrap_or_default();
                 out.findings.sort_by(|a, b| a.key().cmp(&b.key()));
+                let counts = Counts::of(&out.findings);
                 let prepared = if problems.iter().any(|p| p.level == Level::Error) {
                     None
                 } else {
-                    Some(prepare(&out.findings))
+                    Some(prepare(out.findings))
                 };
                 Done {
                     prepared,
-                    findings: out.findings,
+                    counts,
                     problems,
                     id_hashes: fetched.id_hashes,
                     evaluated: out.evaluated,
@@ -164,7 +171,7 @@ pub fn evaluate_streamed_with<T: Send>(
             let mut drained = Ok(());
             for Done {
                 prepared,
-                findings,
+                counts,
                 problems,
                 id_hashes,
                 evaluated,
@@ -180,10 +187,8 @@ pub fn evaluate_streamed_with<T: Send>(
                 errors.extend(problems);
                 hashes.extend(id_hashes);
                 if let (0, Some(prepared), Ok(())) = (errors.count, prepared, &drained) {
-                    for f in &findings {
-                        tally.add(f);
-                    }
-                    drained = prepared.and_then(|p| on_findings(findings, p));
+                    tally.add_counts(&counts);
+                    drained = prepared.and_then(&mut on_findings);
                 }
             }
             if let Some(handle) = evaluating {
@@ -209,9 +214,7 @@ pub fn evaluate_streamed_with<T: Send>(
             for f in &stamps {
                 tally.add(f);
             }
-            prepare(&stamps)
-                .and_then(|p| on_findings(stamps, p))
-                .map_err(write_error)?;
+            prepare(stamps).and_then(&mut on_findings).map_err(write_error)?;
         }
     }
     if errors.count > 0 {
@@ -223,9 +226,7 @@ pub fn evaluate_streamed_with<T: Send>(
         for f in &reports {
             tally.add(f);
         }
-        prepare(&reports)
-            .and_then(|p| on_findings(reports, p))
-            .map_err(write_error)?;
+        prepare(reports).and_then(&mut on_findings).map_err(write_error)?;
     }
     Ok((tally, errors.into_problems()))
 }
@@ -241,7 +242,7 @@ fn write_error(e: std::io::Error) -> Problems {
 /// What one identity gave.
 struct Done<T> {
     prepared: Option<std::io::Result<T>>,
-    findings: Vec<Finding>,
+    counts: Counts,
     problems: Vec<Problem>,
     id_hashes: Vec<u64>,
     evaluated: BTreeMap<Track, usize>,
