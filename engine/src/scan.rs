@@ -4,6 +4,7 @@
 //! parsed later by [`crate::json::value`], so a file is never held whole in memory and a
 //! record can be read back on its own (see [`crate::stream`]).
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -65,6 +66,7 @@ pub fn scan(
         reader,
         name: Arc::clone(name),
         buf: Vec::with_capacity(CHUNK),
+        scratch: None,
         pos: 0,
         base: 0,
         eof: false,
@@ -87,6 +89,8 @@ struct Scanner<R> {
     reader: R,
     name: Arc<str>,
     buf: Vec<u8>,
+    /// Where a refill reads to (allocated on the first).
+    scratch: Option<Vec<u8>>,
     /// Index of the next byte in `buf`.
     pos: usize,
     /// File offset of `buf[0]`.
@@ -137,13 +141,14 @@ impl<R: Read> Scanner<R> {
         self.pos -= drop_to;
         self.keep = self.keep.map(|_| 0);
         let have = self.buf.len();
-        self.buf.resize(have + CHUNK, 0);
+        // Read into a buffer zeroed once, then append what came: growing `buf` by a zeroed
+        // chunk on every refill costs a chunk's worth of writes for however little a read gives.
+        let scratch = self.scratch.get_or_insert_with(|| vec![0; CHUNK]);
         let read = loop {
-            match self.reader.read(self.buf.get_mut(have..).unwrap_or_default()) {
+            match self.reader.read(scratch) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    self.buf.truncate(have);
                     return Err(Problem::error(
                         Code::Io,
                         None,
@@ -152,7 +157,7 @@ impl<R: Read> Scanner<R> {
                 }
             }
         };
-        self.buf.truncate(have + read);
+        self.buf.extend_from_slice(scratch.get(..read).unwrap_or_default());
         self.eof = read == 0;
         let fresh = if self.started { self.buf.get(have..) } else { None };
         if let Some(at) = fresh.and_then(|new| memchr::memchr(0, new)) {
@@ -475,7 +480,8 @@ impl<R: Read> Scanner<R> {
     }
 
     /// Moves past an object or list (at its bracket): the hot loop of a large file, so
-    /// it walks the buffered bytes directly and keeps its string state across refills.
+    /// it walks the buffered bytes directly, a run of ordinary bytes at a time, and keeps
+    /// its string state across refills.
     fn skip_container(&mut self) -> Result<(), Problem> {
         let mut open: Vec<u8> = Vec::new();
         let (mut in_string, mut escaped) = (false, false);
@@ -487,27 +493,42 @@ impl<R: Read> Scanner<R> {
                     "unexpected end of input"
                 }));
             }
+            let bytes = self.buf.as_slice();
             let mut i = self.pos;
             let mut outcome: Option<Result<(), &'static str>> = None;
-            while let Some(&b) = self.buf.get(i) {
+            while i < bytes.len() {
                 if in_string {
                     if escaped {
+                        let Some(&b) = bytes.get(i) else { break };
                         escaped = false;
                         if b < 0x20 {
                             outcome = Some(Err("invalid escape in string"));
                             break;
                         }
-                    } else if b == b'"' {
-                        in_string = false;
-                    } else if b == b'\\' {
-                        escaped = true;
-                    } else if b < 0x20 {
-                        outcome = Some(Err("control character in string"));
-                        break;
+                        i += 1;
+                    }
+                    // The run of bytes with no meaning inside a string.
+                    while bytes.get(i).is_some_and(|&b| !ends_string_run(b)) {
+                        i += 1;
+                    }
+                    match bytes.get(i) {
+                        None => break,
+                        Some(b'"') => in_string = false,
+                        Some(b'\\') => escaped = true,
+                        Some(_) => {
+                            outcome = Some(Err("control character in string"));
+                            break;
+                        }
                     }
                     i += 1;
                     continue;
                 }
+                // The run of bytes with no meaning between tokens (scalars are checked
+                // when the record is parsed).
+                while bytes.get(i).is_some_and(|&b| !ends_token_run(b)) {
+                    i += 1;
+                }
+                let Some(&b) = bytes.get(i) else { break };
                 match b {
                     b'"' => in_string = true,
                     b'{' | b'[' if open.len() >= MAX_DEPTH => {
@@ -527,11 +548,10 @@ impl<R: Read> Scanner<R> {
                             break;
                         }
                     }
-                    b'\n' => {
+                    _ => {
                         self.line += 1;
                         self.line_start = self.base + i as u64 + 1;
                     }
-                    _ => {}
                 }
                 i += 1;
             }
@@ -543,6 +563,16 @@ impl<R: Read> Scanner<R> {
             }
         }
     }
+}
+
+/// Whether `b` ends a run inside a string: its closing quote, an escape, a control character.
+const fn ends_string_run(b: u8) -> bool {
+    matches!(b, 0..=0x1f | b'"' | b'\\')
+}
+
+/// Whether `b` ends a run between tokens: a string's opening quote, a bracket, a line break.
+const fn ends_token_run(b: u8) -> bool {
+    matches!(b, b'"' | b'{' | b'}' | b'[' | b']' | b'\n')
 }
 
 /// The DT112 problem for nesting deeper than [`MAX_DEPTH`] at `loc`.
@@ -560,7 +590,7 @@ pub fn too_deep(loc: Loc) -> Problem {
 /// full reader reads an id: a string (unescaped, trimmed) or a 64-bit integer as written.
 /// `None` when the record is not an object or the field is absent or anything else. A
 /// light scan (records are fully parsed later).
-pub fn string_field(record: &[u8], key: &str) -> Option<String> {
+pub fn string_field<'a>(record: &'a [u8], key: &str) -> Option<Cow<'a, str>> {
     let mut i = 0;
     let mut depth = 0usize;
     let mut expect_key = false;
@@ -592,19 +622,19 @@ pub fn string_field(record: &[u8], key: &str) -> Option<String> {
                             j += 1;
                         }
                         if record.get(j) != Some(&b'"') {
-                            return integer_at(record, j);
+                            return integer_at(record, j).map(Cow::Borrowed);
                         }
                         let vend = string_end(record, j)?;
                         let raw = record.get(j + 1..vend)?;
-                        let text: String = if raw.contains(&b'\\') {
-                            serde_json::from_slice(record.get(j..=vend)?).ok()?
-                        } else {
-                            std::str::from_utf8(raw).ok()?.to_owned()
-                        };
                         // As the full reader does: text is trimmed.
-                        return Some(match text.trim() {
-                            t if t.len() == text.len() => text,
-                            t => t.to_owned(),
+                        return Some(if raw.contains(&b'\\') {
+                            let text: String = serde_json::from_slice(record.get(j..=vend)?).ok()?;
+                            match text.trim() {
+                                t if t.len() == text.len() => Cow::Owned(text),
+                                t => Cow::Owned(t.to_owned()),
+                            }
+                        } else {
+                            Cow::Borrowed(std::str::from_utf8(raw).ok()?.trim())
                         });
                     }
                 }
@@ -618,7 +648,7 @@ pub fn string_field(record: &[u8], key: &str) -> Option<String> {
 
 /// The text of a JSON integer within 64 bits at `at` (an id written as a number keeps its
 /// text, as [`crate::json`] reads it); `None` for anything else.
-fn integer_at(record: &[u8], at: usize) -> Option<String> {
+fn integer_at(record: &[u8], at: usize) -> Option<&str> {
     let rest = record.get(at..)?;
     let end = rest
         .iter()
@@ -629,7 +659,7 @@ fn integer_at(record: &[u8], at: usize) -> Option<String> {
     let canonical = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
         && (digits.len() == 1 || !digits.starts_with('0'));
-    (canonical && text.parse::<i64>().is_ok()).then(|| text.to_owned())
+    (canonical && text.parse::<i64>().is_ok()).then_some(text)
 }
 
 /// Index of the `"` closing the string that opens at `start`.
@@ -691,6 +721,80 @@ mod tests {
         assert_eq!(seen.len(), 2);
         assert_eq!(seen[0].1.len(), big.len() + 10);
         assert_eq!(seen[1].1, "{\"id\": \"b\"}");
+    }
+
+    /// A reader that hands out at most `step` bytes per read, so that every state of the
+    /// record walk (inside a string, after a backslash, between tokens) meets a refill.
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(out.len()).min(self.rest.len());
+            out[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn records_and_problems_do_not_depend_on_where_reads_end() {
+        let cases = [
+            "{\"identities\": [{\"id\": \"a\\\"]}\\\\\", \"t\": [\"{\", \"[\"]},\n {\"id\": \"b\"}]}",
+            "[{\"a\": \"x\\\ny\"}]",
+            "[{\"a\": \"x\ny\"}]",
+            "[{\"a\": [1, 2}]",
+            "[{\"a\": \"never closed}]",
+            "[\n{\"a\":\n [\n1\n]\n}\n,\n{}\n]",
+        ];
+        let deep = format!("[{}{}]", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let name: Arc<str> = Arc::from("inv.json");
+        let scan_with = |text: &str, step: usize| {
+            let mut seen = Vec::new();
+            let problems = scan(
+                Trickle {
+                    rest: text.as_bytes(),
+                    step,
+                },
+                &name,
+                Some("identities"),
+                &["identities"],
+                |_, b, span| seen.push((b.to_vec(), span)),
+            );
+            let problems: Vec<String> = problems
+                .0
+                .iter()
+                .map(|p| format!("{}: {}", p.at(), p.message))
+                .collect();
+            (seen, problems)
+        };
+        for text in cases.iter().copied().chain([deep.as_str()]) {
+            let whole = scan_with(text, usize::MAX);
+            for step in 1..=4 {
+                assert_eq!(scan_with(text, step), whole, "{text:?} read {step} bytes at a time");
+            }
+        }
+        let problems = |text: &str| scan_with(text, usize::MAX).1;
+        assert!(problems(cases[0]).is_empty(), "{:?}", problems(cases[0]));
+        assert_eq!(scan_with(cases[0], 1).0.len(), 2);
+        assert_eq!(
+            problems(cases[1]),
+            ["inv.json:1: invalid JSON: invalid escape in string"]
+        );
+        assert_eq!(
+            problems(cases[2]),
+            ["inv.json:1: invalid JSON: control character in string"]
+        );
+        assert_eq!(problems(cases[3]), ["inv.json:1: invalid JSON: brackets do not match"]);
+        assert_eq!(problems(cases[4]), ["inv.json:1: invalid JSON: unterminated string"]);
+        assert!(problems(cases[5]).is_empty());
+        assert_eq!(scan_with(cases[5], 1).0[1].1.line, 8);
+        assert_eq!(
+            problems(&deep),
+            [format!("inv.json:1: nesting is deeper than {MAX_DEPTH} levels")]
+        );
     }
 
     #[test]

@@ -71,6 +71,10 @@ impl<T> Chunked<T> {
         self.len
     }
 
+    fn last(&self) -> Option<&T> {
+        self.chunks.last()?.last()
+    }
+
     fn iter(&self) -> impl Iterator<Item = &T> + Clone {
         self.chunks.iter().flatten()
     }
@@ -259,8 +263,14 @@ struct Keys {
 
 impl Keys {
     fn push(&mut self, identity: Option<&str>) {
+        // Exports usually list an identity's entitlements together: the last key is the
+        // likeliest, and comparing it costs less than hashing.
+        let last = self.of_record.last().copied().filter(|&k| k != u32::MAX);
         let key = match identity {
             None => u32::MAX,
+            Some(s) if last.and_then(|k| self.names.get(k as usize)).is_some_and(|n| **n == *s) => {
+                last.unwrap_or(u32::MAX)
+            }
             Some(s) => match self.ids.get(s) {
                 Some(k) => *k,
                 None => {
