@@ -327,10 +327,10 @@ fn day_facts(
     let catalog = dualtrack_engine::policy::FunctionCatalog::default();
     let view = derive::view(&inv, &table, &catalog, as_of, identity, &ents);
     let mut out = std::collections::BTreeMap::new();
-    for (k, v) in &view.facts {
+    for (k, v) in view.facts.iter() {
         out.insert(format!("identity.{k}"), v.clone());
     }
-    for (k, v) in &view.entitlements[0].1 {
+    for (k, v) in view.entitlements[0].1.iter() {
         out.insert(format!("entitlement.{k}"), v.clone());
     }
     out

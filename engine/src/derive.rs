@@ -37,8 +37,221 @@ impl Fact {
     }
 }
 
-/// Attribute name → value; absent optional attributes are simply not present.
-pub type Facts = BTreeMap<&'static str, Fact>;
+/// The name of a derived attribute. Facts are looked up many times per entitlement (by the
+/// guards, the memo, the evidence), so they are keyed by this small enum rather than by
+/// text; the variants are in the order of their names, so facts iterate as by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[allow(missing_docs)]
+pub enum Attr {
+    Broad,
+    CredentialAgeDays,
+    CredentialExpiresInDays,
+    DaysIdle,
+    DaysSinceCreated,
+    DaysSinceGranted,
+    DaysSinceSeen,
+    DaysSinceTerminated,
+    DaysUntilExpiry,
+    Department,
+    EntitlementCount,
+    Environment,
+    Functions,
+    HasJustification,
+    HasManager,
+    HasOwner,
+    HasTicket,
+    HasUsageData,
+    InteractiveLogin,
+    IsNhi,
+    IsShared,
+    Kind,
+    OwnerIsHuman,
+    OwnerStatus,
+    Permission,
+    Privileged,
+    PrivilegedCount,
+    Source,
+    SoxEntitlementCount,
+    SoxFunctions,
+    SoxInScope,
+    SoxSameSystemPairs,
+    Status,
+    System,
+    Uncorrelated,
+}
+
+impl Attr {
+    /// Every attribute, in the order of their names.
+    pub const ALL: [Attr; 35] = [
+        Attr::Broad,
+        Attr::CredentialAgeDays,
+        Attr::CredentialExpiresInDays,
+        Attr::DaysIdle,
+        Attr::DaysSinceCreated,
+        Attr::DaysSinceGranted,
+        Attr::DaysSinceSeen,
+        Attr::DaysSinceTerminated,
+        Attr::DaysUntilExpiry,
+        Attr::Department,
+        Attr::EntitlementCount,
+        Attr::Environment,
+        Attr::Functions,
+        Attr::HasJustification,
+        Attr::HasManager,
+        Attr::HasOwner,
+        Attr::HasTicket,
+        Attr::HasUsageData,
+        Attr::InteractiveLogin,
+        Attr::IsNhi,
+        Attr::IsShared,
+        Attr::Kind,
+        Attr::OwnerIsHuman,
+        Attr::OwnerStatus,
+        Attr::Permission,
+        Attr::Privileged,
+        Attr::PrivilegedCount,
+        Attr::Source,
+        Attr::SoxEntitlementCount,
+        Attr::SoxFunctions,
+        Attr::SoxInScope,
+        Attr::SoxSameSystemPairs,
+        Attr::Status,
+        Attr::System,
+        Attr::Uncorrelated,
+    ];
+
+    /// The attribute's name, as policies write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Attr::Broad => "broad",
+            Attr::CredentialAgeDays => "credential_age_days",
+            Attr::CredentialExpiresInDays => "credential_expires_in_days",
+            Attr::DaysIdle => "days_idle",
+            Attr::DaysSinceCreated => "days_since_created",
+            Attr::DaysSinceGranted => "days_since_granted",
+            Attr::DaysSinceSeen => "days_since_seen",
+            Attr::DaysSinceTerminated => "days_since_terminated",
+            Attr::DaysUntilExpiry => "days_until_expiry",
+            Attr::Department => "department",
+            Attr::EntitlementCount => "entitlement_count",
+            Attr::Environment => "environment",
+            Attr::Functions => "functions",
+            Attr::HasJustification => "has_justification",
+            Attr::HasManager => "has_manager",
+            Attr::HasOwner => "has_owner",
+            Attr::HasTicket => "has_ticket",
+            Attr::HasUsageData => "has_usage_data",
+            Attr::InteractiveLogin => "interactive_login",
+            Attr::IsNhi => "is_nhi",
+            Attr::IsShared => "is_shared",
+            Attr::Kind => "kind",
+            Attr::OwnerIsHuman => "owner_is_human",
+            Attr::OwnerStatus => "owner_status",
+            Attr::Permission => "permission",
+            Attr::Privileged => "privileged",
+            Attr::PrivilegedCount => "privileged_count",
+            Attr::Source => "source",
+            Attr::SoxEntitlementCount => "sox_entitlement_count",
+            Attr::SoxFunctions => "sox_functions",
+            Attr::SoxInScope => "sox_in_scope",
+            Attr::SoxSameSystemPairs => "sox_same_system_pairs",
+            Attr::Status => "status",
+            Attr::System => "system",
+            Attr::Uncorrelated => "uncorrelated",
+        }
+    }
+
+    /// The attribute named `name`; `None` for a name that is not a derived fact.
+    pub fn of(name: &str) -> Option<Attr> {
+        Some(match name {
+            "broad" => Attr::Broad,
+            "credential_age_days" => Attr::CredentialAgeDays,
+            "credential_expires_in_days" => Attr::CredentialExpiresInDays,
+            "days_idle" => Attr::DaysIdle,
+            "days_since_created" => Attr::DaysSinceCreated,
+            "days_since_granted" => Attr::DaysSinceGranted,
+            "days_since_seen" => Attr::DaysSinceSeen,
+            "days_since_terminated" => Attr::DaysSinceTerminated,
+            "days_until_expiry" => Attr::DaysUntilExpiry,
+            "department" => Attr::Department,
+            "entitlement_count" => Attr::EntitlementCount,
+            "environment" => Attr::Environment,
+            "functions" => Attr::Functions,
+            "has_justification" => Attr::HasJustification,
+            "has_manager" => Attr::HasManager,
+            "has_owner" => Attr::HasOwner,
+            "has_ticket" => Attr::HasTicket,
+            "has_usage_data" => Attr::HasUsageData,
+            "interactive_login" => Attr::InteractiveLogin,
+            "is_nhi" => Attr::IsNhi,
+            "is_shared" => Attr::IsShared,
+            "kind" => Attr::Kind,
+            "owner_is_human" => Attr::OwnerIsHuman,
+            "owner_status" => Attr::OwnerStatus,
+            "permission" => Attr::Permission,
+            "privileged" => Attr::Privileged,
+            "privileged_count" => Attr::PrivilegedCount,
+            "source" => Attr::Source,
+            "sox_entitlement_count" => Attr::SoxEntitlementCount,
+            "sox_functions" => Attr::SoxFunctions,
+            "sox_in_scope" => Attr::SoxInScope,
+            "sox_same_system_pairs" => Attr::SoxSameSystemPairs,
+            "status" => Attr::Status,
+            "system" => Attr::System,
+            "uncorrelated" => Attr::Uncorrelated,
+            _ => return None,
+        })
+    }
+}
+
+/// Attribute → value; absent optional attributes are simply not present. A vector sorted by
+/// attribute: an identity has about twenty facts, an entitlement about ten.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Facts(Vec<(Attr, Fact)>);
+
+impl Facts {
+    /// No facts.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `attr` (replacing an earlier value).
+    pub fn insert(&mut self, attr: Attr, value: Fact) {
+        match self.0.binary_search_by(|(a, _)| a.cmp(&attr)) {
+            Ok(i) => {
+                if let Some(slot) = self.0.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.0.insert(i, (attr, value)),
+        }
+    }
+
+    /// The value of `attr`.
+    pub fn attr(&self, attr: Attr) -> Option<&Fact> {
+        self.0.iter().find(|(a, _)| *a == attr).map(|(_, v)| v)
+    }
+
+    /// The value of the attribute named `name` (`None` too for a name that is no fact).
+    pub fn get(&self, name: &str) -> Option<&Fact> {
+        Attr::of(name).and_then(|a| self.attr(a))
+    }
+
+    /// Name and value of every fact, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Fact)> {
+        self.0.iter().map(|(a, v)| (a.name(), v))
+    }
+}
+
+impl<const N: usize> From<[(Attr, Fact); N]> for Facts {
+    fn from(entries: [(Attr, Fact); N]) -> Self {
+        let mut f = Self::new();
+        for (a, v) in entries {
+            f.insert(a, v);
+        }
+        f
+    }
+}
 
 /// An identity with its entitlements and everything derived about them.
 #[derive(Debug)]
@@ -66,7 +279,7 @@ fn owner_status(inv: &Inventory, owner: Option<&str>) -> (&'static str, bool) {
     }
 }
 
-fn insert_opt(f: &mut Facts, key: &'static str, v: Option<Fact>) {
+fn insert_opt(f: &mut Facts, key: Attr, v: Option<Fact>) {
     if let Some(v) = v {
         f.insert(key, v);
     }
@@ -75,11 +288,11 @@ fn insert_opt(f: &mut Facts, key: &'static str, v: Option<Fact>) {
 /// Facts of a system (they depend on the system and its owner only).
 pub fn system_facts(inv: &Inventory, system: &System) -> Facts {
     let mut f = Facts::new();
-    f.insert("sox_in_scope", Fact::Bool(system.sox_in_scope));
-    insert_opt(&mut f, "environment", system.environment.clone().map(Fact::Str));
+    f.insert(Attr::SoxInScope, Fact::Bool(system.sox_in_scope));
+    insert_opt(&mut f, Attr::Environment, system.environment.clone().map(Fact::Str));
     let (status, _) = owner_status(inv, system.owner.as_ref().map(|o| o.value.as_str()));
-    f.insert("has_owner", Fact::Bool(system.owner.is_some()));
-    f.insert("owner_status", Fact::Str(status.to_owned()));
+    f.insert(Attr::HasOwner, Fact::Bool(system.owner.is_some()));
+    f.insert(Attr::OwnerStatus, Fact::Str(status.to_owned()));
     f
 }
 
@@ -136,21 +349,25 @@ pub fn view<'a>(
         privileged += i64::from(e.privileged);
         any_used |= e.last_used.is_some();
         let mut f = Facts::new();
-        f.insert("system", Fact::System(system.id.clone()));
-        f.insert("permission", Fact::Str(e.permission.to_string()));
-        f.insert("privileged", Fact::Bool(e.privileged));
-        f.insert("broad", Fact::Bool(catalog.is_broad(&e.permission)));
-        f.insert("functions", Fact::Set(funcs));
-        f.insert("has_justification", Fact::Bool(e.justification.is_some()));
-        f.insert("has_ticket", Fact::Bool(e.ticket.is_some()));
-        insert_opt(&mut f, "days_since_granted", days(as_of, e.granted_at));
-        insert_opt(&mut f, "days_idle", days(as_of, e.last_used));
+        f.insert(Attr::System, Fact::System(system.id.clone()));
+        f.insert(Attr::Permission, Fact::Str(e.permission.to_string()));
+        f.insert(Attr::Privileged, Fact::Bool(e.privileged));
+        f.insert(Attr::Broad, Fact::Bool(catalog.is_broad(&e.permission)));
+        f.insert(Attr::Functions, Fact::Set(funcs));
+        f.insert(Attr::HasJustification, Fact::Bool(e.justification.is_some()));
+        f.insert(Attr::HasTicket, Fact::Bool(e.ticket.is_some()));
+        insert_opt(&mut f, Attr::DaysSinceGranted, days(as_of, e.granted_at));
+        insert_opt(&mut f, Attr::DaysIdle, days(as_of, e.last_used));
         insert_opt(
             &mut f,
-            "days_until_expiry",
+            Attr::DaysUntilExpiry,
             e.expires_at.map(|x| Fact::Long((x - as_of).num_days())),
         );
-        insert_opt(&mut f, "source", e.source.as_deref().map(|s| Fact::Str(s.to_owned())));
+        insert_opt(
+            &mut f,
+            Attr::Source,
+            e.source.as_deref().map(|s| Fact::Str(s.to_owned())),
+        );
         ents.push((*e, f));
     }
     let mut pairs = BTreeSet::new();
@@ -165,40 +382,72 @@ pub fn view<'a>(
     let (status, owner_human) = owner_status(inv, i.owner.as_ref().map(|o| o.value.as_str()));
     let truthy = |k: &str| i.tags.iter().any(|(key, v)| key == k && v.eq_ignore_ascii_case("true"));
     let mut f = Facts::new();
-    f.insert("kind", Fact::Str(i.kind.as_str().to_owned()));
-    f.insert("is_nhi", Fact::Bool(i.kind.is_nhi()));
-    f.insert("status", Fact::Str(i.status.as_str().to_owned()));
-    f.insert("has_owner", Fact::Bool(i.owner.is_some()));
-    f.insert("owner_status", Fact::Str(status.to_owned()));
-    f.insert("owner_is_human", Fact::Bool(owner_human));
-    f.insert("has_manager", Fact::Bool(i.manager.is_some()));
-    insert_opt(&mut f, "department", i.department.clone().map(Fact::Str));
-    f.insert("interactive_login", Fact::Bool(i.interactive_login));
-    f.insert("uncorrelated", Fact::Bool(i.uncorrelated));
-    f.insert("is_shared", Fact::Bool(truthy("shared") || truthy("generic")));
-    insert_opt(&mut f, "days_since_seen", days(as_of, i.last_seen));
-    insert_opt(&mut f, "days_since_created", days(as_of, i.created_at));
-    insert_opt(&mut f, "days_since_terminated", days(as_of, i.terminated_at));
-    insert_opt(&mut f, "credential_age_days", days(as_of, i.credential_rotated_at));
+    f.insert(Attr::Kind, Fact::Str(i.kind.as_str().to_owned()));
+    f.insert(Attr::IsNhi, Fact::Bool(i.kind.is_nhi()));
+    f.insert(Attr::Status, Fact::Str(i.status.as_str().to_owned()));
+    f.insert(Attr::HasOwner, Fact::Bool(i.owner.is_some()));
+    f.insert(Attr::OwnerStatus, Fact::Str(status.to_owned()));
+    f.insert(Attr::OwnerIsHuman, Fact::Bool(owner_human));
+    f.insert(Attr::HasManager, Fact::Bool(i.manager.is_some()));
+    insert_opt(&mut f, Attr::Department, i.department.clone().map(Fact::Str));
+    f.insert(Attr::InteractiveLogin, Fact::Bool(i.interactive_login));
+    f.insert(Attr::Uncorrelated, Fact::Bool(i.uncorrelated));
+    f.insert(Attr::IsShared, Fact::Bool(truthy("shared") || truthy("generic")));
+    insert_opt(&mut f, Attr::DaysSinceSeen, days(as_of, i.last_seen));
+    insert_opt(&mut f, Attr::DaysSinceCreated, days(as_of, i.created_at));
+    insert_opt(&mut f, Attr::DaysSinceTerminated, days(as_of, i.terminated_at));
+    insert_opt(&mut f, Attr::CredentialAgeDays, days(as_of, i.credential_rotated_at));
     insert_opt(
         &mut f,
-        "credential_expires_in_days",
+        Attr::CredentialExpiresInDays,
         i.credential_expires_at.map(|x| Fact::Long((x - as_of).num_days())),
     );
-    f.insert("has_usage_data", Fact::Bool(i.last_seen.is_some() || any_used));
+    f.insert(Attr::HasUsageData, Fact::Bool(i.last_seen.is_some() || any_used));
     f.insert(
-        "entitlement_count",
+        Attr::EntitlementCount,
         Fact::Long(i64::try_from(ents.len()).unwrap_or(i64::MAX)),
     );
-    f.insert("privileged_count", Fact::Long(privileged));
-    f.insert("sox_entitlement_count", Fact::Long(sox_count));
-    f.insert("functions", Fact::Set(functions.into_iter().collect()));
-    f.insert("sox_functions", Fact::Set(sox_functions.into_iter().collect()));
-    f.insert("sox_same_system_pairs", Fact::Set(pairs.into_iter().collect()));
+    f.insert(Attr::PrivilegedCount, Fact::Long(privileged));
+    f.insert(Attr::SoxEntitlementCount, Fact::Long(sox_count));
+    f.insert(Attr::Functions, Fact::Set(functions.into_iter().collect()));
+    f.insert(Attr::SoxFunctions, Fact::Set(sox_functions.into_iter().collect()));
+    f.insert(Attr::SoxSameSystemPairs, Fact::Set(pairs.into_iter().collect()));
     View {
         identity,
         entitlements: ents,
         facts: f,
         systems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_named_once_and_ordered_by_name() {
+        for a in Attr::ALL {
+            assert_eq!(Attr::of(a.name()), Some(a), "{a:?}");
+        }
+        // Facts iterate in attribute order; that is the order of the names, as a map by
+        // name would give.
+        assert!(Attr::ALL.windows(2).all(|w| w[0] < w[1] && w[0].name() < w[1].name()));
+        assert_eq!(Attr::of("owner"), None);
+    }
+
+    #[test]
+    fn facts_replace_look_up_and_iterate_by_name() {
+        let mut f = Facts::from([
+            (Attr::Status, Fact::Str("active".to_owned())),
+            (Attr::IsNhi, Fact::Bool(true)),
+        ]);
+        f.insert(Attr::DaysIdle, Fact::Long(3));
+        f.insert(Attr::IsNhi, Fact::Bool(false));
+        assert_eq!(f.get("is_nhi"), Some(&Fact::Bool(false)));
+        assert_eq!(f.attr(Attr::DaysIdle), Some(&Fact::Long(3)));
+        assert_eq!(f.get("days_since_seen"), None);
+        assert_eq!(f.get("no_such_fact"), None);
+        let names: Vec<&str> = f.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["days_idle", "is_nhi", "status"]);
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use crate::derive::{Fact, Facts, View};
+use crate::derive::{Attr, Fact, Facts, View};
 use crate::finding::{fingerprint, Evidence, Finding, FindingStatus};
 use crate::inventory::Entitlement;
 use crate::policy::{Involves, Rule};
@@ -98,7 +98,7 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
                 let in_scope = view.systems.get(&*e.system.value).is_some_and(|(s, _)| s.sox_in_scope);
                 let scope_ok = rule.involves == Involves::All || in_scope;
                 let funcs_ok = rule.functions.is_empty()
-                    || matches!(facts.get("functions"), Some(Fact::Set(fs)) if fs.iter().any(|f| rule.functions.contains(f)));
+                    || matches!(facts.attr(Attr::Functions), Some(Fact::Set(fs)) if fs.iter().any(|f| rule.functions.contains(f)));
                 scope_ok && funcs_ok
             })
             .collect(),

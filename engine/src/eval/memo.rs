@@ -21,13 +21,15 @@ use std::sync::{Mutex, PoisonError};
 use hashbrown::HashTable;
 use serde_json::Value as Json;
 
-use crate::derive::{Fact, Facts};
+use crate::derive::{Attr, Fact, Facts};
 
 /// The attributes a rule reads, by entity; the rule's answer depends on nothing else.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reads {
     principal: Vec<String>,
     resource: Vec<String>,
+    /// The same names as facts (`None` for a name that is no fact), in the same order.
+    attrs: [Vec<Option<Attr>>; 2],
 }
 
 impl Reads {
@@ -50,6 +52,7 @@ impl Reads {
             list.sort_unstable();
             list.dedup();
         }
+        reads.attrs = [&reads.principal, &reads.resource].map(|names| names.iter().map(|n| Attr::of(n)).collect());
         Some(reads)
     }
 
@@ -92,8 +95,9 @@ impl Reads {
 
     /// The values this rule reads from `principal` and `resource`, in key order.
     fn values<'f>(&'f self, principal: &'f Facts, resource: &'f Facts) -> impl Iterator<Item = Option<&'f Fact>> {
-        let p = self.principal.iter().map(|a| principal.get(a.as_str()));
-        let r = self.resource.iter().map(|a| resource.get(a.as_str()));
+        let [p, r] = &self.attrs;
+        let p = p.iter().map(|a| a.and_then(|a| principal.attr(a)));
+        let r = r.iter().map(|a| a.and_then(|a| resource.attr(a)));
         p.chain(r)
     }
 }
@@ -238,7 +242,7 @@ mod tests {
                 .expect("memorable");
         let memo = Memo::default();
         let none = Facts::new();
-        let idle = |n| Facts::from([("days_idle", Fact::Long(n))]);
+        let idle = |n| Facts::from([(Attr::DaysIdle, Fact::Long(n))]);
         assert_eq!(memo.recall(0, &r, &none, &idle(100)), None);
         memo.learn(0, &r, &none, &idle(100), true);
         memo.learn(0, &r, &none, &none, false);
@@ -246,7 +250,7 @@ mod tests {
         assert_eq!(memo.recall(0, &r, &none, &none), Some(false));
         assert_eq!(memo.recall(0, &r, &none, &idle(10)), None);
         assert_eq!(memo.recall(1, &r, &none, &idle(100)), None, "another rule");
-        let other = Facts::from([("days_idle", Fact::Str("100".to_owned()))]);
+        let other = Facts::from([(Attr::DaysIdle, Fact::Str("100".to_owned()))]);
         assert_eq!(memo.recall(0, &r, &none, &other), None, "same text, another type");
     }
 
@@ -255,7 +259,7 @@ mod tests {
         let r = reads("forbid(principal, action, resource) when { resource.days_idle > 90 };").expect("memorable");
         let memo = Memo::default();
         let none = Facts::new();
-        let idle = |n| Facts::from([("days_idle", Fact::Long(n))]);
+        let idle = |n| Facts::from([(Attr::DaysIdle, Fact::Long(n))]);
         let total = i64::try_from(SHARDS * PER_SHARD * 2).expect("small");
         for n in 0..total {
             memo.learn(0, &r, &none, &idle(n), n > 90);

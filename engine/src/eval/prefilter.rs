@@ -8,7 +8,7 @@
 
 use serde_json::Value as Json;
 
-use crate::derive::{Fact, Facts};
+use crate::derive::{Attr, Fact, Facts};
 
 /// Which entity a guard reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,8 @@ enum Test {
 #[derive(Debug, Clone)]
 struct Guard {
     base: Base,
-    attr: String,
+    /// `None` for a name that is no derived fact (never present).
+    attr: Option<Attr>,
     test: Test,
 }
 
@@ -146,7 +147,13 @@ fn access(e: &Json) -> Option<(Base, String)> {
 }
 
 fn guard(e: &Json) -> Option<Guard> {
-    let mk = |(base, attr): (Base, String), test| Some(Guard { base, attr, test });
+    let mk = |(base, attr): (Base, String), test| {
+        Some(Guard {
+            base,
+            attr: Attr::of(&attr),
+            test,
+        })
+    };
     if let Some(h) = e.get("has") {
         return mk(
             (base(h.get("left")?)?, h.get("attr")?.as_str()?.to_owned()),
@@ -188,7 +195,7 @@ fn guard(e: &Json) -> Option<Guard> {
 
 /// `Some(outcome)` when the guard can be decided without error, else `None`.
 fn holds(g: &Guard, facts: &Facts) -> Option<bool> {
-    let fact = facts.get(g.attr.as_str());
+    let fact = g.attr.and_then(|a| facts.attr(a));
     match (&g.test, fact) {
         (Test::Present, f) => Some(f.is_some()),
         (Test::Absent, f) => Some(f.is_none()),
