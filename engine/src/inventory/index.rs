@@ -777,7 +777,7 @@ impl Indexed {
         let Records::Json { long_lines, .. } = &self.records else {
             return 0;
         };
-        let col = match before.iter().rposition(|&b| b == b'\n') {
+        let col = match memchr::memrchr(b'\n', before) {
             Some(i) => (before.len() - i - 1) as u64,
             None if before.len() as u64 == slot.offset => slot.offset,
             None => long_lines
