@@ -1,7 +1,6 @@
 //! Turning a satisfied `forbid` into a finding: the entitlements involved, the evidence
 //! values the rule read, the controls, the rendered message and the record's location.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -50,7 +49,7 @@ impl Shared {
 }
 
 /// The shared strings of every rule of a pack, by rule id.
-pub struct SharedRules(HashMap<String, Shared>);
+pub struct SharedRules(hashbrown::HashMap<String, Shared>);
 
 impl SharedRules {
     /// Builds them for `rules`.

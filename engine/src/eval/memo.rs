@@ -15,7 +15,7 @@
 //! answers rather than growing: memory stays bounded, and answers never change (the
 //! differential test runs the path without memory).
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 
 use hashbrown::HashTable;
@@ -119,26 +119,29 @@ const PER_SHARD: usize = 8192;
 /// Remembered answers of every memorable rule of a run.
 pub struct Memo {
     shards: Vec<Mutex<HashTable<Entry>>>,
+    /// One hasher state for the run (foldhash: each new state has its own seed).
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 impl Default for Memo {
     fn default() -> Self {
         Self {
             shards: (0..SHARDS).map(|_| Mutex::new(HashTable::new())).collect(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
         }
     }
 }
 
-fn hash_of<'f>(rule: u32, values: impl Iterator<Item = Option<&'f Fact>>) -> u64 {
-    let mut h = DefaultHasher::new();
-    rule.hash(&mut h);
-    for v in values {
-        v.hash(&mut h);
-    }
-    h.finish()
-}
-
 impl Memo {
+    fn hash_of<'f>(&self, rule: u32, values: impl Iterator<Item = Option<&'f Fact>>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        rule.hash(&mut h);
+        for v in values {
+            v.hash(&mut h);
+        }
+        h.finish()
+    }
+
     fn shard(&self, hash: u64) -> Option<&Mutex<HashTable<Entry>>> {
         // The top bits pick the shard; the table uses the low ones.
         let i = usize::try_from(hash >> 60).unwrap_or(0) % SHARDS;
@@ -148,7 +151,7 @@ impl Memo {
     /// Whether rule `rule` (reading `reads`) fires for these facts, when Cedar has already
     /// answered that for the same values.
     pub fn recall(&self, rule: u32, reads: &Reads, principal: &Facts, resource: &Facts) -> Option<bool> {
-        let hash = hash_of(rule, reads.values(principal, resource));
+        let hash = self.hash_of(rule, reads.values(principal, resource));
         let table = self.shard(hash)?.lock().unwrap_or_else(PoisonError::into_inner);
         table
             .find(hash, |e| {
@@ -164,7 +167,7 @@ impl Memo {
 
     /// Remembers Cedar's error-free answer for rule `rule` on these facts.
     pub fn learn(&self, rule: u32, reads: &Reads, principal: &Facts, resource: &Facts, fires: bool) {
-        let hash = hash_of(rule, reads.values(principal, resource));
+        let hash = self.hash_of(rule, reads.values(principal, resource));
         let Some(shard) = self.shard(hash) else { return };
         let mut table = shard.lock().unwrap_or_else(PoisonError::into_inner);
         if table.len() >= PER_SHARD {
