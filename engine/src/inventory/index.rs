@@ -6,8 +6,10 @@
 //! YAML entitlements are decoded at load (YAML is not read in pieces).
 
 use std::collections::HashMap;
+
+use hashbrown::HashTable;
 use std::fs::File;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -150,7 +152,7 @@ pub fn index(path: &Path) -> Result<Indexed, Problems> {
     };
     // The lookup table is done with once every record is read; freeing it before the
     // grouping below lowers the peak (a million identities' keys, twice over).
-    keys.ids = HashMap::new();
+    keys.ids = HashTable::new();
     validate::check(&mut inv, &mut sink);
     let failed = sink.has_errors();
     if !failed {
@@ -255,7 +257,9 @@ fn group(identities: usize, who: impl Iterator<Item = Option<u32>> + Clone) -> (
 /// Distinct identity strings met in entitlement records, and each record's.
 #[derive(Default)]
 struct Keys {
-    ids: HashMap<Box<str>, u32>,
+    /// Indices into `names`, by the hash of the name (each name is stored once).
+    ids: HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
     names: Vec<Box<str>>,
     /// Per record, in file order; `u32::MAX` when the identity could not be read.
     of_record: Chunked<u32>,
@@ -271,15 +275,21 @@ impl Keys {
             Some(s) if last.and_then(|k| self.names.get(k as usize)).is_some_and(|n| **n == *s) => {
                 last.unwrap_or(u32::MAX)
             }
-            Some(s) => match self.ids.get(s) {
-                Some(k) => *k,
-                None => {
-                    let k = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-                    self.ids.insert(Box::from(s), k);
-                    self.names.push(Box::from(s));
-                    k
+            Some(s) => {
+                let hash = self.hasher.hash_one(s);
+                let names = &self.names;
+                let name = |k: u32| names.get(k as usize).map_or("", |n| &**n);
+                match self.ids.find(hash, |&k| name(k) == s) {
+                    Some(k) => *k,
+                    None => {
+                        let k = u32::try_from(names.len()).unwrap_or(u32::MAX);
+                        let hasher = &self.hasher;
+                        self.ids.insert_unique(hash, k, |&k| hasher.hash_one(name(k)));
+                        self.names.push(Box::from(s));
+                        k
+                    }
                 }
-            },
+            }
         };
         self.of_record.push(key);
     }
