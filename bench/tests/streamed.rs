@@ -27,9 +27,20 @@ fn setup() -> (Model, Pack, Options) {
     (model, pack, opts)
 }
 
-/// `check --format json` as the CLI runs it.
+/// `check --format json` as the CLI runs it; reading the records back from disk instead of
+/// from the copy kept in memory gives the same document or the same problems.
 fn streamed(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result<String, Problems> {
-    stream::json_report(&inventory::index(path)?, pack, model, opts)
+    let run = |hold| inventory::index_holding(path, hold).and_then(|idx| stream::json_report(&idx, pack, model, opts));
+    let (kept, from_disk) = (run(u64::MAX), run(0));
+    match (&kept, &from_disk) {
+        (Ok(a), Ok(b)) => assert!(a == b, "kept and read from disk differ for {}", path.display()),
+        (Err(a), Err(b)) => assert_eq!(messages(a), messages(b), "{}", path.display()),
+        _ => panic!(
+            "kept and read from disk disagree on {}: {kept:?} / {from_disk:?}",
+            path.display()
+        ),
+    }
+    kept
 }
 
 /// Everything loaded, evaluated, then rendered.

@@ -85,13 +85,67 @@ impl<T> Chunked<T> {
 /// Where each record of a file is.
 type Slots = Chunked<Slot>;
 
+/// Largest entitlement file kept in memory from the indexing read (see [`Body`]).
+const HOLD_AT_MOST: u64 = 256 << 20;
+
+/// The bytes of an indexed entitlement file. A file of at most [`HOLD_AT_MOST`] bytes
+/// keeps the bytes the indexing read, and records are sliced from them: an export sorted
+/// by system scatters each identity's records over the file, and reading them back one
+/// system call each costs more than the evaluation. A larger file is read back from disk.
+enum Body {
+    File(File),
+    Held(Vec<u8>),
+}
+
+/// A reader that keeps a copy of what it reads from `inner`, when asked to.
+struct Tee<R> {
+    inner: R,
+    copy: Option<Vec<u8>>,
+}
+
+impl<'f> Tee<&'f File> {
+    /// Reads `file`, keeping a copy when it is at most `hold_at_most` bytes long.
+    fn of(file: &'f File, hold_at_most: u64) -> Self {
+        let len = file.metadata().map_or(u64::MAX, |m| m.len());
+        Self {
+            inner: file,
+            copy: (len <= hold_at_most).then(|| Vec::with_capacity(usize::try_from(len).unwrap_or(0))),
+        }
+    }
+
+    /// The copy, if one was kept.
+    fn into_copy(self) -> Option<Vec<u8>> {
+        self.copy
+    }
+}
+
+impl Body {
+    /// The bytes the indexing read kept, else `file`.
+    fn of(copy: Option<Vec<u8>>, file: File) -> Self {
+        match copy {
+            Some(bytes) => Body::Held(bytes),
+            None => Body::File(file),
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(copy) = &mut self.copy {
+            copy.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        Ok(n)
+    }
+}
+
 /// How the entitlement records are kept.
 enum Records {
     /// Decoded at load, in `Indexed::inventory.entitlements`.
     Held,
     /// A JSON file, read back record by record.
     Json {
-        file: File,
+        body: Body,
         name: Arc<str>,
         slots: Slots,
         /// Start of each line on which a record starts at column [`LOOKBACK`] or later
@@ -101,7 +155,7 @@ enum Records {
     },
     /// A CSV file with these header cells, read back row by row.
     Csv {
-        file: File,
+        body: Body,
         name: Arc<str>,
         slots: Slots,
         headers: Vec<(String, Loc)>,
@@ -126,6 +180,13 @@ pub struct Indexed {
 /// so far when any is an error; problems inside entitlement records are found later, when
 /// they are read back ([`Indexed::fetch`], [`Indexed::unattributed`]).
 pub fn index(path: &Path) -> Result<Indexed, Problems> {
+    index_holding(path, HOLD_AT_MOST)
+}
+
+/// [`index`], keeping an entitlement file of at most `hold_at_most` bytes in memory
+/// instead of [`HOLD_AT_MOST`]; `0` reads every record back from disk. For tests of both
+/// ways of reading back.
+pub fn index_holding(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems> {
     let mut sink = Problems::default();
     let mut inv = Inventory::default();
     let mut keys = Keys::default();
@@ -136,9 +197,9 @@ pub fn index(path: &Path) -> Result<Indexed, Problems> {
         }
         match files.iter().find(|(s, _)| *s == "entitlements") {
             Some((_, file)) if load::is_json(file) => {
-                json_records(file, Some("entitlements"), &mut inv, &mut keys, &mut sink)
+                json_records(file, Some("entitlements"), hold_at_most, &mut inv, &mut keys, &mut sink)
             }
-            Some((_, file)) if is_csv(file) => csv_records(file, &mut keys, &mut sink),
+            Some((_, file)) if is_csv(file) => csv_records(file, hold_at_most, &mut keys, &mut sink),
             Some((section, file)) => {
                 load::read_section_file(file, section, &mut inv, &mut sink);
                 Records::Held
@@ -146,7 +207,7 @@ pub fn index(path: &Path) -> Result<Indexed, Problems> {
             None => Records::Held,
         }
     } else if load::is_json(path) && !crate::sources::sniff_json(path) {
-        json_records(path, None, &mut inv, &mut keys, &mut sink)
+        json_records(path, None, hold_at_most, &mut inv, &mut keys, &mut sink)
     } else {
         return load::load(path).map(|(inventory, _)| held(inventory));
     };
@@ -301,7 +362,14 @@ fn is_csv(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }
 
-fn json_records(path: &Path, only: Option<&str>, inv: &mut Inventory, keys: &mut Keys, sink: &mut Problems) -> Records {
+fn json_records(
+    path: &Path,
+    only: Option<&str>,
+    hold_at_most: u64,
+    inv: &mut Inventory,
+    keys: &mut Keys,
+    sink: &mut Problems,
+) -> Records {
     let Some(file) = load::open(path, sink) else {
         return Records::Held;
     };
@@ -309,41 +377,36 @@ fn json_records(path: &Path, only: Option<&str>, inv: &mut Inventory, keys: &mut
     let mut slots = Slots::default();
     let mut long_lines: Vec<(u32, u64)> = Vec::new();
     let mut problems = Problems::default();
-    let mut structure = scan::scan(
-        std::io::BufReader::new(&file),
-        &name,
-        only,
-        SECTIONS,
-        |section, bytes, span| {
-            if section == "entitlements" {
-                slots.push(Slot {
-                    offset: span.offset,
-                    len: span.len,
-                    line: span.line,
-                });
-                if u64::from(span.col) >= LOOKBACK && long_lines.last().map(|l| l.0) != Some(span.line) {
-                    long_lines.push((span.line, span.offset.saturating_sub(u64::from(span.col))));
-                }
-                keys.push(scan::string_field(bytes, "identity").as_deref());
-            } else {
-                match load::json_record(&name, bytes, span) {
-                    Ok(node) => load::push_record(&node, section, inv, &mut problems),
-                    Err(p) => problems.push(p),
-                }
+    let mut tee = Tee::of(&file, hold_at_most);
+    let mut structure = scan::scan(&mut tee, &name, only, SECTIONS, |section, bytes, span| {
+        if section == "entitlements" {
+            slots.push(Slot {
+                offset: span.offset,
+                len: span.len,
+                line: span.line,
+            });
+            if u64::from(span.col) >= LOOKBACK && long_lines.last().map(|l| l.0) != Some(span.line) {
+                long_lines.push((span.line, span.offset.saturating_sub(u64::from(span.col))));
             }
-        },
-    );
+            keys.push(scan::string_field(bytes, "identity").as_deref());
+        } else {
+            match load::json_record(&name, bytes, span) {
+                Ok(node) => load::push_record(&node, section, inv, &mut problems),
+                Err(p) => problems.push(p),
+            }
+        }
+    });
     sink.0.append(&mut problems.0);
     sink.0.append(&mut structure.0);
     Records::Json {
-        file,
+        body: Body::of(tee.into_copy(), file),
         name,
         slots,
         long_lines,
     }
 }
 
-fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
+fn csv_records(path: &Path, hold_at_most: u64, keys: &mut Keys, sink: &mut Problems) -> Records {
     let Some(file) = load::open(path, sink) else {
         return Records::Held;
     };
@@ -359,7 +422,7 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(std::io::BufReader::new(&file));
+        .from_reader(Tee::of(&file, hold_at_most));
     let header_cells: Vec<String> = match reader.headers() {
         Ok(h) => h
             .iter()
@@ -419,8 +482,9 @@ fn csv_records(path: &Path, keys: &mut Keys, sink: &mut Problems) -> Records {
             }
         }
     }
+    let copy = reader.into_inner().into_copy();
     Records::Csv {
-        file,
+        body: Body::of(copy, file),
         name,
         slots,
         headers,
@@ -692,9 +756,9 @@ impl Indexed {
     }
 
     fn read_records(&self, records: &[u32], out: &mut Fetched) {
-        let (file, name, slots) = match &self.records {
+        let (body, name, slots) = match &self.records {
             Records::Held => return,
-            Records::Json { file, name, slots, .. } | Records::Csv { file, name, slots, .. } => (file, name, slots),
+            Records::Json { body, name, slots, .. } | Records::Csv { body, name, slots, .. } => (body, name, slots),
         };
         let mut strings = Interner::default();
         let mut sink = Problems::default();
@@ -705,7 +769,7 @@ impl Indexed {
         let mut cols: Vec<u32> = Vec::with_capacity(records.len());
         for r in records {
             let Some(slot) = slots.get(*r as usize) else { continue };
-            match runs.bytes(file, slots, records, *r) {
+            match runs.bytes(body, slots, records, *r) {
                 Some((before, bytes)) => {
                     cols.push(self.column(slot, before));
                     let start = all.len();
@@ -817,10 +881,20 @@ impl Runs {
     /// The bytes of record `r` and up to [`LOOKBACK`] bytes before it, reading them (with
     /// the records of `wanted` that follow closely) unless the last read covered them;
     /// `None` when the file is shorter.
-    fn bytes(&mut self, file: &File, slots: &Slots, wanted: &[u32], r: u32) -> Option<(&[u8], &[u8])> {
+    fn bytes<'b>(&'b mut self, body: &'b Body, slots: &Slots, wanted: &[u32], r: u32) -> Option<(&'b [u8], &'b [u8])> {
         let slot = slots.get(r as usize)?;
         let end = slot.offset + u64::from(slot.len);
         let first = slot.offset - slot.offset.min(LOOKBACK);
+        let file = match body {
+            Body::File(file) => file,
+            Body::Held(all) => {
+                let at = |offset: u64| usize::try_from(offset).ok();
+                return Some((
+                    all.get(at(first)?..at(slot.offset)?)?,
+                    all.get(at(slot.offset)?..at(end)?)?,
+                ));
+            }
+        };
         let covered = first >= self.at && end <= self.at + self.buf.len() as u64;
         if !covered {
             let mut run_end = end;

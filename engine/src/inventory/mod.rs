@@ -17,7 +17,7 @@ use crate::source::Loc;
 
 pub use decode::Interner;
 pub use decode::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
-pub use index::{id_hash, index, repeated, Fetched, Indexed};
+pub use index::{id_hash, index, index_holding, repeated, Fetched, Indexed};
 pub use load::{from_nodes, load};
 
 /// What kind of identity holds access. Every kind but `Human` is a non-human identity.

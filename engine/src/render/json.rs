@@ -96,7 +96,11 @@ fn newline(out: &mut Vec<u8>, depth: usize) {
 
 /// `s` as a JSON string. Most strings need no escape and are copied whole.
 fn string(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    // Checked without stopping at the first hit, so that the loop is vectorised.
+    let needs_escape = s
+        .bytes()
+        .fold(false, |seen, b| seen | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if !needs_escape {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
