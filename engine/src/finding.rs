@@ -250,9 +250,7 @@ impl Report {
             rules: self.rules.clone(),
             ..Tally::default()
         };
-        for f in &self.findings {
-            t.add(f);
-        }
+        t.add_counts(&Counts::of(&self.findings));
         t
     }
 
@@ -329,18 +327,6 @@ impl Counts {
 }
 
 impl Tally {
-    /// Counts one finding.
-    pub fn add(&mut self, f: &Finding) {
-        self.findings += 1;
-        *self.by_track.entry(f.track.as_str()).or_default() += 1;
-        *self.by_category.entry(f.category.as_str()).or_default() += 1;
-        *self.by_severity.entry(f.severity.as_str()).or_default() += 1;
-        if f.status == FindingStatus::Open {
-            self.open += 1;
-            *self.open_by_severity.entry(f.severity).or_default() += 1;
-        }
-    }
-
     /// Adds findings counted elsewhere (on the thread that made them).
     pub fn add_counts(&mut self, counts: &Counts) {
         for &((track, category, severity, open), n) in &counts.0 {
@@ -381,5 +367,62 @@ impl Tally {
             "by_category": self.by_category,
             "by_severity": self.by_severity,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn finding(track: Track, category: Category, severity: Severity, status: FindingStatus) -> Finding {
+        Finding {
+            id: String::new(),
+            rule: Arc::from("R"),
+            track,
+            category,
+            severity,
+            controls: Arc::from(Vec::new()),
+            identity: "a".to_owned(),
+            entitlements: Vec::new(),
+            message: String::new(),
+            evidence: Evidence::default(),
+            remediation: Arc::from(""),
+            status,
+            file: Arc::from("inv.json"),
+            line: 1,
+        }
+    }
+
+    #[test]
+    fn counts_made_in_pieces_give_the_summary_of_every_finding() {
+        use Category::{Conflicting, Stale};
+        use FindingStatus::{Excepted, Open};
+        use Severity::{High, Low};
+        use Track::{Soc, Sox};
+        let all = [
+            finding(Soc, Stale, Low, Open),
+            finding(Soc, Stale, Low, Open),
+            finding(Sox, Conflicting, High, Excepted),
+            finding(Sox, Stale, High, Open),
+            finding(Soc, Conflicting, Low, Excepted),
+        ];
+        // As the workers hand them over: an identity's findings at a time.
+        let mut tally = Tally {
+            tracks: Track::ALL.to_vec(),
+            ..Tally::default()
+        };
+        for piece in [&all[..1], &all[1..4], &all[4..], &[]] {
+            tally.add_counts(&Counts::of(piece));
+        }
+        let summary = tally.summary_json();
+        assert_eq!(summary["findings"], 5);
+        assert_eq!(summary["open"], 3);
+        assert_eq!(summary["by_track"], json!({"soc": 3, "sox": 2}));
+        assert_eq!(summary["by_category"], json!({"conflicting": 2, "stale": 3}));
+        assert_eq!(summary["by_severity"], json!({"high": 2, "low": 3}));
+        assert_eq!(tally.open_at_or_above(High), 1);
+        assert_eq!(tally.open_at_or_above(Low), 3);
     }
 }

@@ -211,9 +211,7 @@ pub fn evaluate_streamed_with<T: Send>(
                 usage.merge(x.apply(opts.as_of, &mut stamps));
             }
             stamps.sort_by(|a, b| a.key().cmp(&b.key()));
-            for f in &stamps {
-                tally.add(f);
-            }
+            tally.add_counts(&Counts::of(&stamps));
             prepare(stamps).and_then(&mut on_findings).map_err(write_error)?;
         }
     }
@@ -223,9 +221,7 @@ pub fn evaluate_streamed_with<T: Send>(
     if let Some(x) = review.exceptions {
         let owner_of = |id: &str| inv.identity(id).and_then(|i| i.owner.as_ref()).map(|o| o.value.clone());
         let reports = x.reports(opts.as_of, &opts.tracks, &usage, owner_of);
-        for f in &reports {
-            tally.add(f);
-        }
+        tally.add_counts(&Counts::of(&reports));
         prepare(reports).and_then(&mut on_findings).map_err(write_error)?;
     }
     Ok((tally, errors.into_problems()))
