@@ -548,10 +548,12 @@ impl<R: Read> Scanner<R> {
                             break;
                         }
                     }
-                    _ => {
+                    b'\n' => {
                         self.line += 1;
                         self.line_start = self.base + i as u64 + 1;
                     }
+                    // Nothing else ends a run between tokens.
+                    _ => {}
                 }
                 i += 1;
             }

@@ -6,12 +6,12 @@
 //! YAML entitlements are decoded at load (YAML is not read in pieces).
 
 use std::collections::HashMap;
-
-use hashbrown::HashTable;
 use std::fs::File;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use crate::diag::{Code, Problem, Problems};
 use crate::node::{csv_row, Node, Value};
@@ -212,7 +212,7 @@ pub fn index_holding(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems
         return load::load(path).map(|(inventory, _)| held(inventory));
     };
     // The lookup table is done with once every record is read; freeing it before the
-    // grouping below lowers the peak (a million identities' keys, twice over).
+    // grouping below lowers the peak (a slot for each of a million identities).
     keys.ids = HashTable::new();
     validate::check(&mut inv, &mut sink);
     let failed = sink.has_errors();
@@ -330,29 +330,34 @@ impl Keys {
     fn push(&mut self, identity: Option<&str>) {
         // Exports usually list an identity's entitlements together: the last key is the
         // likeliest, and comparing it costs less than hashing.
-        let last = self.of_record.last().copied().filter(|&k| k != u32::MAX);
+        let last = self.of_record.last().copied();
         let key = match identity {
             None => u32::MAX,
-            Some(s) if last.and_then(|k| self.names.get(k as usize)).is_some_and(|n| **n == *s) => {
-                last.unwrap_or(u32::MAX)
-            }
-            Some(s) => {
-                let hash = self.hasher.hash_one(s);
-                let names = &self.names;
-                let name = |k: u32| names.get(k as usize).map_or("", |n| &**n);
-                match self.ids.find(hash, |&k| name(k) == s) {
-                    Some(k) => *k,
-                    None => {
-                        let k = u32::try_from(names.len()).unwrap_or(u32::MAX);
-                        let hasher = &self.hasher;
-                        self.ids.insert_unique(hash, k, |&k| hasher.hash_one(name(k)));
-                        self.names.push(Box::from(s));
-                        k
-                    }
-                }
-            }
+            Some(s) => match last {
+                Some(k) if self.name(k) == Some(s) => k,
+                _ => self.key_of(s),
+            },
         };
         self.of_record.push(key);
+    }
+
+    fn name(&self, key: u32) -> Option<&str> {
+        self.names.get(key as usize).map(|n| &**n)
+    }
+
+    /// The key of `name`, a new one the first time it is met.
+    fn key_of(&mut self, name: &str) -> u32 {
+        let hash = self.hasher.hash_one(name);
+        let names = &self.names;
+        let text = |k: u32| names.get(k as usize).map_or("", |n| &**n);
+        if let Some(k) = self.ids.find(hash, |&k| text(k) == name) {
+            return *k;
+        }
+        let k = u32::try_from(names.len()).unwrap_or(u32::MAX);
+        let hasher = &self.hasher;
+        self.ids.insert_unique(hash, k, |&k| hasher.hash_one(text(k)));
+        self.names.push(Box::from(name));
+        k
     }
 }
 
@@ -1009,49 +1014,38 @@ fn csv_rows(
     CSV.with(|core| {
         let mut core = core.borrow_mut();
         core.reset();
+        let core = &mut *core;
         let mut records = CsvRecords::new(all);
-        csv_rows_with(name, all, rows, headers, strings, &mut records, &mut core)
+        rows.iter()
+            .map(|(slot, range)| {
+                let (skip, line) = crlf_start(all.get(range.clone()).unwrap_or_default(), u64::from(slot.line));
+                let bytes = all.get(range.start + skip..range.end).unwrap_or_default();
+                records.advance(core);
+                let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+                    let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), line);
+                    Problem::error(
+                        Code::Syntax,
+                        Some(src.loc(e.utf8_error().valid_up_to(), 1)),
+                        "invalid CSV: row is not valid UTF-8",
+                    )
+                    .with_help("save the file as UTF-8")
+                })?;
+                let src = Source::window(name, text, line);
+                if let Some(e) = direct::csv_entitlement(headers, records.cells(), &src.loc_to_eol(0), strings) {
+                    return Ok(Row::Plain(e));
+                }
+                let cells: Vec<String> = records
+                    .cells()
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                let mut row = csv_row(&src, 0, headers, &cells);
+                if let Value::Map(entries) = &mut row.value {
+                    entries.retain(|(k, _, _)| !k.is_empty());
+                }
+                Ok(Row::General(row))
+            })
+            .collect()
     })
-}
-
-fn csv_rows_with(
-    name: &Arc<str>,
-    all: &[u8],
-    rows: &[(&Slot, std::ops::Range<usize>)],
-    headers: &[(String, Loc)],
-    strings: &mut Interner,
-    records: &mut CsvRecords<'_>,
-    core: &mut csv_core::Reader,
-) -> Vec<Result<Row, Problem>> {
-    rows.iter()
-        .map(|(slot, range)| {
-            let (skip, line) = crlf_start(all.get(range.clone()).unwrap_or_default(), u64::from(slot.line));
-            let bytes = all.get(range.start + skip..range.end).unwrap_or_default();
-            records.advance(core);
-            let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
-                let src = Source::window(name, String::from_utf8_lossy(bytes).into_owned(), line);
-                Problem::error(
-                    Code::Syntax,
-                    Some(src.loc(e.utf8_error().valid_up_to(), 1)),
-                    "invalid CSV: row is not valid UTF-8",
-                )
-                .with_help("save the file as UTF-8")
-            })?;
-            let src = Source::window(name, text, line);
-            if let Some(e) = direct::csv_entitlement(headers, records.cells(), &src.loc_to_eol(0), strings) {
-                return Ok(Row::Plain(e));
-            }
-            let cells: Vec<String> = records
-                .cells()
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect();
-            let mut row = csv_row(&src, 0, headers, &cells);
-            if let Value::Map(entries) = &mut row.value {
-                entries.retain(|(k, _, _)| !k.is_empty());
-            }
-            Ok(Row::General(row))
-        })
-        .collect()
 }
 
 /// The hashes that occur more than once, sorted.
