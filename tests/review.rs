@@ -350,7 +350,7 @@ fn unassigned_rows(lists: &Lists) -> Found {
 fn assert_rows(lists: &Lists, expected: &BTreeSet<(String, String, String)>) {
     let mut got = BTreeSet::new();
     for ((track, stem), (header, rows)) in lists {
-        assert_eq!(header, dualtrack_engine::decisions::WORKLIST_FIELDS);
+        assert_eq!(header, dualtrack_engine::worklist::COLUMNS);
         let rank = |s: &str| {
             ["", "low", "medium", "high", "critical"]
                 .iter()
@@ -488,7 +488,7 @@ fn xlsx_worklists_have_a_decision_drop_down_a_frozen_header_and_only_input_colum
     // Styles: which cell formats are unlocked.
     let xfs = &styles[styles.find("<cellXfs").unwrap()..styles.find("</cellXfs>").unwrap()];
     let unlocked: Vec<bool> = xfs.split("<xf ").skip(1).map(|x| x.contains(r#"locked="0""#)).collect();
-    let header = dualtrack_engine::decisions::WORKLIST_FIELDS;
+    let header = dualtrack_engine::worklist::COLUMNS;
     let letter = |name: &str| char::from(b'A' + u8::try_from(header.iter().position(|h| *h == name).unwrap()).unwrap());
     let inputs: BTreeSet<char> = ["decision", "decided_at", "rationale"]
         .into_iter()

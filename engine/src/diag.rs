@@ -18,16 +18,11 @@ pub enum Level {
     Note,
 }
 
-impl Level {
-    /// `error`, `warning` or `note`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warning => "warning",
-            Level::Note => "note",
-        }
-    }
-}
+crate::names!(Level {
+    Error = "error",
+    Warning = "warning",
+    Note = "note",
+});
 
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, $name:literal; )*) => {

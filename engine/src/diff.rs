@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 
+use crate::escape::{cell, code};
 use crate::finding::{Finding, FindingStatus};
 use crate::policy::{Severity, Track};
-use crate::render::{cell, code};
 
 /// Added, removed and changed findings, each list in report order.
 #[derive(Debug, Clone, Default)]

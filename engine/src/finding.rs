@@ -20,15 +20,10 @@ pub enum FindingStatus {
     Excepted,
 }
 
-impl FindingStatus {
-    /// `open` or `excepted`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingStatus::Open => "open",
-            FindingStatus::Excepted => "excepted",
-        }
-    }
-}
+crate::names!(FindingStatus {
+    Open = "open",
+    Excepted = "excepted",
+});
 
 /// One satisfied `forbid`: access that fails a track's criteria.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,11 +2,13 @@
 //! every entitlement against the SOC and SOX tracks, and returns findings as data.
 //! No printing and no process exits here: the CLI renders and decides exit codes.
 
+pub mod artefact;
 pub mod campaign;
 pub mod decisions;
 pub mod derive;
 pub mod diag;
 pub mod diff;
+pub mod escape;
 pub mod eval;
 pub mod evidence;
 pub mod exceptions;
@@ -16,6 +18,7 @@ pub mod json;
 pub mod limits;
 pub mod lint;
 pub mod model;
+pub mod names;
 pub mod node;
 pub mod policy;
 pub mod policytest;
@@ -27,6 +30,7 @@ pub mod schema;
 pub mod source;
 pub mod sources;
 pub mod text;
+pub mod worklist;
 pub mod yaml;
 
 pub use diag::{Code, Level, Problem, Problems};

@@ -33,10 +33,10 @@ pub enum Scope {
     SoxInScope,
 }
 
-impl Scope {
-    /// Names as written in the file.
-    pub const CHOICES: &'static [(&'static str, Scope)] = &[("all", Scope::All), ("sox_in_scope", Scope::SoxInScope)];
-}
+crate::names!(Scope {
+    All = "all",
+    SoxInScope = "sox_in_scope",
+});
 
 /// How an entitlement's reviewer is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,19 +47,10 @@ pub enum Reviewer {
     Manager,
 }
 
-impl Reviewer {
-    /// Names as written in the file.
-    pub const CHOICES: &'static [(&'static str, Reviewer)] =
-        &[("system_owner", Reviewer::SystemOwner), ("manager", Reviewer::Manager)];
-
-    /// The name as written in the file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reviewer::SystemOwner => "system_owner",
-            Reviewer::Manager => "manager",
-        }
-    }
-}
+crate::names!(Reviewer {
+    SystemOwner = "system_owner",
+    Manager = "manager",
+});
 
 /// One track's campaign settings.
 #[derive(Debug, Clone)]

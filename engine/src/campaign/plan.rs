@@ -8,13 +8,12 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::decisions::WORKLIST_FIELDS;
+use crate::artefact::{manifest_files, File, Input};
 use crate::diag::{Code, Problem};
-use crate::evidence::{File, Input};
 use crate::finding::{Finding, FindingStatus, Report};
 use crate::inventory::{Entitlement, Identity, Inventory};
 use crate::policy::{Category, Severity, Track};
-use crate::render::guard_formula;
+use crate::worklist;
 
 use super::assign::{assign, Assignment};
 use super::{instructions, xlsx, Campaign, TrackPlan};
@@ -109,24 +108,9 @@ pub fn worklists<'a>(
     out
 }
 
-/// The cells of one row, in [`WORKLIST_FIELDS`] order, for CSV: the input columns are
-/// empty, and free-text columns that a spreadsheet would read as a formula are prefixed
-/// with `'`.
-pub fn cells(row: &Row<'_>) -> Vec<String> {
-    cells_as(row, true)
-}
-
-/// The cells of one row as [`cells`], guarded against formulas or (for XLSX, where every
-/// cell is written as text) as they are.
-pub fn cells_as(row: &Row<'_>, guard: bool) -> Vec<String> {
+/// The worklist row a reviewer reads for `row`; the input columns are empty.
+pub fn worklist_row(row: &Row<'_>) -> worklist::Row {
     let e = row.entitlement;
-    let info = |s: &str| {
-        if guard {
-            guard_formula(s).into_owned()
-        } else {
-            s.to_owned()
-        }
-    };
     let day =
         |d: Option<chrono::DateTime<chrono::Utc>>| d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
     let findings: Vec<String> = row
@@ -134,27 +118,28 @@ pub fn cells_as(row: &Row<'_>, guard: bool) -> Vec<String> {
         .iter()
         .map(|f| format!("{} ({}): {}", f.rule, f.severity.as_str(), one_line(&f.message)))
         .collect();
-    vec![
-        row.track.as_str().to_owned(),
-        e.id.clone(),
-        row.reviewer.to_owned(),
-        e.identity.value.to_string(),
-        row.holder.map(|h| h.kind.as_str()).unwrap_or_default().to_owned(),
-        row.holder
+    worklist::Row {
+        track: row.track.as_str().to_owned(),
+        entitlement: e.id.clone(),
+        reviewer: row.reviewer.to_owned(),
+        identity: e.identity.value.to_string(),
+        kind: row.holder.map(|h| h.kind.as_str()).unwrap_or_default().to_owned(),
+        owner: row
+            .holder
             .and_then(|h| h.owner.as_ref())
             .map(|o| o.value.clone())
             .unwrap_or_default(),
-        e.system.value.to_string(),
-        info(&e.permission),
-        if e.privileged { "yes" } else { "no" }.to_owned(),
-        day(e.last_used),
-        row.severity().map(Severity::as_str).unwrap_or_default().to_owned(),
-        info(&findings.join(" | ")),
-        row.recommended().to_owned(),
-        String::new(),
-        String::new(),
-        String::new(),
-    ]
+        system: e.system.value.to_string(),
+        permission: e.permission.to_string(),
+        privileged: if e.privileged { "yes" } else { "no" }.to_owned(),
+        last_used: day(e.last_used),
+        severity: row.severity().map(Severity::as_str).unwrap_or_default().to_owned(),
+        findings: findings.join(" | "),
+        recommended: row.recommended().to_owned(),
+        decision: String::new(),
+        decided_at: String::new(),
+        rationale: String::new(),
+    }
 }
 
 fn one_line(s: &str) -> String {
@@ -162,12 +147,12 @@ fn one_line(s: &str) -> String {
 }
 
 /// A worklist as CSV: the header, then one row per entitlement.
-pub fn worklist_csv(rows: &[Row<'_>]) -> Vec<u8> {
+pub fn worklist_csv(rows: &[worklist::Row]) -> Vec<u8> {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     // Writing to a `Vec` cannot fail.
-    let _ = w.write_record(WORKLIST_FIELDS);
+    let _ = w.write_record(worklist::COLUMNS);
     for r in rows {
-        let _ = w.write_record(cells(r));
+        let _ = w.write_record(r.csv_cells().iter().map(|c| c.as_bytes()));
     }
     w.into_inner().unwrap_or_default()
 }
@@ -212,8 +197,9 @@ pub fn build(src: &PlanSources<'_>) -> Result<Vec<File>, Problem> {
         ));
         for (reviewer, rows) in lists.get(&plan.track).into_iter().flatten() {
             let stem = file_stem(reviewer);
-            files.push((format!("{dir}/{stem}.csv"), worklist_csv(rows)));
-            let book = xlsx::worklist(reviewer, rows, src.report.as_of).map_err(|e| {
+            let rows: Vec<worklist::Row> = rows.iter().map(worklist_row).collect();
+            files.push((format!("{dir}/{stem}.csv"), worklist_csv(&rows)));
+            let book = xlsx::worklist(reviewer, &rows, src.report.as_of).map_err(|e| {
                 Problem::error(
                     Code::Io,
                     None,
@@ -233,7 +219,7 @@ pub fn build(src: &PlanSources<'_>) -> Result<Vec<File>, Problem> {
 }
 
 fn manifest(src: &PlanSources<'_>, files: &[File]) -> Vec<u8> {
-    let list = crate::evidence::manifest_files(src.inputs, files);
+    let list = manifest_files(src.inputs, files);
     let tracks: Vec<serde_json::Value> = src
         .campaign
         .tracks

@@ -21,6 +21,7 @@ use crate::inventory::Entitlement;
 use crate::node::{Fields, Node};
 use crate::policy::{Category, Severity, Track};
 use crate::source::{Loc, Source};
+use crate::worklist::{Verdict, COLUMNS as WORKLIST_COLUMNS};
 
 /// Pseudo-rule: a revoked entitlement is still present after the track's SLA.
 pub const NOT_REMOVED: &str = "DEC-NOT-REMOVED";
@@ -34,57 +35,6 @@ pub const DECISION_FIELDS: &[&str] = &[
     "decided_at",
     "rationale",
 ];
-
-/// Columns of a worklist written by `campaign plan`, in order: the decision columns, the
-/// facts a reviewer needs, and the three input columns last. A filled worklist is a
-/// decisions file: the information columns are accepted and not read back.
-pub const WORKLIST_FIELDS: &[&str] = &[
-    "track",
-    "entitlement",
-    "reviewer",
-    "identity",
-    "kind",
-    "owner",
-    "system",
-    "permission",
-    "privileged",
-    "last_used",
-    "severity",
-    "findings",
-    "recommended",
-    "decision",
-    "decided_at",
-    "rationale",
-];
-
-/// A reviewer's decision on one entitlement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Keep the access.
-    Approve,
-    /// Remove the access.
-    Revoke,
-    /// Keep a reduced form of the access (the rationale says what).
-    Modify,
-}
-
-impl Verdict {
-    /// Names as written in the file.
-    pub const CHOICES: &'static [(&'static str, Verdict)] = &[
-        ("approve", Verdict::Approve),
-        ("revoke", Verdict::Revoke),
-        ("modify", Verdict::Modify),
-    ];
-
-    /// The name as written in the file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Approve => "approve",
-            Verdict::Revoke => "revoke",
-            Verdict::Modify => "modify",
-        }
-    }
-}
 
 /// One row of `decisions.csv` or of a filled worklist.
 #[derive(Debug, Clone)]
@@ -239,11 +189,11 @@ fn read_rows(path: &Path, sink: &mut Problems) -> Result<Vec<Node>, Problem> {
 }
 
 fn rows(src: &Arc<Source>, sink: &mut Problems) -> Vec<Node> {
-    csv_rows(src, "decisions", WORKLIST_FIELDS, sink)
+    csv_rows(src, "decisions", WORKLIST_COLUMNS, sink)
 }
 
 fn decode(row: &Node, sink: &mut Problems) -> Option<Decision> {
-    let f = Fields::new(row, "decision", WORKLIST_FIELDS, sink)?;
+    let f = Fields::new(row, "decision", WORKLIST_COLUMNS, sink)?;
     if ["decision", "decided_at", "rationale"]
         .iter()
         .all(|k| f.get(k).is_none())

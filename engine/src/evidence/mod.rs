@@ -14,25 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+pub use crate::artefact::{sha256_hex, File, Input};
 use crate::decisions::Decisions;
 use crate::exceptions::{Exception, Exceptions};
 use crate::finding::{Finding, FindingStatus, Report};
 use crate::inventory::Inventory;
 use crate::policy::{Pack, Track};
-
-/// One input file read for the run, named as the user gave it (`builtin:…` for the pack).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Input {
-    /// Path as given, or `builtin:…`.
-    pub path: String,
-    /// Lowercase hex SHA-256 of the bytes read.
-    pub sha256: String,
-}
-
-/// Lowercase hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A UUID (version 5 layout, RFC 4122 variant) derived from SHA-256 of `parts`: stable
 /// across runs, unlike a random one.
@@ -80,9 +67,6 @@ pub struct Sources<'a> {
     /// Every input read, with its hash.
     pub inputs: &'a [Input],
 }
-
-/// One file of the pack: path relative to the pack directory (forward slashes) and bytes.
-pub type File = (String, Vec<u8>);
 
 /// Builds every file of the pack, `manifest.json` last, sorted by path before it.
 pub fn build(src: &Sources<'_>) -> Vec<File> {
@@ -153,7 +137,7 @@ fn report_html(src: &Sources<'_>, coverage: &[crate::decisions::verify::TrackCov
                     id: x.id.clone(),
                     rules: x.rules.iter().map(|r| r.value.as_str()).collect::<Vec<_>>().join(", "),
                     expires: x.expires.format("%Y-%m-%d").to_string(),
-                    state: if x.is_live(as_of) { "live" } else { "expired" }.to_owned(),
+                    live: x.is_live(as_of),
                 })
                 .collect()
         }),
@@ -178,24 +162,8 @@ fn report_html(src: &Sources<'_>, coverage: &[crate::decisions::verify::TrackCov
     crate::render::html(src.report, &extras)
 }
 
-/// A manifest's `files`: every input (sorted) and every output, with its SHA-256 and role.
-pub(crate) fn manifest_files(inputs: &[Input], files: &[File]) -> Vec<serde_json::Value> {
-    let mut inputs: Vec<&Input> = inputs.iter().collect();
-    inputs.sort();
-    let mut list: Vec<serde_json::Value> = inputs
-        .iter()
-        .map(|i| json!({"path": i.path, "role": "input", "sha256": i.sha256}))
-        .collect();
-    list.extend(
-        files
-            .iter()
-            .map(|(p, b)| json!({"path": p, "role": "output", "sha256": sha256_hex(b)})),
-    );
-    list
-}
-
 fn manifest(src: &Sources<'_>, files: &[File]) -> Vec<u8> {
-    let list = manifest_files(src.inputs, files);
+    let list = crate::artefact::manifest_files(src.inputs, files);
     let doc = json!({
         "generator": format!("dualtrack {}", env!("CARGO_PKG_VERSION")),
         "as_of": text::timestamp(src.report.as_of),

@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use crate::decisions::verify::TrackCoverage;
-use crate::decisions::Verdict;
+use crate::escape::cell;
 use crate::finding::FindingStatus;
 use crate::policy::{Severity, Track};
-use crate::render::cell;
+use crate::worklist::Verdict;
 
 use super::text::timestamp;
 use super::{Sources, TrackView};

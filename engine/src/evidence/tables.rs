@@ -3,10 +3,12 @@
 
 use chrono::Duration;
 
-use crate::decisions::{Decisions, Verdict};
+use crate::decisions::Decisions;
+use crate::escape::guard_formula;
 use crate::finding::Report;
 use crate::policy::Track;
-use crate::render::{guard_formula, write_csv};
+use crate::render::write_csv;
+use crate::worklist::Verdict;
 
 use super::{population, Sources, TrackView};
 

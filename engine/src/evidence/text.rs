@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use crate::escape::{cell, code};
 use crate::finding::{Finding, FindingStatus};
 use crate::policy::{Severity, Track};
-use crate::render::{cell, code};
 
 use super::{population, Sources, TrackView};
 

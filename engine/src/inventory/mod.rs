@@ -35,27 +35,15 @@ pub enum IdentityKind {
     Workload,
 }
 
+crate::names!(IdentityKind {
+    Human = "human",
+    ServiceAccount = "service_account",
+    ApiKey = "api_key",
+    Token = "token",
+    Workload = "workload",
+});
+
 impl IdentityKind {
-    /// Names as written in the inventory.
-    pub const CHOICES: &'static [(&'static str, IdentityKind)] = &[
-        ("human", Self::Human),
-        ("service_account", Self::ServiceAccount),
-        ("api_key", Self::ApiKey),
-        ("token", Self::Token),
-        ("workload", Self::Workload),
-    ];
-
-    /// The name as written in the inventory.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Human => "human",
-            Self::ServiceAccount => "service_account",
-            Self::ApiKey => "api_key",
-            Self::Token => "token",
-            Self::Workload => "workload",
-        }
-    }
-
     /// True for every non-human identity.
     pub fn is_nhi(self) -> bool {
         self != Self::Human
@@ -73,23 +61,11 @@ pub enum Status {
     Terminated,
 }
 
-impl Status {
-    /// Names as written in the inventory.
-    pub const CHOICES: &'static [(&'static str, Status)] = &[
-        ("active", Self::Active),
-        ("disabled", Self::Disabled),
-        ("terminated", Self::Terminated),
-    ];
-
-    /// The name as written in the inventory.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Disabled => "disabled",
-            Self::Terminated => "terminated",
-        }
-    }
-}
+crate::names!(Status {
+    Active = "active",
+    Disabled = "disabled",
+    Terminated = "terminated",
+});
 
 /// A system (application, account, database) that grants entitlements.
 #[derive(Debug, Clone)]

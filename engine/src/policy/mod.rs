@@ -31,19 +31,14 @@ pub enum Track {
     Sox,
 }
 
+crate::names!(Track {
+    Soc = "soc",
+    Sox = "sox",
+});
+
 impl Track {
     /// Both tracks, in report order.
     pub const ALL: [Track; 2] = [Track::Soc, Track::Sox];
-    /// Names as written in policies.
-    pub const CHOICES: &'static [(&'static str, Track)] = &[("soc", Track::Soc), ("sox", Track::Sox)];
-
-    /// `soc` or `sox`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Track::Soc => "soc",
-            Track::Sox => "sox",
-        }
-    }
 }
 
 /// What kind of problem a finding is.
@@ -61,27 +56,13 @@ pub enum Category {
     Unverifiable,
 }
 
-impl Category {
-    /// Names as written in policies.
-    pub const CHOICES: &'static [(&'static str, Category)] = &[
-        ("stale", Category::Stale),
-        ("excessive", Category::Excessive),
-        ("conflicting", Category::Conflicting),
-        ("orphaned", Category::Orphaned),
-        ("unverifiable", Category::Unverifiable),
-    ];
-
-    /// The name as written in policies.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Stale => "stale",
-            Category::Excessive => "excessive",
-            Category::Conflicting => "conflicting",
-            Category::Orphaned => "orphaned",
-            Category::Unverifiable => "unverifiable",
-        }
-    }
-}
+crate::names!(Category {
+    Stale = "stale",
+    Excessive = "excessive",
+    Conflicting = "conflicting",
+    Orphaned = "orphaned",
+    Unverifiable = "unverifiable",
+});
 
 /// How urgent a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,25 +77,13 @@ pub enum Severity {
     Critical,
 }
 
-impl Severity {
-    /// Names as written in policies, lowest first.
-    pub const CHOICES: &'static [(&'static str, Severity)] = &[
-        ("low", Severity::Low),
-        ("medium", Severity::Medium),
-        ("high", Severity::High),
-        ("critical", Severity::Critical),
-    ];
-
-    /// The name as written in policies.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
+// Listed lowest first, and `CHOICES` keeps that order.
+crate::names!(Severity {
+    Low = "low",
+    Medium = "medium",
+    High = "high",
+    Critical = "critical",
+});
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -131,17 +100,15 @@ pub enum Subject {
     Identity,
 }
 
-impl Subject {
-    /// Names as written in YAML rules (`applies_to`).
-    pub const CHOICES: &'static [(&'static str, Subject)] =
-        &[("entitlement", Subject::Entitlement), ("identity", Subject::Identity)];
+crate::names!(Subject {
+    Entitlement = "entitlement",
+    Identity = "identity",
+});
 
-    /// The Cedar action id.
+impl Subject {
+    /// The Cedar action id: the subject's name.
     pub fn action(self) -> &'static str {
-        match self {
-            Subject::Entitlement => "entitlement",
-            Subject::Identity => "identity",
-        }
+        self.as_str()
     }
 }
 
@@ -154,11 +121,10 @@ pub enum Involves {
     SoxInScope,
 }
 
-impl Involves {
-    /// Names as written in YAML rules.
-    pub const CHOICES: &'static [(&'static str, Involves)] =
-        &[("all", Involves::All), ("sox_in_scope", Involves::SoxInScope)];
-}
+crate::names!(Involves {
+    All = "all",
+    SoxInScope = "sox_in_scope",
+});
 
 /// Where a rule was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

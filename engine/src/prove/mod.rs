@@ -45,20 +45,17 @@ pub enum Verdict {
     Equivalent,
 }
 
-impl Verdict {
-    /// The name in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Equivalent => "equivalent",
-            Verdict::OnlyAdds => "only-adds",
-            Verdict::OnlyRemoves => "only-removes",
-            Verdict::AddsAndRemoves => "adds-and-removes",
-            Verdict::Added => "added",
-            Verdict::Removed => "removed",
-            Verdict::Inconclusive => "inconclusive",
-        }
-    }
+crate::names!(Verdict {
+    Equivalent = "equivalent",
+    OnlyAdds = "only-adds",
+    OnlyRemoves = "only-removes",
+    AddsAndRemoves = "adds-and-removes",
+    Added = "added",
+    Removed = "removed",
+    Inconclusive = "inconclusive",
+});
 
+impl Verdict {
     /// True when the change can hide findings (a finding base gives, head does not), or
     /// when that could not be ruled out.
     pub fn can_hide_findings(self) -> bool {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Value as Json};
 
 use super::{ProofReport, RuleProof, Verdict};
-use crate::render::{cell, code};
+use crate::escape::{cell, code};
 
 impl ProofReport {
     /// `{"rules": [{"rule", "track", "verdict", "adds_example", "removes_example"}], "summary": {...}}`.

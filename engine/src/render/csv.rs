@@ -9,6 +9,7 @@
 //! `;`-joined list into cells that start with a formula character.
 
 use super::spool::Spool;
+use crate::escape::guard_formula;
 use crate::finding::{Finding, Report};
 
 /// The header row.
@@ -27,14 +28,6 @@ pub const CSV_HEADER: [&str; 13] = [
     "file",
     "line",
 ];
-
-/// `cell`, prefixed with `'` when a spreadsheet would read it as a formula.
-pub fn guard_formula(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
-}
 
 fn row(f: &Finding) -> [String; 13] {
     let text = |s: &str| guard_formula(s).into_owned();
@@ -117,19 +110,4 @@ pub fn csv(report: &Report) -> String {
     // Writing to a `Vec` cannot fail.
     let _ = write_csv(report, &mut buf);
     String::from_utf8_lossy(&buf).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_cells_are_guarded_and_others_untouched() {
-        for bad in ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(guard_formula(bad), format!("'{bad}"));
-        }
-        for ok in ["alice", "a=b", "", "'already"] {
-            assert_eq!(guard_formula(ok), ok);
-        }
-    }
 }

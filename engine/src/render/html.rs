@@ -6,24 +6,9 @@
 
 use std::fmt::Write as _;
 
+use crate::escape::html_escape;
 use crate::finding::{FindingStatus, Report};
 use crate::policy::{Category, Severity, Track};
-
-/// Escapes text for HTML element content and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// One system of the population reconciliation.
 #[derive(Debug, Clone, Default)]
@@ -49,8 +34,8 @@ pub struct ExceptionRow {
     pub rules: String,
     /// Expiry date.
     pub expires: String,
-    /// `applied`, `unused` or `expired`.
-    pub state: String,
+    /// Live on the review date (shown as `live`); otherwise past its expiry (`expired`).
+    pub live: bool,
 }
 
 /// One track's decision coverage.
@@ -225,7 +210,7 @@ fn track(s: &mut String, report: &Report, extras: &HtmlExtras, t: Track, first: 
                         html_escape(&x.id),
                         html_escape(&x.rules),
                         html_escape(&x.expires),
-                        html_escape(&x.state)
+                        if x.live { "live" } else { "expired" }
                     );
                 }
                 s.push_str("</tbody></table>\n");

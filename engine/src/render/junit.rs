@@ -6,31 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::escape::xml_escape;
 use crate::finding::{Finding, FindingStatus, Report};
 use crate::policy::{Pack, Track};
-
-/// Escapes `text` for XML 1.0 content and attribute values. Characters XML 1.0 cannot hold
-/// at all (C0 controls other than tab, newline and carriage return; U+FFFE, U+FFFF) become
-/// U+FFFD, so a stray byte in the inventory cannot make the file unreadable.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Kept as references so attribute-value normalisation does not turn them into spaces.
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Escapes element text: as [`xml_escape`], but newlines and tabs stay literal so the
 /// failure text reads as lines in a CI viewer.

@@ -4,41 +4,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::escape::{cell, code};
 use crate::finding::{Finding, FindingStatus, Report, Tally};
 use crate::policy::{Category, Pack, Severity, Track};
 
 /// How many findings per track the Markdown summary lists by default.
 pub const MARKDOWN_EXAMPLES: usize = 20;
-
-/// Makes `text` safe inside a table cell: `|` is escaped, line breaks become `<br>`.
-pub fn cell(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '|' => out.push_str("\\|"),
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push_str("<br>");
-            }
-            '\n' => out.push_str("<br>"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `text` as an inline code span inside a table cell; a text holding a backtick gets a
-/// double-backtick fence so it cannot close the span early.
-pub fn code(text: &str) -> String {
-    if text.contains('`') {
-        format!("`` {} ``", cell(text))
-    } else {
-        format!("`{}`", cell(text))
-    }
-}
 
 /// Counts of one row: per track (in report order) and in total.
 fn count_row(out: &mut String, label: &str, tracks: &[Track], n: impl Fn(Track) -> usize) {

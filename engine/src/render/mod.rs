@@ -11,12 +11,12 @@ mod markdown;
 mod sarif;
 mod spool;
 
-pub use self::csv::{csv, guard_formula, write_csv, CsvFindings, CSV_HEADER};
-pub use html::{html, html_escape, CoverageRow, ExceptionRow, HtmlExtras, PopulationRow};
+pub use self::csv::{csv, write_csv, CsvFindings, CSV_HEADER};
+pub use html::{html, CoverageRow, ExceptionRow, HtmlExtras, PopulationRow};
 pub use human::{human, HumanStyle};
 pub use json::{Encoded, JsonFindings};
-pub use junit::{junit, xml_escape};
-pub use markdown::{cell, code, fit as fit_markdown, markdown, MarkdownSummary, MARKDOWN_EXAMPLES, MARKDOWN_MAX_CHARS};
+pub use junit::junit;
+pub use markdown::{fit as fit_markdown, markdown, MarkdownSummary, MARKDOWN_EXAMPLES, MARKDOWN_MAX_CHARS};
 pub use sarif::{
     sarif, sarif_json, write_sarif, SarifFindings, FINGERPRINT_KEY, SARIF_MAX_GZIP, SARIF_MAX_RESULTS, SARIF_SCHEMA,
     SRCROOT,

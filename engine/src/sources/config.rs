@@ -58,23 +58,15 @@ pub enum Kind {
     Baton,
 }
 
-impl Kind {
-    /// Names as written in the sources file.
-    pub const CHOICES: &'static [(&'static str, Kind)] = &[
-        ("hr-csv", Self::HrCsv),
-        ("aws-credential-report", Self::AwsCredentialReport),
-        ("aws-authorization-details", Self::AwsAuthorizationDetails),
-        ("scim", Self::Scim),
-        ("entra", Self::Entra),
-        ("okta", Self::Okta),
-        ("baton", Self::Baton),
-    ];
-
-    /// The name as written in the sources file.
-    pub fn as_str(self) -> &'static str {
-        Self::CHOICES.iter().find(|(_, k)| *k == self).map_or("", |(n, _)| n)
-    }
-}
+crate::names!(Kind {
+    HrCsv = "hr-csv",
+    AwsCredentialReport = "aws-credential-report",
+    AwsAuthorizationDetails = "aws-authorization-details",
+    Scim = "scim",
+    Entra = "entra",
+    Okta = "okta",
+    Baton = "baton",
+});
 
 /// A correlation key: which account and person attribute must agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,14 +79,11 @@ pub enum Key {
     EmployeeId,
 }
 
-impl Key {
-    /// Names as written in `correlate.keys`.
-    pub const CHOICES: &'static [(&'static str, Key)] = &[
-        ("email", Self::Email),
-        ("login", Self::Login),
-        ("employee_id", Self::EmployeeId),
-    ];
-}
+crate::names!(Key {
+    Email = "email",
+    Login = "login",
+    EmployeeId = "employee_id",
+});
 
 /// The system a source's records are on, when the sources file names it.
 #[derive(Debug, Clone)]
