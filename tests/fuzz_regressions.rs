@@ -16,10 +16,9 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
-use dualtrack_engine::eval::stream;
 use dualtrack_engine::limits::MAX_DEPTH;
 use dualtrack_engine::policy::depth;
-use dualtrack_engine::{inventory, policy, Model, Options, Pack, Problems, Track};
+use dualtrack_engine::{inventory, policy, render, Model, Options, Pack, Problems, Track};
 
 /// `tests/fixtures/fuzz/<name>`.
 fn fixture(name: &str) -> PathBuf {
@@ -55,7 +54,7 @@ fn check_acme(model: &Model, pack: &Pack) -> Result<String, Problems> {
         tracks: Track::ALL.to_vec(),
     };
     let idx = inventory::index(&common::root().join("examples/acme"))?;
-    stream::json_report(&idx, pack, model, &opts)
+    render::json_report(&idx, pack, model, &opts)
 }
 
 #[test]

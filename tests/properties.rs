@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use chrono::{TimeZone, Utc};
-use dualtrack_engine::eval::{self, stream};
+use dualtrack_engine::eval;
 use dualtrack_engine::inventory::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 use dualtrack_engine::source::Source;
 use dualtrack_engine::{
@@ -397,7 +397,7 @@ fn streamed(path: &Path) -> Result<String, Problems> {
         p.0.extend(idx.inventory.warnings.0.iter().cloned());
         p
     };
-    stream::json_report(&idx, &c.pack, &c.model, &c.opts).map_err(with_warnings)
+    render::json_report(&idx, &c.pack, &c.model, &c.opts).map_err(with_warnings)
 }
 
 /// Everything loaded, cross-checked, evaluated, then rendered. `Err` holds the loading

@@ -25,6 +25,7 @@ pub mod policytest;
 pub mod prove;
 pub mod pseudo;
 pub mod render;
+pub mod review;
 pub mod scan;
 pub mod schema;
 pub mod source;

@@ -139,7 +139,7 @@ pub fn check_inventory(path: &Path) {
     });
     let streamed = inventory::index(path)
         .ok()
-        .and_then(|idx| stream::json_report(&idx, &c.pack, &c.model, &c.opts).ok());
+        .and_then(|idx| render::json_report(&idx, &c.pack, &c.model, &c.opts).ok());
     if let (Some(held), Some(streamed)) = (held, streamed) {
         assert!(
             held == streamed,

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
+use dualtrack_engine::review::Review;
 use dualtrack_engine::{eval, exceptions, inventory, policy, Finding, Model, Problems, Report, Severity, Track};
 
 use super::parse_as_of;
@@ -281,7 +282,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         &pack,
         &model,
         &opts,
-        eval::stream::Review {
+        &Review {
             exceptions: exceptions.as_ref(),
             decisions: decisions.as_ref(),
         },

@@ -7,12 +7,9 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::decisions::verify::{self, Seen};
-use crate::decisions::Decisions;
 use crate::diag::{Code, Level, Problem, Problems};
-use crate::exceptions::{Exceptions, Usage};
 use crate::finding::{Counts, Finding, Tally};
-use crate::inventory::{self, Entitlement, Indexed};
+use crate::inventory::{self, Entitlement, Indexed, Inventory};
 use crate::model::Model;
 use crate::policy::{Pack, Track};
 use crate::source::Loc;
@@ -40,55 +37,56 @@ pub fn evaluate_streamed<T: Send>(
     prepare: impl Fn(Vec<Finding>) -> std::io::Result<T> + Sync,
     on_findings: impl FnMut(T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
-    evaluate_streamed_with(idx, pack, model, opts, Review::default(), prepare, on_findings)
+    evaluate_streamed_with(idx, pack, model, opts, &(), prepare, on_findings)
 }
 
-/// The findings document `check --format json` prints for `idx` (no exceptions or
-/// decisions), as one string: [`evaluate_streamed`] written through
-/// [`crate::render::JsonFindings`]. For tests, fuzzing and tools that compare runs.
-pub fn json_report(idx: &Indexed, pack: &Pack, model: &Model, opts: &Options) -> Result<String, Problems> {
-    use crate::render::JsonFindings;
-    let mut json = JsonFindings::default();
-    let (tally, _) = evaluate_streamed(
-        idx,
-        pack,
-        model,
-        opts,
-        |f| JsonFindings::encode(&f),
-        |e| json.push_encoded(&e),
-    )?;
-    let mut out = Vec::new();
-    let written = json
-        .finish(&tally, &mut out)
-        .map(|()| String::from_utf8_lossy(&out).into_owned());
-    written.map_err(|e| {
-        Problems(vec![Problem::error(
-            Code::Io,
-            None,
-            format!("cannot write the findings: {}", e.to_string().to_lowercase()),
-        )])
-    })
+/// What the review layer adds while an inventory is evaluated identity by identity:
+/// findings of its own about each identity's entitlements, statuses on the rule findings,
+/// and closing findings once every identity is seen. Evaluation is handed one; it does
+/// not know which review files there are.
+pub trait Overlay: Sync {
+    /// What one identity's pass leaves for the closing step, merged across identities.
+    type Seen: Default + Send;
+
+    /// Adds to and marks `findings`, the rule findings of one identity that holds `ents`
+    /// (sorted by id).
+    fn identity(
+        &self,
+        inv: &Inventory,
+        opts: &Options,
+        ents: &[&Entitlement],
+        findings: &mut Vec<Finding>,
+    ) -> Self::Seen;
+
+    /// Folds `other` into `into`.
+    fn merge(into: &mut Self::Seen, other: Self::Seen);
+
+    /// Once every identity is seen: the batches of findings to hand out last, in order,
+    /// and the problems found (an error fails the run, and then no batch is handed out).
+    fn finish(&self, inv: &Inventory, opts: &Options, seen: Self::Seen) -> (Vec<Vec<Finding>>, Problems);
 }
 
-/// The campaign inputs a run takes besides the inventory and the pack.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Review<'a> {
-    /// Exceptions to apply.
-    pub exceptions: Option<&'a Exceptions>,
-    /// Decisions of an earlier campaign, checked against this inventory.
-    pub decisions: Option<&'a Decisions>,
+/// No review inputs: the rule findings as they are.
+impl Overlay for () {
+    type Seen = ();
+
+    fn identity(&self, _: &Inventory, _: &Options, _: &[&Entitlement], _: &mut Vec<Finding>) {}
+
+    fn merge(_: &mut (), (): ()) {}
+
+    fn finish(&self, _: &Inventory, _: &Options, (): ()) -> (Vec<Vec<Finding>>, Problems) {
+        (Vec::new(), Problems::default())
+    }
 }
 
-/// [`evaluate_streamed`] with the `review` inputs: each identity's `DEC-NOT-REMOVED`
-/// findings join its rule findings, then exceptions are applied to all of them before
-/// `prepare` sees them; the findings about the exceptions themselves (expired, unused,
-/// self-approved) are handed out last, as one more batch.
-pub fn evaluate_streamed_with<T: Send>(
+/// [`evaluate_streamed`] with the `review` overlay: it sees each identity's rule findings
+/// before `prepare` does, and its closing batches are handed out last.
+pub fn evaluate_streamed_with<T: Send, R: Overlay>(
     idx: &Indexed,
     pack: &Pack,
     _model: &Model,
     opts: &Options,
-    review: Review<'_>,
+    review: &R,
     prepare: impl Fn(Vec<Finding>) -> std::io::Result<T> + Sync,
     mut on_findings: impl FnMut(T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
@@ -110,10 +108,9 @@ pub fn evaluate_streamed_with<T: Send>(
     let mut errors = Errors::default();
     errors.extend(idx.unattributed().0);
     let mut hashes = idx.held_id_hashes();
-    let mut usage = Usage::default();
-    let mut seen = Seen::default();
+    let mut seen = R::Seen::default();
     let ids: Vec<usize> = (0..inv.identities.len()).collect();
-    let run_batch = |batch: &[usize]| -> Vec<Done<T>> {
+    let run_batch = |batch: &[usize]| -> Vec<Done<T, R::Seen>> {
         batch
             .par_iter()
             .filter_map(|&i| inv.identities.get(i).map(|identity| (i, identity)))
@@ -128,18 +125,7 @@ pub fn evaluate_streamed_with<T: Send>(
                 }
                 let mut out = one_identity(inv, pack, &plan, opts, identity, &ents);
                 problems.append(&mut out.problems);
-                let mut seen = Seen::default();
-                if let Some(d) = review.decisions {
-                    out.findings.extend(d.findings(opts.as_of, &opts.tracks, &ents));
-                    let flagged = verify::flagged(&out.findings, review.exceptions, opts.as_of);
-                    let (found, s) = d.verify(inv, opts.as_of, &opts.tracks, &ents, &flagged);
-                    out.findings.extend(found);
-                    seen = s;
-                }
-                let usage = review
-                    .exceptions
-                    .map(|x| x.apply(opts.as_of, &mut out.findings))
-                    .unwrap_or_default();
+                let seen = review.identity(inv, opts, &ents, &mut out.findings);
                 out.findings.sort_by(|a, b| a.key().cmp(&b.key()));
                 let counts = Counts::of(&out.findings);
                 let prepared = if problems.iter().any(|p| p.level == Level::Error) {
@@ -153,7 +139,6 @@ pub fn evaluate_streamed_with<T: Send>(
                     problems,
                     id_hashes: fetched.id_hashes,
                     evaluated: out.evaluated,
-                    usage,
                     seen,
                 }
             })
@@ -175,12 +160,10 @@ pub fn evaluate_streamed_with<T: Send>(
                 problems,
                 id_hashes,
                 evaluated,
-                usage: used,
                 seen: s,
             } in outcomes
             {
-                usage.merge(used);
-                seen.merge(s);
+                R::merge(&mut seen, s);
                 for (t, n) in evaluated {
                     *tally.evaluated.entry(t).or_default() += n;
                 }
@@ -203,26 +186,14 @@ pub fn evaluate_streamed_with<T: Send>(
     if !repeated.is_empty() {
         errors.extend(idx.duplicates(&repeated).0);
     }
-    if let Some(d) = review.decisions {
-        let (mut stamps, problems) = d.finish(&opts.tracks, &seen, &[]);
-        errors.extend(problems.0);
-        if errors.count == 0 && !stamps.is_empty() {
-            if let Some(x) = review.exceptions {
-                usage.merge(x.apply(opts.as_of, &mut stamps));
-            }
-            stamps.sort_by(|a, b| a.key().cmp(&b.key()));
-            tally.add_counts(&Counts::of(&stamps));
-            prepare(stamps).and_then(&mut on_findings).map_err(write_error)?;
-        }
-    }
+    let (closing, problems) = review.finish(inv, opts, seen);
+    errors.extend(problems.0);
     if errors.count > 0 {
         return Err(errors.into_problems());
     }
-    if let Some(x) = review.exceptions {
-        let owner_of = |id: &str| inv.identity(id).and_then(|i| i.owner.as_ref()).map(|o| o.value.clone());
-        let reports = x.reports(opts.as_of, &opts.tracks, &usage, owner_of);
-        tally.add_counts(&Counts::of(&reports));
-        prepare(reports).and_then(&mut on_findings).map_err(write_error)?;
+    for batch in closing {
+        tally.add_counts(&Counts::of(&batch));
+        prepare(batch).and_then(&mut on_findings).map_err(write_error)?;
     }
     Ok((tally, errors.into_problems()))
 }
@@ -236,14 +207,13 @@ fn write_error(e: std::io::Error) -> Problems {
 }
 
 /// What one identity gave.
-struct Done<T> {
+struct Done<T, S> {
     prepared: Option<std::io::Result<T>>,
     counts: Counts,
     problems: Vec<Problem>,
     id_hashes: Vec<u64>,
     evaluated: BTreeMap<Track, usize>,
-    usage: Usage,
-    seen: Seen,
+    seen: S,
 }
 
 /// Problems found while reading back and evaluating; only the first [`MAX_ERRORS`] errors

@@ -38,3 +38,34 @@ pub fn json(report: &crate::Report) -> String {
         Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
     }
 }
+
+/// The findings document `check --format json` prints for `idx` (no exceptions or
+/// decisions), as one string: streamed evaluation written through [`JsonFindings`]. For
+/// tests, fuzzing and tools that compare runs.
+pub fn json_report(
+    idx: &crate::inventory::Indexed,
+    pack: &crate::Pack,
+    model: &crate::Model,
+    opts: &crate::Options,
+) -> Result<String, crate::Problems> {
+    let mut json = JsonFindings::default();
+    let (tally, _) = crate::eval::stream::evaluate_streamed(
+        idx,
+        pack,
+        model,
+        opts,
+        |f| JsonFindings::encode(&f),
+        |e| json.push_encoded(&e),
+    )?;
+    let mut out = Vec::new();
+    let written = json
+        .finish(&tally, &mut out)
+        .map(|()| String::from_utf8_lossy(&out).into_owned());
+    written.map_err(|e| {
+        crate::Problems(vec![crate::Problem::error(
+            crate::Code::Io,
+            None,
+            format!("cannot write the findings: {}", e.to_string().to_lowercase()),
+        )])
+    })
+}

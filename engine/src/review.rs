@@ -1,0 +1,80 @@
+//! The review overlay of a streamed run: an earlier campaign's decisions (revoked access
+//! still present, decisions verified) and the exceptions, applied to each identity's
+//! findings as evaluation hands them over. It sits above `eval`, which is handed it as an
+//! [`Overlay`] and never imports the review files.
+
+use crate::decisions::verify::{self, Seen};
+use crate::decisions::Decisions;
+use crate::diag::Problems;
+use crate::eval::stream::Overlay;
+use crate::eval::Options;
+use crate::exceptions::{Exceptions, Usage};
+use crate::finding::Finding;
+use crate::inventory::{Entitlement, Inventory};
+
+/// The review inputs a run takes besides the inventory and the pack.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Review<'a> {
+    /// Exceptions to apply.
+    pub exceptions: Option<&'a Exceptions>,
+    /// Decisions of an earlier campaign, checked against this inventory.
+    pub decisions: Option<&'a Decisions>,
+}
+
+/// What the identities seen so far left for the closing step.
+#[derive(Debug, Default)]
+pub struct Passed {
+    /// Which decisions met their entitlement.
+    seen: Seen,
+    /// Which exceptions matched a finding.
+    usage: Usage,
+}
+
+/// Each identity's `DEC-*` findings join its rule findings, then the exceptions are applied
+/// to all of them; the decisions' closing findings (stamps) and the findings about the
+/// exceptions themselves (expired, unused, self-approved) are handed out last.
+impl Overlay for Review<'_> {
+    type Seen = Passed;
+
+    fn identity(&self, inv: &Inventory, opts: &Options, ents: &[&Entitlement], findings: &mut Vec<Finding>) -> Passed {
+        let mut seen = Seen::default();
+        if let Some(d) = self.decisions {
+            findings.extend(d.findings(opts.as_of, &opts.tracks, ents));
+            let flagged = verify::flagged(findings, self.exceptions, opts.as_of);
+            let (found, s) = d.verify(inv, opts.as_of, &opts.tracks, ents, &flagged);
+            findings.extend(found);
+            seen = s;
+        }
+        let usage = self
+            .exceptions
+            .map(|x| x.apply(opts.as_of, findings))
+            .unwrap_or_default();
+        Passed { seen, usage }
+    }
+
+    fn merge(into: &mut Passed, other: Passed) {
+        into.seen.merge(other.seen);
+        into.usage.merge(other.usage);
+    }
+
+    fn finish(&self, inv: &Inventory, opts: &Options, mut passed: Passed) -> (Vec<Vec<Finding>>, Problems) {
+        let mut batches = Vec::new();
+        let mut problems = Problems::default();
+        if let Some(d) = self.decisions {
+            let (mut stamps, found) = d.finish(&opts.tracks, &passed.seen, &[]);
+            problems = found;
+            if !stamps.is_empty() {
+                if let Some(x) = self.exceptions {
+                    passed.usage.merge(x.apply(opts.as_of, &mut stamps));
+                }
+                stamps.sort_by(|a, b| a.key().cmp(&b.key()));
+                batches.push(stamps);
+            }
+        }
+        if let Some(x) = self.exceptions {
+            let owner_of = |id: &str| inv.identity(id).and_then(|i| i.owner.as_ref()).map(|o| o.value.clone());
+            batches.push(x.reports(opts.as_of, &opts.tracks, &passed.usage, owner_of));
+        }
+        (batches, problems)
+    }
+}
