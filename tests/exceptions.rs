@@ -14,7 +14,7 @@ mod common;
 use std::path::Path;
 
 use common::{dualtrack, parts};
-use dualtrack_engine::{eval, exceptions, inventory, policy, Model, Track};
+use dualtrack_engine::{eval, exceptions, open, policy, Model, Track};
 use serde_json::Value as Json;
 
 const ACME_EXCEPTIONS: &str = "tests/fixtures/exceptions/acme.yaml";
@@ -189,7 +189,7 @@ fn parts_json(args: &[&str]) -> (i32, Json, String) {
 fn held_and_streamed_evaluation_agree() {
     let model = Model::load().unwrap();
     let pack = policy::load(policy::builtin_files(), &model).unwrap();
-    let (inv, _) = inventory::load(Path::new("../examples/acme")).unwrap();
+    let (inv, _) = open::load(Path::new("../examples/acme")).unwrap();
     let x = exceptions::load(Path::new("../tests/fixtures/exceptions/acme.yaml")).unwrap();
     assert!(x.check(&pack, |id| inv.identity(id).is_some()).0.is_empty());
     let opts = eval::Options {
@@ -237,7 +237,7 @@ fn every_problem_in_an_exceptions_file_is_coded_and_located() {
 fn exceptions_are_checked_against_the_pack_and_inventory() {
     let model = Model::load().unwrap();
     let pack = policy::load(policy::builtin_files(), &model).unwrap();
-    let (inv, _) = inventory::load(Path::new("../examples/acme")).unwrap();
+    let (inv, _) = open::load(Path::new("../examples/acme")).unwrap();
     let src = dualtrack_engine::source::Source::new(
         "cross.yaml",
         "exceptions:\n  - id: A\n    rule: SOX-PRIV-01\n    track: sox\n    identity: helen.zhou\n    compensating_control: c\n    expires: 2026-12-31\n  - id: B\n    rule: SOX-PRIV-001\n    track: soc\n    identity: helen.zhou\n    compensating_control: c\n    expires: 2026-12-31\n  - id: C\n    rule: SOC-EXC-001\n    track: soc\n    identity: marcus.le\n    compensating_control: c\n    expires: 2026-12-31\n",

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::limits::MAX_DEPTH;
 use dualtrack_engine::policy::depth;
-use dualtrack_engine::{inventory, policy, render, Model, Options, Pack, Problems, Track};
+use dualtrack_engine::{open, policy, render, Model, Options, Pack, Problems, Track};
 
 /// `tests/fixtures/fuzz/<name>`.
 fn fixture(name: &str) -> PathBuf {
@@ -53,7 +53,7 @@ fn check_acme(model: &Model, pack: &Pack) -> Result<String, Problems> {
         as_of: Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
         tracks: Track::ALL.to_vec(),
     };
-    let idx = inventory::index(&common::root().join("examples/acme"))?;
+    let idx = open::index(&common::root().join("examples/acme"))?;
     render::json_report(&idx, pack, model, &opts)
 }
 

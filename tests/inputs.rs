@@ -13,7 +13,7 @@ mod common;
 
 use std::path::Path;
 
-use dualtrack_engine::inventory;
+use dualtrack_engine::open;
 
 /// Loads an input of the bad corpus (`tests/corpus/bad/CASE/FILE`, see `tests/corpus.rs`,
 /// which runs the same cases through the CLI) that must fail; returns its codes and
@@ -22,7 +22,7 @@ fn bad(name: &str) -> (Vec<&'static str>, String) {
     // Relative to the package directory (the test's working directory), so rendered paths
     // and their line wrapping do not depend on where the repository is checked out.
     let path = Path::new("../tests/corpus/bad").join(name);
-    let problems = match inventory::load(&path) {
+    let problems = match open::load(&path) {
         Ok(_) => panic!("{name} should not load"),
         Err(p) => p,
     };
@@ -70,7 +70,7 @@ fn directory_without_entitlements_is_a_layout_error() {
 #[test]
 fn csv_directory_loads_with_lines() {
     let path = common::root().join("tests/fixtures/good/csv-dir");
-    let (inv, _) = inventory::load(&path).unwrap_or_else(|e| panic!("{}", common::render(&e)));
+    let (inv, _) = open::load(&path).unwrap_or_else(|e| panic!("{}", common::render(&e)));
     let e = &inv.entitlements[0];
     assert_eq!(e.id, "alice:erp:FB50");
     assert_eq!(e.loc.line, 2);
@@ -99,12 +99,9 @@ fn arbitrary_bytes_never_panic() {
         for ext in ["yaml", "json"] {
             let path = tmp.path().join(format!("s{i}.{ext}"));
             std::fs::write(&path, bytes).unwrap();
-            assert!(inventory::load(&path).is_err(), "{path:?} should be rejected");
+            assert!(open::load(&path).is_err(), "{path:?} should be rejected");
             // `check` indexes instead of loading; it must refuse the same files.
-            assert!(
-                inventory::index(&path).is_err(),
-                "{path:?} should be rejected when indexed"
-            );
+            assert!(open::index(&path).is_err(), "{path:?} should be rejected when indexed");
         }
     }
 }
@@ -120,8 +117,8 @@ fn outcome(name: &str, bytes: &[u8]) -> Option<Vec<(String, u32)>> {
             .map(|p| (p.code.as_str().to_owned(), p.loc.as_ref().map_or(0, |l| l.line)))
             .collect()
     };
-    let loaded = inventory::load(&path).err().map(|p| summary(&p));
-    let indexed = inventory::index(&path).err().map(|p| summary(&p));
+    let loaded = open::load(&path).err().map(|p| summary(&p));
+    let indexed = open::index(&path).err().map(|p| summary(&p));
     assert_eq!(loaded, indexed, "load and index disagree on {name}");
     loaded
 }
@@ -219,8 +216,8 @@ fn a_utf8_bom_is_accepted_everywhere_an_inventory_is_read() {
     ] {
         std::fs::write(tmp.path().join(file), bom(text)).unwrap();
     }
-    assert!(inventory::load(tmp.path()).is_ok());
-    assert!(inventory::index(tmp.path()).is_ok());
+    assert!(open::load(tmp.path()).is_ok());
+    assert!(open::index(tmp.path()).is_ok());
 }
 
 #[test]
@@ -228,12 +225,12 @@ fn numbers_as_ids_keep_their_text_and_floats_are_refused() {
     let yaml = "systems: [{id: 7}]\nidentities: [{id: 12345}, {id: '0042'}]\nentitlements: [{identity: 12345, system: 7, permission: 1}]\n";
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("n.yaml"), yaml).unwrap();
-    let (inv, _) = inventory::load(&tmp.path().join("n.yaml")).unwrap_or_else(|e| panic!("{}", common::render(&e)));
+    let (inv, _) = open::load(&tmp.path().join("n.yaml")).unwrap_or_else(|e| panic!("{}", common::render(&e)));
     assert_eq!(inv.entitlements[0].id, "12345:7:1");
     let json = r#"{"systems": [{"id": 7}], "identities": [{"id": 12345}], "entitlements": [{"identity": 12345, "system": 7, "permission": 1}]}"#;
     assert_eq!(outcome("n.json", json.as_bytes()), None);
     std::fs::write(tmp.path().join("n.json"), json).unwrap();
-    let (inv, _) = inventory::load(&tmp.path().join("n.json")).unwrap();
+    let (inv, _) = open::load(&tmp.path().join("n.json")).unwrap();
     assert_eq!(inv.entitlements[0].id, "12345:7:1");
     for bad in ["1.5", "1e3", "1e999", "99999999999999999999", "true"] {
         let yaml = format!("systems: [{{id: {bad}}}]\nidentities: []\nentitlements: []\n");
@@ -280,20 +277,20 @@ fn problems_on_one_long_line_show_their_column_and_a_short_snippet() {
     let date = format!("inv.json:1:{}]", column(r#""2026-02-30""#));
 
     // Loaded whole: both records are parsed at load.
-    let rendered = common::render(&inventory::load(&path).err().unwrap());
+    let rendered = common::render(&open::load(&path).err().unwrap());
     assert!(rendered.contains(&field), "{field} not in {rendered}");
     assert!(rendered.contains(&date), "{date} not in {rendered}");
     assert!(rendered.len() < 4000, "snippets hold the whole line: {rendered}");
 
     // Indexed as `check` does: the identity at load, the entitlement when read back.
-    let problems = inventory::index(&path).err().unwrap();
+    let problems = open::index(&path).err().unwrap();
     let rendered = common::render(&problems);
     assert!(rendered.contains(&field), "{field} not in {rendered}");
     assert!(rendered.contains(&date), "{date} not in {rendered}");
 
     // A structural problem far along the line.
     std::fs::write(&path, format!("{}]", text.trim_end_matches('}'))).unwrap();
-    let rendered = common::render(&inventory::index(&path).err().unwrap());
+    let rendered = common::render(&open::index(&path).err().unwrap());
     let at = format!("inv.json:1:{}]", text.len());
     assert!(rendered.contains(&at), "{at} not in {rendered}");
     assert!(rendered.len() < 4000, "snippet holds the whole line: {rendered}");

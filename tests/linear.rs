@@ -16,7 +16,7 @@
 use std::alloc::System;
 use std::path::Path;
 
-use dualtrack_engine::inventory;
+use dualtrack_engine::open;
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 
 #[global_allocator]
@@ -60,7 +60,7 @@ fn inventory(identities: usize, sep: &str) -> String {
 /// entitlements, as `check` does.
 fn bytes_to_read(path: &Path) -> usize {
     let region = Region::new(GLOBAL);
-    let idx = inventory::index(path).expect("the inventory is valid");
+    let idx = open::index(path).expect("the inventory is valid");
     let mut read = 0;
     for i in 0..idx.inventory.identities.len() {
         let fetched = idx.fetch(i);

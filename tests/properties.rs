@@ -34,7 +34,7 @@ use dualtrack_engine::eval;
 use dualtrack_engine::inventory::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 use dualtrack_engine::source::Source;
 use dualtrack_engine::{
-    campaign, decisions, exceptions, inventory, policy, policytest, render, Model, Options, Pack, Problems, Track,
+    campaign, decisions, exceptions, open, policy, policytest, render, Model, Options, Pack, Problems, Track,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -392,7 +392,7 @@ fn mutated(bytes: &[u8], ms: &[Mutation]) -> Vec<u8> {
 /// prints: the loading warnings too.
 fn streamed(path: &Path) -> Result<String, Problems> {
     let c = ctx();
-    let idx = inventory::index(path)?;
+    let idx = open::index(path)?;
     let with_warnings = |mut p: Problems| {
         p.0.extend(idx.inventory.warnings.0.iter().cloned());
         p
@@ -404,7 +404,7 @@ fn streamed(path: &Path) -> Result<String, Problems> {
 /// warnings too.
 fn held(path: &Path) -> Result<String, Problems> {
     let c = ctx();
-    let (inv, _) = inventory::load(path)?;
+    let (inv, _) = open::load(path)?;
     let with_warnings = |mut p: Problems| {
         p.0.extend(inv.warnings.0.iter().cloned());
         p
@@ -656,7 +656,7 @@ fn never_panics(fixtures: &[(String, Vec<u8>)], cases: u32, load: impl Fn(&Path)
 #[test]
 fn mutated_exceptions_never_panic() {
     let c = ctx();
-    let (acme, _) = inventory::load(&common::root().join("examples/acme")).unwrap();
+    let (acme, _) = open::load(&common::root().join("examples/acme")).unwrap();
     never_panics(&fixtures("tests/fixtures/exceptions", ".yaml"), 24, |path| {
         if let Ok(x) = exceptions::load(path) {
             let _ = x.check(&c.pack, |id| acme.identity(id).is_some());
@@ -667,7 +667,7 @@ fn mutated_exceptions_never_panic() {
 
 #[test]
 fn mutated_campaigns_and_decisions_never_panic() {
-    let (acme, _) = inventory::load(&common::root().join("examples/acme")).unwrap();
+    let (acme, _) = open::load(&common::root().join("examples/acme")).unwrap();
     never_panics(&fixtures("tests/fixtures/campaign", ".yaml"), 48, |path| {
         if let Ok(c) = campaign::load(path) {
             let mut sink = Problems::default();

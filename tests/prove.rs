@@ -320,7 +320,7 @@ fn day_facts(
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("inv.yaml");
     std::fs::write(&path, yaml).unwrap();
-    let (inv, _) = dualtrack_engine::inventory::load(&path).unwrap_or_else(|p| panic!("{p:?}"));
+    let (inv, _) = dualtrack_engine::open::load(&path).unwrap_or_else(|p| panic!("{p:?}"));
     let table = derive::system_table(&inv);
     let identity = inv.identities.iter().find(|i| i.id == "p1").unwrap();
     let ents: Vec<_> = inv.entitlements.iter().collect();

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use dualtrack_engine::{evaluate, inventory, policy, Model, Options, Track};
+use dualtrack_engine::{evaluate, open, policy, Model, Options, Track};
 
 const FIXTURES: &str = "../tests/fixtures/rules";
 
@@ -83,7 +83,7 @@ fn each_rule_fires_exactly_where_its_fixture_says() {
     let mut failures = Vec::new();
     for rule in fixtures() {
         let path = Path::new(FIXTURES).join(format!("{rule}.yaml"));
-        let (inv, _) = inventory::load(&path).unwrap_or_else(|e| panic!("{rule}: {}", common::render(&e)));
+        let (inv, _) = open::load(&path).unwrap_or_else(|e| panic!("{rule}: {}", common::render(&e)));
         assert!(pack.rule(&rule).is_some(), "fixture {rule} names no rule of the pack");
         let report = evaluate(&inv, &pack, &model, &opts).unwrap_or_else(|e| panic!("{rule}: {}", common::render(&e)));
         let hits: Vec<_> = report.findings.iter().filter(|f| *f.rule == *rule).collect();

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
-use dualtrack_engine::{eval, inventory, policy, render, Model, Track};
+use dualtrack_engine::{eval, open, policy, render, Model, Track};
 
 /// `dualtrack-bench phases INVENTORY`.
 pub fn run(args: &[String]) -> ExitCode {
@@ -24,7 +24,7 @@ pub fn run(args: &[String]) -> ExitCode {
     };
     let t_pack = t.elapsed();
     let t = Instant::now();
-    let Ok((inv, _)) = inventory::load(std::path::Path::new(path)) else {
+    let Ok((inv, _)) = open::load(std::path::Path::new(path)) else {
         return ExitCode::FAILURE;
     };
     let t_load = t.elapsed();

@@ -6,7 +6,7 @@
 
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::eval::{self, plain};
-use dualtrack_engine::{inventory, policy, Model, Options, Track};
+use dualtrack_engine::{open, policy, Model, Options, Track};
 
 #[test]
 fn fast_path_matches_plain_authorizer_on_generated_data() {
@@ -16,7 +16,7 @@ fn fast_path_matches_plain_authorizer_on_generated_data() {
     for (seed, n) in [(1u64, 6_000usize), (7, 4_000), (42, 3_000)] {
         let path = dir.path().join(format!("inv-{seed}.json"));
         dualtrack_bench::generate::write(&path, n, seed).unwrap();
-        let (inv, _) = inventory::load(&path).unwrap_or_else(|_| panic!("generated inventory {seed} loads"));
+        let (inv, _) = open::load(&path).unwrap_or_else(|_| panic!("generated inventory {seed} loads"));
         for tracks in [Track::ALL.to_vec(), vec![Track::Sox]] {
             let opts = Options {
                 as_of: Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
@@ -71,7 +71,7 @@ fn remembered_answers_match_plain_authorizer_on_findings_heavy_data_and_unmemora
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("heavy.json");
     dualtrack_bench::generate::write_with(&path, 5_000, 3, Profile::FindingsHeavy, Layout::Minified).unwrap();
-    let (inv, _) = inventory::load(&path).unwrap();
+    let (inv, _) = open::load(&path).unwrap();
     let opts = Options {
         as_of: as_of(),
         tracks: Track::ALL.to_vec(),
@@ -104,7 +104,7 @@ when { resource has days_idle && resource.days_idle + 9223372036854775807 < 0 };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inv.json");
     dualtrack_bench::generate::write(&path, 3_000, 11).unwrap();
-    let (inv, _) = inventory::load(&path).unwrap();
+    let (inv, _) = open::load(&path).unwrap();
     let opts = Options {
         as_of: as_of(),
         tracks: Track::ALL.to_vec(),

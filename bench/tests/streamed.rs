@@ -15,7 +15,7 @@ use std::path::Path;
 
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::eval;
-use dualtrack_engine::{inventory, policy, render, Model, Options, Pack, Problems, Track};
+use dualtrack_engine::{open, policy, render, Model, Options, Pack, Problems, Track};
 
 fn setup() -> (Model, Pack, Options) {
     let model = Model::load().unwrap();
@@ -30,7 +30,7 @@ fn setup() -> (Model, Pack, Options) {
 /// `check --format json` as the CLI runs it; reading the records back from disk instead of
 /// from the copy kept in memory gives the same document or the same problems.
 fn streamed(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result<String, Problems> {
-    let run = |hold| inventory::index_holding(path, hold).and_then(|idx| render::json_report(&idx, pack, model, opts));
+    let run = |hold| open::index_holding(path, hold).and_then(|idx| render::json_report(&idx, pack, model, opts));
     let (kept, from_disk) = (run(u64::MAX), run(0));
     match (&kept, &from_disk) {
         (Ok(a), Ok(b)) => assert!(a == b, "kept and read from disk differ for {}", path.display()),
@@ -45,7 +45,7 @@ fn streamed(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result
 
 /// Everything loaded, evaluated, then rendered.
 fn held(path: &Path, (model, pack, opts): &(Model, Pack, Options)) -> Result<String, Problems> {
-    let (inv, _) = inventory::load(path)?;
+    let (inv, _) = open::load(path)?;
     let mut problems = eval::crosscheck(&inv, pack);
     if problems.has_errors() {
         problems.sort();

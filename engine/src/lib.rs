@@ -20,6 +20,7 @@ pub mod lint;
 pub mod model;
 pub mod names;
 pub mod node;
+pub mod open;
 pub mod policy;
 pub mod policytest;
 pub mod prove;

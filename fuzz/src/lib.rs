@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::eval::{self, stream};
-use dualtrack_engine::{campaign, inventory, policy, render, Model, Options, Pack, Report, Track};
+use dualtrack_engine::{campaign, inventory, open, policy, render, Model, Options, Pack, Report, Track};
 
 /// Splits the input into three files (systems, identities, entitlements) on this byte.
 pub const SEPARATOR: u8 = 0x1e;
@@ -54,7 +54,7 @@ pub fn ctx() -> &'static Ctx {
             as_of: Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).single().expect("date"),
             tracks: Track::ALL.to_vec(),
         };
-        let (acme, _) = inventory::load(&root().join("examples/acme")).expect("examples/acme loads");
+        let (acme, _) = open::load(&root().join("examples/acme")).expect("examples/acme loads");
         let acme_report = eval::evaluate(&acme, &pack, &model, &opts).expect("examples/acme evaluates");
         let acme_campaign =
             campaign::load(&root().join("tests/fixtures/campaign/acme.yaml")).expect("the Acme campaign loads");
@@ -121,7 +121,7 @@ pub fn inventory_path(data: &[u8], ext: &str) -> PathBuf {
 /// must give the same findings JSON: the streamed check promises the held report's bytes.
 pub fn check_inventory(path: &Path) {
     let c = ctx();
-    let held = inventory::load(path).ok().and_then(|(inv, _)| {
+    let held = open::load(path).ok().and_then(|(inv, _)| {
         if eval::crosscheck(&inv, &c.pack).has_errors() {
             return None;
         }
@@ -137,7 +137,7 @@ pub fn check_inventory(path: &Path) {
         let _ = render::write_csv(&report, &mut std::io::sink());
         Some(render::json(&report))
     });
-    let streamed = inventory::index(path)
+    let streamed = open::index(path)
         .ok()
         .and_then(|idx| render::json_report(&idx, &c.pack, &c.model, &c.opts).ok());
     if let (Some(held), Some(streamed)) = (held, streamed) {

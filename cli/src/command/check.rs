@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
 use dualtrack_engine::review::Review;
-use dualtrack_engine::{eval, exceptions, inventory, policy, Finding, Model, Problems, Report, Severity, Track};
+use dualtrack_engine::{eval, exceptions, inventory, open, policy, Finding, Model, Problems, Report, Severity, Track};
 
 use super::parse_as_of;
 
@@ -141,7 +141,7 @@ pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>
             (None, None)
         }
     };
-    let inv = match inventory::load(inventory_path) {
+    let inv = match open::load(inventory_path) {
         Ok((inv, _)) => Some(inv),
         Err(mut e) => {
             problems.0.append(&mut e.0);
@@ -175,7 +175,7 @@ fn load_indexed(
     let pack = super::load_pack(policies)
         .map_err(|mut e| problems.0.append(&mut e.0))
         .ok();
-    let idx = inventory::index(inventory_path)
+    let idx = open::index(inventory_path)
         .map_err(|mut e| problems.0.append(&mut e.0))
         .ok();
     match (pack, idx) {

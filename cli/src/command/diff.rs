@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::diff::{self, FindingsDiff};
-use dualtrack_engine::{eval, inventory, policy, prove, render, Finding, Model, Problems, Report};
+use dualtrack_engine::{eval, inventory, open, policy, prove, render, Finding, Model, Problems, Report};
 
 use super::check::{FailOn, TrackArg};
 use super::{parse_as_of, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_NO_SOLVER, EXIT_USAGE};
@@ -237,7 +237,7 @@ fn findings_diff(
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
     };
-    let idx = match inventory::index(inventory_path) {
+    let idx = match open::index(inventory_path) {
         Ok(idx) => idx,
         Err(problems) => return Err(invalid(None, &problems)),
     };

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use dualtrack_engine::evidence::{self, sha256_hex, Input, Sources};
 use dualtrack_engine::exceptions::Exceptions;
-use dualtrack_engine::{eval, inventory, policy, Model, Problems, Track};
+use dualtrack_engine::{eval, inventory, open, policy, Model, Problems, Track};
 
 use super::check::{load_decisions, load_exceptions};
 use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
@@ -85,7 +85,7 @@ pub struct Whole {
 /// and the exceptions.
 pub fn load_whole(policies: Option<&Path>, inventory: &Path, exceptions: Option<&Path>) -> Result<Whole, Problems> {
     let (model, pack) = load_pack(policies)?;
-    let (inv, read) = inventory::load(inventory)?;
+    let (inv, read) = open::load(inventory)?;
     let crosscheck = eval::crosscheck(&inv, &pack);
     if crosscheck.has_errors() {
         return Err(crosscheck);

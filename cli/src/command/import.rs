@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use dualtrack_engine::inventory::{self, write};
+use dualtrack_engine::inventory::write;
+use dualtrack_engine::open;
 
 use super::{EXIT_CLEAN, EXIT_INVALID};
 use crate::diagnostics;
@@ -39,7 +40,7 @@ pub struct ImportArgs {
 
 /// Runs `import`.
 pub fn run(args: &ImportArgs) -> ExitCode {
-    let inv = match inventory::load(&args.sources) {
+    let inv = match open::load(&args.sources) {
         Ok((inv, _)) => inv,
         Err(problems) => {
             diagnostics::eprint(&problems);

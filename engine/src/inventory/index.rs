@@ -86,7 +86,7 @@ impl<T> Chunked<T> {
 type Slots = Chunked<Slot>;
 
 /// Largest entitlement file kept in memory from the indexing read (see [`Body`]).
-const HOLD_AT_MOST: u64 = 256 << 20;
+pub const HOLD_AT_MOST: u64 = 256 << 20;
 
 /// The bytes of an indexed entitlement file. A file of at most [`HOLD_AT_MOST`] bytes
 /// keeps the bytes the indexing read, and records are sliced from them: an export sorted
@@ -176,17 +176,13 @@ pub struct Indexed {
     total: usize,
 }
 
-/// Loads systems and identities and indexes entitlements. `Err` holds every problem found
-/// so far when any is an error; problems inside entitlement records are found later, when
-/// they are read back ([`Indexed::fetch`], [`Indexed::unattributed`]).
-pub fn index(path: &Path) -> Result<Indexed, Problems> {
-    index_holding(path, HOLD_AT_MOST)
-}
-
-/// [`index`], keeping an entitlement file of at most `hold_at_most` bytes in memory
-/// instead of [`HOLD_AT_MOST`]; `0` reads every record back from disk. For tests of both
-/// ways of reading back.
-pub fn index_holding(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems> {
+/// Loads systems and identities of a native inventory (a directory or a file; no sources
+/// file) and indexes entitlements, keeping an entitlement file of at most `hold_at_most`
+/// bytes in memory ([`HOLD_AT_MOST`] in a run; `0` reads every record back from disk, for
+/// tests of both ways). `Err` holds every problem found so far when any is an error;
+/// problems inside entitlement records are found later, when they are read back
+/// ([`Indexed::fetch`], [`Indexed::unattributed`]).
+pub fn index_native(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems> {
     let mut sink = Problems::default();
     let mut inv = Inventory::default();
     let mut keys = Keys::default();
@@ -206,10 +202,10 @@ pub fn index_holding(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems
             }
             None => Records::Held,
         }
-    } else if load::is_json(path) && !crate::sources::sniff_json(path) {
+    } else if load::is_json(path) {
         json_records(path, None, hold_at_most, &mut inv, &mut keys, &mut sink)
     } else {
-        return load::load(path).map(|(inventory, _)| held(inventory));
+        return load::load_native(path).map(|(inventory, _)| Indexed::from_loaded(inventory));
     };
     // The lookup table is done with once every record is read; freeing it before the
     // grouping below lowers the peak (a slot for each of a million identities).
@@ -226,7 +222,7 @@ pub fn index_holding(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems
             sink.sort();
             return Err(sink);
         }
-        return Ok(held(inv));
+        return Ok(Indexed::from_loaded(inv));
     }
     // Identity of every record: a key per distinct identity string, then its index.
     let to_identity: Vec<Option<u32>> = keys
@@ -262,24 +258,27 @@ pub fn index_holding(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems
     Ok(idx)
 }
 
-/// An inventory whose entitlements are all in memory, grouped the same way.
-fn held(inventory: Inventory) -> Indexed {
-    let who = inventory.entitlements.iter().map(|e| {
-        inventory
-            .identities
-            .binary_search_by(|i| i.id.as_str().cmp(&e.identity.value))
-            .ok()
-            .and_then(|i| u32::try_from(i).ok())
-    });
-    let (start, order, unattributed) = group(inventory.identities.len(), who);
-    let total = inventory.entitlements.len();
-    Indexed {
-        inventory,
-        records: Records::Held,
-        start,
-        order,
-        unattributed,
-        total,
+impl Indexed {
+    /// An inventory loaded whole: its entitlements all in memory, grouped by identity as
+    /// an index groups them.
+    pub fn from_loaded(inventory: Inventory) -> Indexed {
+        let who = inventory.entitlements.iter().map(|e| {
+            inventory
+                .identities
+                .binary_search_by(|i| i.id.as_str().cmp(&e.identity.value))
+                .ok()
+                .and_then(|i| u32::try_from(i).ok())
+        });
+        let (start, order, unattributed) = group(inventory.identities.len(), who);
+        let total = inventory.entitlements.len();
+        Indexed {
+            inventory,
+            records: Records::Held,
+            start,
+            order,
+            unattributed,
+            total,
+        }
     }
 }
 

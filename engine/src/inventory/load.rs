@@ -16,15 +16,49 @@ use super::{validate, Interner, Inventory};
 pub(crate) const SECTIONS: &[&str] = &["systems", "identities", "entitlements"];
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json", "csv"];
 
-/// Loads and validates an inventory. Every problem found is returned, not only the first;
-/// `Err` when any is an error. The second value names the files read. Once the inventory
-/// is valid its text is released (records keep file and line), so memory holds records,
-/// not the input as well.
-pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
+/// Another kind of document an inventory path may name, told apart by the caller that
+/// knows it (a sources file): `json_head` looks at a JSON file's start, `root` at a parsed
+/// YAML or JSON document.
+#[derive(Clone, Copy)]
+pub struct Others {
+    /// True when the start of a JSON file shows it is another kind of document.
+    pub json_head: fn(&Path) -> bool,
+    /// True when a parsed document is another kind.
+    pub root: fn(&Node) -> bool,
+}
+
+impl Others {
+    /// Inventories only: every document is read as one.
+    pub const NONE: Others = Others {
+        json_head: |_| false,
+        root: |_| false,
+    };
+}
+
+/// A document [`Others`] recognised, handed back unread as an inventory.
+pub struct Foreign {
+    /// Its text.
+    pub src: Arc<Source>,
+    /// Parsed, with locations.
+    pub root: Node,
+}
+
+/// Loads and validates a native inventory (a file or a directory; no sources file). Every
+/// problem found is returned, not only the first; `Err` when any is an error. The second
+/// value names the files read.
+pub fn load_native(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
     let mut sink = Problems::default();
     let mut inv = Inventory::default();
     let mut read = Vec::new();
-    read_any(path, None, &mut inv, &mut sink, &mut read);
+    // Nothing is foreign, so nothing is handed back.
+    let _ = read_path(path, Others::NONE, &mut inv, &mut sink, &mut read);
+    finish(inv, sink).map(|inv| (inv, read))
+}
+
+/// Validates the records read into `inv` (with the problems found reading them). Once
+/// the inventory is valid its text is released (records keep file and line), so memory
+/// holds records, not the input as well.
+pub fn finish(mut inv: Inventory, mut sink: Problems) -> Result<Inventory, Problems> {
     validate::check(&mut inv, &mut sink);
     sink.sort();
     if sink.has_errors() {
@@ -34,20 +68,25 @@ pub fn load(path: &Path) -> Result<(Inventory, Vec<String>), Problems> {
         inv.warnings = sink;
         release_text(&mut inv);
         inv.strings = Interner::default();
-        Ok((inv, read))
+        Ok(inv)
     }
 }
 
-/// Reads an inventory file or directory, or a sources file (see [`crate::sources`]), into
-/// `inv` without validating it. `listed_at` is where a sources file lists `path` under
-/// `inventory:`; such a path must be a native inventory.
-fn read_any(path: &Path, listed_at: Option<&Loc>, inv: &mut Inventory, sink: &mut Problems, read: &mut Vec<String>) {
+/// Reads an inventory file or directory into `inv` without validating it; the files read
+/// are added to `read`. A file that `others` recognises is handed back unread.
+pub fn read_path(
+    path: &Path,
+    others: Others,
+    inv: &mut Inventory,
+    sink: &mut Problems,
+    read: &mut Vec<String>,
+) -> Option<Foreign> {
     if path.is_dir() {
         for (section, file) in section_files(path, sink) {
             read_section_file(&file, section, inv, sink);
             read.push(file.display().to_string());
         }
-    } else if is_json(path) && !crate::sources::sniff_json(path) {
+    } else if is_json(path) && !(others.json_head)(path) {
         read_json(path, None, inv, sink);
         read.push(path.display().to_string());
     } else if let Some(src) = read_source(path, sink) {
@@ -62,25 +101,13 @@ fn read_any(path: &Path, listed_at: Option<&Loc>, inv: &mut Inventory, sink: &mu
                 push_record(&item, "entitlements", ents, problems);
             });
             match root {
-                // A sources file is read from its whole tree, as it was written.
-                Ok(r) if crate::sources::is_sources(&r) => crate::yaml::parse(&src),
+                // Another kind of document is read from its whole tree, as it was written.
+                Ok(r) if (others.root)(&r) => crate::yaml::parse(&src),
                 other => other,
             }
         };
         match root {
-            Ok(root) if crate::sources::is_sources(&root) => match listed_at {
-                None => crate::sources::read(&src, &root, inv, sink, read),
-                Some(at) => sink.push(
-                    Problem::error(
-                        Code::Layout,
-                        Some(at.clone()),
-                        format!("`{}` is a sources file", path.display()),
-                    )
-                    .with_help(
-                        "`inventory:` lists native inventory files or directories; list the exports under `sources:`",
-                    ),
-                ),
-            },
+            Ok(root) if (others.root)(&root) => return Some(Foreign { src, root }),
             Ok(root) => {
                 read_whole(&root, inv, sink);
                 if inv.entitlements.is_empty() {
@@ -98,22 +125,7 @@ fn read_any(path: &Path, listed_at: Option<&Loc>, inv: &mut Inventory, sink: &mu
             }
         }
     }
-}
-
-/// Reads a native inventory that a sources file lists under `inventory:` (at `at`).
-pub(crate) fn read_native(path: &Path, at: &Loc, inv: &mut Inventory, sink: &mut Problems, read: &mut Vec<String>) {
-    if !path.exists() {
-        sink.push(
-            Problem::error(
-                Code::Io,
-                Some(at.clone()),
-                format!("inventory `{}` does not exist", path.display()),
-            )
-            .with_help("paths under `inventory:` are relative to the sources file"),
-        );
-        return;
-    }
-    read_any(path, Some(at), inv, sink, read);
+    None
 }
 
 /// The one file of each section in an inventory directory; a missing or doubled section
@@ -170,7 +182,7 @@ pub(crate) fn read_section_file(file: &Path, section: &str, inv: &mut Inventory,
 /// Decodes and validates records written inline in another YAML document (a policy test
 /// case holds its own `systems`, `identities` and `entitlements`): each section is the node
 /// under that key, `None` when the key is absent (an empty section). Problems are the ones
-/// [`load`] reports for the same records; the text is kept, so they show their snippet.
+/// [`load_native`] reports for the same records; the text is kept, so they show their snippet.
 pub fn from_nodes(
     systems: Option<&Node>,
     identities: Option<&Node>,
@@ -206,7 +218,7 @@ fn extension(src: &Source) -> String {
 }
 
 /// True when `path` names a JSON file.
-pub(crate) fn is_json(path: &Path) -> bool {
+pub fn is_json(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))

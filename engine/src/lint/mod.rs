@@ -25,8 +25,9 @@ use std::path::PathBuf;
 use serde_json::{json, Value as Json};
 
 use crate::diag::{Level, Problem, Problems};
-use crate::inventory::{self, Inventory};
+use crate::inventory::Inventory;
 use crate::model::Model;
+use crate::open;
 use crate::policy::{self, Pack};
 
 use locate::PackTree;
@@ -88,19 +89,16 @@ fn lint_policies(inputs: &Inputs, sink: &mut Problems) -> Option<(Pack, PackTree
 
 /// Loads the inventory (when given) and runs its checks, and those that tie it to the pack.
 fn lint_inventory(inputs: &Inputs, pack: Option<&(Pack, PackTree)>, sink: &mut Problems) -> Option<Inventory> {
-    let inventory = inputs
-        .inventory
-        .as_deref()
-        .and_then(|path| match inventory::load(path) {
-            Ok((inv, _)) => {
-                sink.0.extend(inv.warnings.0.iter().cloned());
-                Some(inv)
-            }
-            Err(problems) => {
-                sink.0.extend(problems.0);
-                None
-            }
-        });
+    let inventory = inputs.inventory.as_deref().and_then(|path| match open::load(path) {
+        Ok((inv, _)) => {
+            sink.0.extend(inv.warnings.0.iter().cloned());
+            Some(inv)
+        }
+        Err(problems) => {
+            sink.0.extend(problems.0);
+            None
+        }
+    });
     if let Some(inv) = &inventory {
         data_quality::check(inv, sink);
     }

@@ -7,7 +7,7 @@ use chrono::{TimeZone, Utc};
 use crate::diag::Code;
 use crate::model::Model;
 use crate::source::Source;
-use crate::{evaluate, inventory, Options, Pack, Track};
+use crate::{evaluate, open, Options, Pack, Track};
 
 use super::{builtin_files, load};
 
@@ -31,7 +31,7 @@ fn findings_for(pack: &Pack, inventory_yaml: &str) -> Vec<(String, String)> {
     std::fs::create_dir_all(&dir).ok();
     let path = dir.join("inventory.yaml");
     std::fs::write(&path, inventory_yaml).ok();
-    let Ok((inv, _)) = inventory::load(&path) else {
+    let Ok((inv, _)) = open::load(&path) else {
         return vec![("load-failed".into(), String::new())];
     };
     let Ok(model) = Model::load() else { return vec![] };

@@ -16,7 +16,7 @@ mod scim;
 mod util;
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -249,15 +249,41 @@ pub fn sniff_json(path: &Path) -> bool {
     config::FILE_FIELDS.contains(&key)
 }
 
-/// Reads the sources file `src` (parsed as `root`) and everything it lists into `inv`;
-/// the files read are added to `read`. The records are not validated here (the caller
-/// validates the merged inventory once).
-pub(crate) fn read(src: &Arc<Source>, root: &Node, inv: &mut Inventory, sink: &mut Problems, read: &mut Vec<String>) {
+/// A sources file whose exports are imported, waiting for the native inventories it lists
+/// under `inventory:`: the caller reads those ([`Imported::inventories`]), then
+/// [`Imported::correlate`] ties the accounts to people.
+pub struct Imported {
+    cfg: Config,
+    imp: Import,
+}
+
+impl Imported {
+    /// The native inventories the file lists, each with where it lists it (paths are
+    /// relative to the sources file's directory already).
+    pub fn inventories(&self) -> &[(PathBuf, Loc)] {
+        &self.cfg.inventory
+    }
+
+    /// Ties the imported accounts to the people of `inv` (which holds the native
+    /// inventories by now) and adds the records to it; the map file and the exports are
+    /// added to `read`. The records are not validated here (the caller validates the
+    /// merged inventory once).
+    pub fn correlate(self, inv: &mut Inventory, sink: &mut Problems, read: &mut Vec<String>) {
+        let Imported { cfg, mut imp } = self;
+        if let Some((path, _)) = &cfg.map {
+            read.push(path.display().to_string());
+        }
+        read.append(&mut imp.files);
+        correlate::run(&cfg, imp, inv, sink);
+    }
+}
+
+/// Reads the sources file `src` (parsed as `root`) and imports every export it lists;
+/// `src` is added to `read`. `None` when the file itself is invalid (reported).
+pub fn import(src: &Arc<Source>, root: &Node, sink: &mut Problems, read: &mut Vec<String>) -> Option<Imported> {
     read.push(src.name().to_owned());
     let base = Path::new(src.name()).parent().unwrap_or_else(|| Path::new(""));
-    let Some(cfg) = config::parse(root, base, sink) else {
-        return;
-    };
+    let cfg = config::parse(root, base, sink)?;
     let mut imp = Import::default();
     for spec in &cfg.specs {
         match spec.kind {
@@ -270,14 +296,7 @@ pub(crate) fn read(src: &Arc<Source>, root: &Node, inv: &mut Inventory, sink: &m
             Kind::Baton => baton::read(spec, &mut imp, sink),
         }
     }
-    for (path, loc) in &cfg.inventory {
-        crate::inventory::load::read_native(path, loc, inv, sink, read);
-    }
-    if let Some((path, _)) = &cfg.map {
-        read.push(path.display().to_string());
-    }
-    read.append(&mut imp.files);
-    correlate::run(&cfg, imp, inv, sink);
+    Some(Imported { cfg, imp })
 }
 
 /// Reads an export file as text, noting it for the evidence manifest.
@@ -334,7 +353,7 @@ pub(crate) fn json_tree(spec: &Spec, imp: &mut Import, sink: &mut Problems, recu
                     if recursive {
                         dirs.push(p);
                     }
-                } else if crate::inventory::load::is_json(&p) {
+                } else if crate::inventory::is_json(&p) {
                     files.push(p);
                 }
             }
