@@ -694,3 +694,120 @@ fn baton_bad_input_is_a_coded_diagnostic() {
         "{stderr}"
     );
 }
+
+// Exports as people save them (the fixtures' sources files say where each came from).
+
+#[test]
+fn graph_powershell_5_output_is_read_with_its_credentials() {
+    // UTF-16LE with a byte-order mark, PascalCase, `\/Date(ms)\/`, credential lists that are
+    // `null`, the AdditionalProperties bag, and a manager outside the export.
+    let (code, report, stderr) = check("tests/fixtures/sources/graph-ps51/sources.yaml");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("0 error(s)"), "{stderr}");
+    let (identities, _) = imported("tests/fixtures/sources/graph-ps51/sources.yaml");
+    // Every secret and certificate of the ScubaGear fixtures ends on 2100-01-01.
+    let credentials: Vec<&Json> = identities.iter().filter(|i| i["kind"] == "api_key").collect();
+    assert_eq!(credentials.len(), 13);
+    for c in &credentials {
+        assert_eq!(c["credential_expires_at"], "2100-01-01T00:00:00Z", "{c}");
+        assert_eq!(
+            c["credential_rotated_at"].as_str().map(|d| &d[..4]),
+            Some("2024"),
+            "{c}"
+        );
+        assert!(has(&report, "SOC-CRED-002", c["id"].as_str().unwrap()), "{c}");
+    }
+    let user = by_id(&identities, "entra:juergen.mueller@example.com");
+    assert_eq!(user["display_name"], "Jürgen Müller");
+    assert_eq!(user["created_at"], "2019-04-01T00:00:00Z");
+    assert_eq!(user["last_seen"], "2026-10-01T00:00:00Z");
+    assert_eq!(
+        by_id(&identities, "entra:anais.weiss@example.com")["status"],
+        "disabled"
+    );
+    // The manager is named by the AdditionalProperties bag and is not in the export: a
+    // warning at the field, and the manager is left out.
+    assert!(user.get("manager").is_none_or(Json::is_null), "{user}");
+    assert!(
+        stderr.contains("`manager` names unknown identity `ceo@example.com`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("graph/users.json:14:21"), "{stderr}");
+}
+
+#[test]
+fn the_rfc_7643_enterprise_user_with_a_manager_outside_the_export() {
+    let (code, report, stderr) = check("tests/fixtures/sources/rfc7643/sources.yaml");
+    assert!(code == 0 || code == 1, "{stderr}");
+    assert_eq!(report["summary"]["identities"], 1, "{stderr}");
+    assert!(
+        stderr.contains("⚠ `manager` names unknown identity `26118915-6090-4610-87e4-49d8ca9f808d`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("rfc7643-8.3-enterprise_user.json:114:22"), "{stderr}");
+    assert!(stderr.contains("0 error(s)"), "{stderr}");
+}
+
+#[test]
+fn an_hr_report_with_us_dates_and_hr_status_words() {
+    let (code, _, stderr) = check("tests/fixtures/sources/hr-local/sources-us.yaml");
+    assert_eq!(code, 0, "{stderr}");
+    let (people, _) = imported("tests/fixtures/sources/hr-local/sources-us.yaml");
+    assert_eq!(people.len(), 5);
+    let status = |id: &str| by_id(&people, id)["status"].as_str().unwrap_or("active").to_owned();
+    assert_eq!(status("20003"), "terminated", "Voluntarily Terminated");
+    assert_eq!(status("20004"), "terminated", "Terminated for Cause");
+    assert_eq!(status("20002"), "active");
+    assert_eq!(by_id(&people, "20003")["terminated_at"], "2016-09-24T00:00:00Z");
+    assert_eq!(
+        by_id(&people, "20003")["created_at"],
+        "2011-07-05T00:00:00Z",
+        "07/05/2011"
+    );
+    assert_eq!(by_id(&people, "20002")["manager"], "20001");
+    // The statuses read by their plain meaning are said once each.
+    assert_eq!(stderr.matches("is read as `terminated`").count(), 2, "{stderr}");
+    // Managers outside the file (the CEO's board, an id no row has): warnings, dropped.
+    assert!(stderr.contains("`manager` names unknown identity `31`"), "{stderr}");
+    assert!(by_id(&people, "20004").get("manager").is_none_or(Json::is_null));
+
+    // Without `date_format`, a US date is DT107 and the help names the pattern to give.
+    let (code, _, stderr) = check("tests/fixtures/sources/hr-local/sources-us-no-format.yaml");
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("`DateofHire` is not a date: `1/9/2012`"), "{stderr}");
+    assert!(stderr.contains(r#"date_format: ["%m/%d/%Y", "%d/%m/%Y"]"#), "{stderr}");
+    // A 4-over-12 day leaves one reading.
+    assert!(stderr.contains(r#"date_format: ["%m/%d/%Y"]"#), "{stderr}");
+    // The label is on the cell, and the snippet is a window of the wide row.
+    let snippet = stderr.lines().find(|l| l.contains("1/9/2012,")).unwrap();
+    assert!(snippet.chars().count() < 180, "{snippet}");
+    assert!(stderr.contains("hr-us.csv:2:"), "{stderr}");
+}
+
+#[test]
+fn a_semicolon_separated_windows_1252_hr_feed() {
+    let (code, _, stderr) = check("tests/fixtures/sources/hr-local/sources-de.yaml");
+    assert_eq!(code, 0, "{stderr}");
+    let (people, _) = imported("tests/fixtures/sources/hr-local/sources-de.yaml");
+    assert_eq!(by_id(&people, "7001")["display_name"], "Jürgen Müller");
+    assert_eq!(by_id(&people, "7002")["display_name"], "Anaïs Weiß");
+    assert_eq!(by_id(&people, "7002")["terminated_at"], "2026-06-30T00:00:00Z");
+    assert_eq!(by_id(&people, "7002")["manager"], "7001");
+    // Read as UTF-8 it is not text: the undeclared encoding is named at its line.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/sources/hr-local/hr-de.csv"),
+        tmp.path().join("hr-de.csv"),
+    )
+    .unwrap();
+    let undeclared = std::fs::read_to_string(root().join("tests/fixtures/sources/hr-local/sources-de.yaml"))
+        .unwrap()
+        .replace("    encoding: windows-1252\n", "");
+    std::fs::write(tmp.path().join("sources.yaml"), undeclared).unwrap();
+    let (code, _, stderr) = parts(&dualtrack_in(
+        tmp.path(),
+        &["check", "--inventory", "sources.yaml", "--as-of", "2026-10-01"],
+    ));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("DT113") && stderr.contains("hr-de.csv:2"), "{stderr}");
+}

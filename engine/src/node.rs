@@ -403,9 +403,94 @@ pub fn csv_row(src: &Arc<Source>, offset: usize, headers: &[(String, Loc)], cell
     }
 }
 
+/// [`csv_row`] with each cell located at its own text (inside its quotes) rather than at
+/// the row, so a diagnostic about one cell of a wide row points at that cell. The row is
+/// the raw text at `offset`, its fields separated by `delimiter`.
+pub fn csv_row_cells(
+    src: &Arc<Source>,
+    offset: usize,
+    delimiter: u8,
+    headers: &[(String, Loc)],
+    cells: &[String],
+) -> Node {
+    let spans = field_spans(src.text().as_bytes(), offset, delimiter, cells.len());
+    let mut row = csv_row(src, offset, headers, cells);
+    if let Value::Map(entries) = &mut row.value {
+        for ((_, node, _), (start, len)) in entries.iter_mut().zip(spans) {
+            node.loc = src.loc(start, len);
+        }
+    }
+    row
+}
+
+/// Byte spans of the first `n` fields of the CSV record at `from` (a quoted field's span is
+/// its text inside the quotes); fewer when the record ends first.
+fn field_spans(text: &[u8], from: usize, delimiter: u8, n: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(n);
+    let mut at = from;
+    while out.len() < n {
+        let quoted = text.get(at) == Some(&b'"');
+        let (start, end, next) = if quoted {
+            let mut i = at + 1;
+            loop {
+                match (text.get(i), text.get(i + 1)) {
+                    (Some(b'"'), Some(b'"')) => i += 2,
+                    (Some(b'"'), _) | (None, _) => break,
+                    _ => i += 1,
+                }
+            }
+            let close = i;
+            let mut j = close + 1;
+            while let Some(&b) = text.get(j) {
+                if b == delimiter || b == b'\n' || b == b'\r' {
+                    break;
+                }
+                j += 1;
+            }
+            (at + 1, close.min(text.len()), j)
+        } else {
+            let mut j = at;
+            while let Some(&b) = text.get(j) {
+                if b == delimiter || b == b'\n' || b == b'\r' {
+                    break;
+                }
+                j += 1;
+            }
+            (at, j, j)
+        };
+        out.push((start, end.saturating_sub(start)));
+        if text.get(next) != Some(&delimiter) {
+            break;
+        }
+        at = next + 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_date;
+
+    #[test]
+    fn csv_cells_are_located_at_their_own_text() {
+        let text = "id;name;note\n7;\"M\u{fc}ller; \"\"Max\"\"\";x\n";
+        let src = crate::source::Source::new("hr.csv", text);
+        let headers: Vec<(String, crate::source::Loc)> = ["id", "name", "note"]
+            .iter()
+            .map(|h| ((*h).to_owned(), src.whole()))
+            .collect();
+        let cells = ["7".to_owned(), "M\u{fc}ller; \"Max\"".to_owned(), "x".to_owned()];
+        let row = super::csv_row_cells(&src, 13, b';', &headers, &cells);
+        let super::Value::Map(entries) = &row.value else {
+            panic!("a row is a map");
+        };
+        let at: Vec<&str> = entries
+            .iter()
+            .map(|(_, n, _)| text.get(n.loc.offset..n.loc.offset + n.loc.len).unwrap_or("?"))
+            .collect();
+        assert_eq!(at, ["7", "M\u{fc}ller; \"\"Max\"\"", "x"]);
+        assert!(entries.iter().all(|(_, n, _)| n.loc.line == 2));
+    }
 
     #[test]
     fn dates_parse_in_both_forms_and_reject_nonsense() {

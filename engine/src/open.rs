@@ -36,7 +36,7 @@ pub fn index(path: &Path) -> Result<Indexed, Problems> {
 /// [`index`], keeping an indexed entitlement file of at most `hold_at_most` bytes in
 /// memory; `0` reads every record back from disk. For tests of both ways of reading back.
 pub fn index_holding(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems> {
-    if path.is_dir() || (inventory::is_json(path) && !sources::sniff_json(path)) {
+    if path.is_dir() || (inventory::is_json(path) && inventory::streamable(path) && !sources::sniff_json(path)) {
         inventory::index_native(path, hold_at_most)
     } else {
         load(path).map(|(inv, _)| Indexed::from_loaded(inv))

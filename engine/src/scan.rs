@@ -110,7 +110,9 @@ impl<R: Read> Scanner<R> {
     fn start(&mut self) -> Result<(), Problem> {
         while self.buf.len() < 4 && self.refill()? {}
         match crate::text::sniff(&self.buf) {
-            crate::text::Sniffed::Other(encoding) => Err(crate::text::refused(&self.name, encoding)),
+            sniffed @ (crate::text::Sniffed::Other(_) | crate::text::Sniffed::Utf16 { .. }) => {
+                Err(crate::text::refused(&self.name, sniffed.name()))
+            }
             crate::text::Sniffed::Utf8 { bom } => {
                 self.pos = bom.min(self.buf.len());
                 self.line_start = self.pos as u64;

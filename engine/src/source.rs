@@ -10,6 +10,11 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 /// the `[file:line:col]` header, so one hostile file cannot flood a CI log.
 const MAX_SNIPPET_BYTES: usize = 2048;
 
+/// Widest snippet of one line a diagnostic shows: a label on a longer line (a 400-character
+/// row of an HR export) shows this much of the line around the label, not the whole line
+/// and its neighbours.
+const LINE_WINDOW_BYTES: usize = 160;
+
 /// The text of one input file, shared by every location that points into it.
 #[derive(Debug)]
 pub struct Source {
@@ -159,6 +164,9 @@ impl SourceCode for Source {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        if let Some(window) = self.line_window(span) {
+            return Ok(window);
+        }
         let inner = self.text.read_span(span, context_lines_before, context_lines_after)?;
         // On the text's first line, columns count from where the text starts in the file.
         let column = match inner.line() {
@@ -177,6 +185,56 @@ impl SourceCode for Source {
             inner.line() + (self.first_line as usize - 1),
             column,
             inner.line_count(),
+        )))
+    }
+}
+
+impl Source {
+    /// For a short span on a line longer than [`LINE_WINDOW_BYTES`]: that line cut to a
+    /// window of about that many bytes around the span, without context lines.
+    fn line_window(&self, span: &SourceSpan) -> Option<Box<dyn SpanContents<'_> + '_>> {
+        let (offset, len) = (span.offset(), span.len());
+        let bytes = self.text.as_bytes();
+        if len > LINE_WINDOW_BYTES || offset > bytes.len() {
+            return None;
+        }
+        let line_start = bytes
+            .get(..offset)?
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line_end = bytes
+            .get(offset..)?
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(bytes.len(), |i| offset + i);
+        if line_end - line_start <= LINE_WINDOW_BYTES || offset + len > line_end {
+            return None;
+        }
+        let margin = (LINE_WINDOW_BYTES - len) / 2;
+        let mut start = offset.saturating_sub(margin).max(line_start);
+        let mut end = (start + LINE_WINDOW_BYTES).min(line_end);
+        start = end.saturating_sub(LINE_WINDOW_BYTES).max(line_start);
+        while !self.text.is_char_boundary(start) {
+            start += 1;
+        }
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let data = bytes.get(start..end)?;
+        let line = self.line_of(start) as usize - 1;
+        // As for a whole line: the column of the span's start (the header's `line:col`).
+        let mut column = offset - line_start;
+        if line + 1 == self.first_line as usize {
+            column += self.first_col as usize;
+        }
+        Some(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            data,
+            SourceSpan::new(start.into(), end - start),
+            line,
+            column,
+            1,
         )))
     }
 }

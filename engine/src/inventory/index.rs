@@ -192,17 +192,19 @@ pub fn index_native(path: &Path, hold_at_most: u64) -> Result<Indexed, Problems>
             load::read_section_file(file, section, &mut inv, &mut sink);
         }
         match files.iter().find(|(s, _)| *s == "entitlements") {
-            Some((_, file)) if load::is_json(file) => {
+            Some((_, file)) if load::is_json(file) && load::streamable(file) => {
                 json_records(file, Some("entitlements"), hold_at_most, &mut inv, &mut keys, &mut sink)
             }
-            Some((_, file)) if is_csv(file) => csv_records(file, hold_at_most, &mut keys, &mut sink),
+            Some((_, file)) if is_csv(file) && load::streamable(file) && load::comma_separated(file) => {
+                csv_records(file, hold_at_most, &mut keys, &mut sink)
+            }
             Some((section, file)) => {
                 load::read_section_file(file, section, &mut inv, &mut sink);
                 Records::Held
             }
             None => Records::Held,
         }
-    } else if load::is_json(path) {
+    } else if load::is_json(path) && load::streamable(path) {
         json_records(path, None, hold_at_most, &mut inv, &mut keys, &mut sink)
     } else {
         return load::load_native(path).map(|(inventory, _)| Indexed::from_loaded(inventory));
@@ -415,8 +417,9 @@ fn csv_records(path: &Path, hold_at_most: u64, keys: &mut Keys, sink: &mut Probl
         return Records::Held;
     };
     let name: Arc<str> = Arc::from(path.display().to_string());
-    if let crate::text::Sniffed::Other(encoding) = crate::text::sniff(&reader_bytes(&file, 0, 64)) {
-        sink.push(crate::text::refused(&name, encoding));
+    let sniffed = crate::text::sniff(&reader_bytes(&file, 0, 64));
+    if !matches!(sniffed, crate::text::Sniffed::Utf8 { .. }) {
+        sink.push(crate::text::refused(&name, sniffed.name()));
         return Records::Held;
     }
     if let Some(p) = not_text(&file, &name) {

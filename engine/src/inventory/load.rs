@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::diag::{suggest, Code, Problem, Problems};
 use crate::limits::{size, MAX_CSV_FIELD_BYTES};
-use crate::node::{csv_row, Node, Value};
+use crate::node::{csv_row, csv_row_cells, Node, Value};
 use crate::scan::Span;
 use crate::source::{Loc, Source};
 
@@ -86,7 +86,7 @@ pub fn read_path(
             read_section_file(&file, section, inv, sink);
             read.push(file.display().to_string());
         }
-    } else if is_json(path) && !(others.json_head)(path) {
+    } else if is_json(path) && streamable(path) && !(others.json_head)(path) {
         read_json(path, None, inv, sink);
         read.push(path.display().to_string());
     } else if let Some(src) = read_source(path, sink) {
@@ -172,7 +172,7 @@ pub(crate) fn section_files(dir: &Path, sink: &mut Problems) -> Vec<(&'static st
 
 /// Reads one section's file (YAML, JSON or CSV) into `inv`.
 pub(crate) fn read_section_file(file: &Path, section: &str, inv: &mut Inventory, sink: &mut Problems) {
-    if is_json(file) {
+    if is_json(file) && streamable(file) {
         read_json(file, Some(section), inv, sink);
     } else if let Some(src) = read_source(file, sink) {
         read_section(&src, section, inv, sink);
@@ -215,6 +215,12 @@ fn extension(src: &Source) -> String {
         .and_then(|e| e.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase()
+}
+
+/// True when the file at `path` can be read as a stream (UTF-8, or refused as the whole
+/// file would be); a UTF-16 file is decoded whole instead.
+pub fn streamable(path: &Path) -> bool {
+    crate::text::sniff_file(path).streamable()
 }
 
 /// True when `path` names a JSON file.
@@ -389,41 +395,102 @@ fn read_csv(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Pr
 /// The rows of a CSV file whose header names fields of `allowed`, each as a located map
 /// (unknown columns are reported and left out; bad rows are reported and skipped).
 pub(crate) fn csv_rows(src: &Arc<Source>, what: &str, allowed: &[&str], sink: &mut Problems) -> Vec<Node> {
+    let delimiter = delimiter_of(src.text());
+    csv_rows_from(src, 0, delimiter, false, what, allowed, sink)
+}
+
+/// [`csv_rows`] of the text from byte `start` on (a line before the header is not data),
+/// with fields separated by `delimiter`; with `locate_cells` each cell is located at its own
+/// text, not at its row.
+pub(crate) fn csv_rows_from(
+    src: &Arc<Source>,
+    start: usize,
+    delimiter: u8,
+    locate_cells: bool,
+    what: &str,
+    allowed: &[&str],
+    sink: &mut Problems,
+) -> Vec<Node> {
+    let body = src.text().get(start..).unwrap_or_default();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(src.text().as_bytes());
+        .delimiter(delimiter)
+        .from_reader(body.as_bytes());
     let cells: Vec<String> = match reader.headers() {
         Ok(h) => h
             .iter()
             .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
             .collect(),
         Err(e) => {
-            sink.push(csv_error(src, &e));
+            sink.push(csv_error_at(
+                src.loc_to_eol(start + record_start(body, e.position())),
+                &e,
+            ));
             return Vec::new();
         }
     };
-    let known = csv_headers(src, what, allowed, cells, sink);
+    let known = csv_headers_at(src, start, what, allowed, cells, sink);
     let mut out = Vec::new();
     for result in reader.records() {
         match result {
             Ok(rec) => {
-                let offset = record_start(src, rec.position());
+                let offset = start + record_start(body, rec.position());
                 if let Some(p) = csv_field_too_large(&rec, || src.loc_to_eol(offset)) {
                     sink.push(p);
                     continue;
                 }
                 let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
-                let mut row = csv_row(src, offset, &known, &cells);
+                let mut row = if locate_cells {
+                    csv_row_cells(src, offset, delimiter, &known, &cells)
+                } else {
+                    csv_row(src, offset, &known, &cells)
+                };
                 if let Value::Map(entries) = &mut row.value {
                     entries.retain(|(k, _, _)| !k.is_empty());
                 }
                 out.push(row);
             }
-            Err(e) => sink.push(csv_error(src, &e)),
+            Err(e) => sink.push(csv_error_at(
+                src.loc_to_eol(start + record_start(body, e.position())),
+                &e,
+            )),
         }
     }
     out
+}
+
+/// The separator a CSV header line uses: the most frequent of `,`, `;`, tab and `|`
+/// outside quotes (`,` when none occurs).
+pub(crate) fn delimiter_of(body: &str) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0), (b'|', 0)];
+    let mut quoted = false;
+    for b in body.bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            _ if !quoted => {
+                if let Some(c) = counts.iter_mut().find(|(d, _)| *d == b) {
+                    c.1 += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    // The first of the most frequent, so `,` wins a tie.
+    counts
+        .iter()
+        .fold((b',', 0), |best, c| if c.1 > best.1 { *c } else { best })
+        .0
+}
+
+/// True when the CSV file at `path` separates its header's fields with `,` (the streamed
+/// reader's separator); a file that cannot be read counts as such (its reader reports it).
+pub fn comma_separated(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(4096);
+    let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+    read.is_err() || delimiter_of(&String::from_utf8_lossy(&head)) == b','
 }
 
 /// The DT112 problem for a row with a field larger than [`MAX_CSV_FIELD_BYTES`], at `loc()`.
@@ -449,7 +516,19 @@ pub(crate) fn csv_headers(
     cells: Vec<String>,
     sink: &mut Problems,
 ) -> Vec<(String, Loc)> {
-    let loc = src.loc_to_eol(0);
+    csv_headers_at(src, 0, section, allowed, cells, sink)
+}
+
+/// [`csv_headers`] of a header row at byte `start`.
+fn csv_headers_at(
+    src: &Arc<Source>,
+    start: usize,
+    section: &str,
+    allowed: &[&str],
+    cells: Vec<String>,
+    sink: &mut Problems,
+) -> Vec<(String, Loc)> {
+    let loc = src.loc_to_eol(start);
     let mut known: Vec<(String, Loc)> = Vec::with_capacity(cells.len());
     for h in cells {
         let allowed_here = allowed.contains(&h.as_str());
@@ -485,14 +564,14 @@ pub(crate) fn csv_headers(
 
 /// A CSV error at its position in `src`.
 pub(crate) fn csv_error(src: &Arc<Source>, e: &csv::Error) -> Problem {
-    csv_error_at(src.loc_to_eol(record_start(src, e.position())), e)
+    csv_error_at(src.loc_to_eol(record_start(src.text(), e.position())), e)
 }
 
 /// The offset in `src` of the record the csv reader says is at `position`: after a `\r\n`
 /// line end the reader places the next record at the `\n`, whose line is the one before.
-fn record_start(src: &Source, position: Option<&csv::Position>) -> usize {
+fn record_start(text: &str, position: Option<&csv::Position>) -> usize {
     let offset = position.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
-    if src.text().as_bytes().get(offset) == Some(&b'\n') {
+    if text.as_bytes().get(offset) == Some(&b'\n') {
         offset + 1
     } else {
         offset

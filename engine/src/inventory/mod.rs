@@ -18,7 +18,7 @@ use crate::source::Loc;
 pub use decode::Interner;
 pub use decode::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 pub use index::{id_hash, index_native, repeated, Fetched, Indexed, HOLD_AT_MOST};
-pub use load::{finish, from_nodes, is_json, load_native, read_path, Foreign, Others};
+pub use load::{finish, from_nodes, is_json, load_native, read_path, streamable, Foreign, Others};
 
 /// What kind of identity holds access. Every kind but `Human` is a non-human identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -42,12 +42,19 @@ pub(crate) fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &
         ),
     };
     let message = format!("`{field}` names unknown {what} `{given}`");
-    // An owner who is no longer in the inventory is an "unknown" owner (docs/inventory.md,
-    // "Ids and references"): the record stays usable and the orphaned-NHI rules report it
-    // (owner status `unknown`), so it is a warning. Every other reference must resolve.
+    // Exports and inventories always name people outside the extract (docs/inventory.md,
+    // "Ids and references"). An owner who is not in the inventory is an "unknown" owner:
+    // the record stays usable and the orphaned-NHI rules report it (owner status
+    // `unknown`). A manager who is not is dropped: the person has no manager, which
+    // `lint --campaign` reports when managers review. Both are warnings; an entitlement's
+    // identity and system must resolve.
     let problem = if field == "owner" {
         Problem::warning(Code::DanglingReference, Some(loc.clone()), message).with_help(format!(
             "if the owner left, the identity is reported as orphaned (owner unknown); otherwise {help}"
+        ))
+    } else if field == "manager" {
+        Problem::warning(Code::DanglingReference, Some(loc.clone()), message).with_help(format!(
+            "the manager is left out: this person has no manager for the review; {help}"
         ))
     } else {
         Problem::error(Code::DanglingReference, Some(loc.clone()), message).with_help(help)
@@ -71,12 +78,33 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
             }
         }
     }
-    for i in &inv.identities {
-        for (field, r) in [("owner", &i.owner), ("manager", &i.manager)] {
-            if let Some(r) = r {
-                if !has(&identities, r.value.as_str()) {
-                    dangling("identity", field, &r.value, &r.loc, &identities, sink);
+    // A manager outside the extract is usually the manager of many: reported once per id,
+    // with how many people name it.
+    let mut unknown_managers: Vec<usize> = Vec::new();
+    let mut managers_reported: std::collections::BTreeMap<&str, (usize, usize)> = std::collections::BTreeMap::new();
+    for (n, i) in inv.identities.iter().enumerate() {
+        if let Some(o) = &i.owner {
+            if !has(&identities, o.value.as_str()) {
+                dangling("identity", "owner", &o.value, &o.loc, &identities, sink);
+            }
+        }
+        if let Some(m) = &i.manager {
+            if !has(&identities, m.value.as_str()) {
+                unknown_managers.push(n);
+                let at = sink.0.len();
+                let seen = managers_reported.entry(m.value.as_str()).or_insert((at, 0));
+                if seen.1 == 0 {
+                    dangling("identity", "manager", &m.value, &m.loc, &identities, sink);
                 }
+                seen.1 += 1;
+            }
+        }
+    }
+    for (name, (at, count)) in managers_reported {
+        if count > 1 {
+            if let Some(p) = sink.0.get_mut(at) {
+                let help = p.help.take().unwrap_or_default();
+                p.help = Some(format!("{count} identities name `{name}` as their manager; {help}"));
             }
         }
     }
@@ -93,6 +121,11 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
         }
         if !has(&systems, &e.system.value) {
             dangling("system", "system", &e.system.value, &e.system.loc, &systems, sink);
+        }
+    }
+    for n in unknown_managers {
+        if let Some(i) = inv.identities.get_mut(n) {
+            i.manager = None;
         }
     }
 }

@@ -59,6 +59,16 @@ pub struct Source {
     /// `hr-csv` only: HR status value → `active`, `disabled` or `terminated` (the three
     /// names themselves are understood in any case).
     pub status_values: Option<BTreeMap<String, Status>>,
+    /// The encoding of export files without a byte-order mark: `utf-8` (default),
+    /// `utf-16le`, `utf-16be`, `windows-1252` (Excel's "CSV" on Windows) or `latin1`. A
+    /// byte-order mark, when present, decides.
+    pub encoding: Option<String>,
+    /// Dates in a local form: one chrono pattern or a list of them (`%m/%d/%Y`,
+    /// `%d.%m.%Y`), tried after the ISO forms, `/Date(ms)/` and `YYYYMMDD`.
+    pub date_format: Option<OneOrMany>,
+    /// CSV exports: the field separator (one character, or `tab`); detected from the
+    /// header when not given.
+    pub delimiter: Option<String>,
 }
 
 /// The export types.

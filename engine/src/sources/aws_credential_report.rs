@@ -30,7 +30,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     };
     // Rows of a report inside JSON are all located at its `Content`.
     let mut local = Problems::default();
-    let (headers, mut rows) = util::csv(&csv_src, &mut local);
+    let (headers, mut rows) = util::csv(&csv_src, spec, &mut local);
     if let Some(loc) = &at {
         for p in &mut local.0 {
             p.loc = Some(loc.clone());
@@ -90,7 +90,7 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
     let text = |k: &str| util::text(row, k).filter(|t| !util::is_absent(t));
     let date = |k: &str, sink: &mut Problems| {
         let n = util::get(row, k)?;
-        util::date_text(&n.scalar_text()?, n, k, sink)
+        util::date_text(&n.scalar_text()?, n, k, &spec.date_formats, sink)
     };
     let flag = |k: &str| util::boolean(row, k) == Some(true);
     let (Some(user), Some(arn)) = (text("user"), text("arn")) else {

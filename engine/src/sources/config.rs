@@ -7,6 +7,7 @@ use crate::diag::{suggest, Code, Problem, Problems};
 use crate::inventory::Status;
 use crate::node::{text_of, Fields, Node, Spanned, Value};
 use crate::source::Loc;
+use crate::text::Encoding;
 
 /// Top-level keys of a sources file.
 pub const FILE_FIELDS: &[&str] = &["sources", "inventory", "correlate"];
@@ -20,6 +21,9 @@ pub const SOURCE_FIELDS: &[&str] = &[
     "environment",
     "columns",
     "status_values",
+    "encoding",
+    "date_format",
+    "delimiter",
 ];
 /// Keys of a source's `system` map.
 pub const SYSTEM_FIELDS: &[&str] = &["id", "name"];
@@ -113,6 +117,12 @@ pub struct Spec {
     pub columns: Vec<(String, String)>,
     /// `hr-csv`: HR status value → inventory status.
     pub status_values: Vec<(String, Status)>,
+    /// The encoding of export files without a byte-order mark (UTF-8 when not given).
+    pub encoding: Option<Encoding>,
+    /// chrono patterns for dates in a local form (`%m/%d/%Y`), tried after the ISO forms.
+    pub date_formats: Vec<String>,
+    /// The field separator of a CSV export (detected from the header when not given).
+    pub delimiter: Option<u8>,
     /// Where the entry is.
     pub loc: Loc,
 }
@@ -261,6 +271,24 @@ fn spec(node: &Node, base: &Path, sink: &mut Problems) -> Option<Spec> {
             }
         }
     }
+    let encoding = f.opt_str("encoding", sink).and_then(|e| {
+        let parsed = Encoding::parse(&e.value);
+        if parsed.is_none() {
+            let names: Vec<&str> = Encoding::CHOICES.iter().map(|(n, _)| *n).collect();
+            sink.push(
+                Problem::error(
+                    Code::BadValue,
+                    Some(e.loc.clone()),
+                    format!("unknown encoding `{}`", e.value),
+                )
+                .with_label("not an encoding dualtrack reads")
+                .with_help(format!("{}; one of {}", suggest(&e.value, &names), names.join(", "))),
+            );
+        }
+        parsed
+    });
+    let date_formats = f.get("date_format").map(|n| date_formats(n, sink)).unwrap_or_default();
+    let delimiter = f.opt_str("delimiter", sink).and_then(|d| delimiter(&d, sink));
     Some(Spec {
         kind: kind?,
         path: resolve(base, &path?.value),
@@ -270,8 +298,62 @@ fn spec(node: &Node, base: &Path, sink: &mut Problems) -> Option<Spec> {
         environment,
         columns,
         status_values,
+        encoding,
+        date_formats,
+        delimiter,
         loc: f.loc().clone(),
     })
+}
+
+/// `date_format`: one chrono pattern or a list of them, each checked to be a pattern that
+/// names a year, a month and a day.
+fn date_formats(node: &Node, sink: &mut Problems) -> Vec<String> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Ok(pattern) = text_of(item, "`date_format`").map_err(|p| sink.push(p)) else {
+            continue;
+        };
+        let bad = chrono::format::StrftimeItems::new(&pattern).any(|i| matches!(i, chrono::format::Item::Error));
+        let has = |spec: &[&str]| spec.iter().any(|s| pattern.contains(s));
+        if bad || !has(&["%Y", "%y", "%C"]) || !has(&["%m", "%b", "%B", "%h"]) || !has(&["%d", "%e"]) {
+            sink.push(
+                Problem::error(
+                    Code::BadValue,
+                    Some(item.loc.clone()),
+                    format!("`{pattern}` is not a date pattern"),
+                )
+                .with_label("not a date pattern")
+                .with_help("write a chrono pattern with a year, a month and a day, e.g. `%m/%d/%Y` or `%d.%m.%Y`"),
+            );
+            continue;
+        }
+        out.push(pattern);
+    }
+    out
+}
+
+/// `delimiter`: one character (`;`, `,`, `|`), or `tab`.
+fn delimiter(given: &Spanned<String>, sink: &mut Problems) -> Option<u8> {
+    let d = match given.value.as_str() {
+        "tab" | "\\t" | "\t" => Some(b'\t'),
+        s if s.len() == 1 && s.is_ascii() => s.bytes().next(),
+        _ => None,
+    };
+    if d.is_none() {
+        sink.push(
+            Problem::error(
+                Code::BadValue,
+                Some(given.loc.clone()),
+                format!("`{}` is not a CSV delimiter", given.value),
+            )
+            .with_help("write one character, such as `;` or `|`, or `tab`"),
+        );
+    }
+    d
 }
 
 fn system(node: &Node, sink: &mut Problems) -> Option<SystemSpec> {

@@ -243,10 +243,10 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
         }
     }
     for (i, p) in people.iter().enumerate() {
-        let manager = p
-            .manager
-            .as_ref()
-            .map(|m| Spanned::new(resolve(&Ref::Hint(m.clone()), &p.loc, sink), p.loc.clone()));
+        let manager = p.manager.as_ref().map(|m| {
+            let at = p.manager_at.clone().unwrap_or_else(|| p.loc.clone());
+            Spanned::new(resolve(&Ref::Hint(m.clone()), &at, sink), at)
+        });
         inv.identities.push(Identity {
             id: p.id.clone(),
             kind: IdentityKind::Human,
@@ -275,10 +275,10 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
                 .owner
                 .as_ref()
                 .map(|o| Spanned::new(resolve(o, &a.loc, sink), a.loc.clone()));
-            let manager = a
-                .manager
-                .as_ref()
-                .map(|m| Spanned::new(resolve(m, &a.loc, sink), a.loc.clone()));
+            let manager = a.manager.as_ref().map(|m| {
+                let at = a.manager_at.clone().unwrap_or_else(|| a.loc.clone());
+                Spanned::new(resolve(m, &at, sink), at)
+            });
             let mut tags = a.tags.clone();
             tags.sort();
             inv.identities.push(Identity {

@@ -283,6 +283,7 @@ fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Probl
             a.max(date_at(activity, "lastNonInteractiveSignInDateTime", sink))
         });
     }
+    acc.manager_at = util::get(u, "manager").map(|m| m.loc.clone());
     acc.manager = util::get(u, "manager").and_then(|m| reference(m, ids));
     if let Some(t) = util::text(u, "userType") {
         acc.tags.push(("userType".to_owned(), t));
@@ -330,6 +331,15 @@ fn app(
         .find(|o| util::text(o, "@odata.type").is_none_or(|t| t.ends_with(".user")))
         .and_then(|o| reference(o, ids));
     let name = acc.display_name.clone().unwrap_or_else(|| acc.id.clone());
+    for key in ["passwordCredentials", "keyCredentials", "owners"] {
+        if let Some(n) = util::cut_by_depth(a, key) {
+            sink.push(shape(
+                n.loc.clone(),
+                format!("`{key}` of `{name}` was cut off by ConvertTo-Json: it holds a type name, not the objects"),
+                "export again with a larger depth: `... | ConvertTo-Json -Depth 10`",
+            ));
+        }
+    }
     for (key, kind, permission) in [
         ("passwordCredentials", "secret", "client-secret"),
         ("keyCredentials", "certificate", "certificate"),

@@ -4,6 +4,7 @@
 use crate::diag::{suggest, Code, Problem, Problems};
 use crate::inventory::Status;
 use crate::node::Node;
+use crate::source::Loc;
 
 use super::util::{self, date_text};
 use super::{export, shape, Import, Person, Spec};
@@ -11,7 +12,7 @@ use super::{export, shape, Import, Person, Spec};
 /// Reads the people of one HR CSV.
 pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     let Some(src) = export(spec, imp, sink) else { return };
-    let (headers, rows) = util::csv(&src, sink);
+    let (headers, rows) = util::csv(&src, spec, sink);
     let header: Vec<&str> = headers.iter().map(String::as_str).collect();
     // A mapped column must exist; an unmapped field whose default column is absent is
     // simply not in the feed.
@@ -43,10 +44,49 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     if missing {
         return;
     }
+    let mut read_as: Vec<(String, Status, Loc)> = Vec::new();
     for row in &rows {
-        if let Some(p) = person(spec, row, sink) {
+        if let Some(p) = person(spec, row, &mut read_as, sink) {
             imp.people.push(p);
         }
+    }
+    for (value, status, at) in read_as {
+        sink.push(
+            Problem::note(
+                Code::BadValue,
+                Some(at),
+                format!("HR status `{value}` is read as `{}`", status.as_str()),
+            )
+            .with_label("first row with this status")
+            .with_help(format!(
+                "if that is wrong, map it in the source: `status_values: {{\"{value}\": active|disabled|terminated}}`"
+            )),
+        );
+    }
+}
+
+/// The status an HR value plainly means when the source does not map it: `Voluntarily
+/// Terminated`, `Terminated for Cause`, `Resigned` or `Retired` mean terminated;
+/// `Inactive`, `Suspended` or `Disabled` mean disabled; `Active` or `Employed` mean active.
+fn plain_status(value: &str) -> Option<Status> {
+    let v = value.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| v.contains(w));
+    if has(&[
+        "terminat",
+        "separated",
+        "resign",
+        "retire",
+        "deceased",
+        "dismiss",
+        "former",
+    ]) {
+        Some(Status::Terminated)
+    } else if has(&["inactive", "suspend", "disabled", "locked"]) {
+        Some(Status::Disabled)
+    } else if has(&["active", "employed", "current"]) {
+        Some(Status::Active)
+    } else {
+        None
     }
 }
 
@@ -56,10 +96,10 @@ fn cell<'a>(spec: &Spec, row: &'a Node, field: &str) -> Option<(String, &'a Node
     (!text.is_empty()).then_some((text, node))
 }
 
-fn person(spec: &Spec, row: &Node, sink: &mut Problems) -> Option<Person> {
+fn person(spec: &Spec, row: &Node, read_as: &mut Vec<(String, Status, Loc)>, sink: &mut Problems) -> Option<Person> {
     let text = |field: &str| cell(spec, row, field).map(|(t, _)| t);
     let date = |field: &str, sink: &mut Problems| {
-        cell(spec, row, field).and_then(|(t, n)| date_text(&t, n, spec.column(field), sink))
+        cell(spec, row, field).and_then(|(t, n)| date_text(&t, n, spec.column(field), &spec.date_formats, sink))
     };
     let Some(id) = text("id") else {
         sink.push(
@@ -71,7 +111,7 @@ fn person(spec: &Spec, row: &Node, sink: &mut Problems) -> Option<Person> {
     let terminated_at = date("terminated_at", sink);
     let created_at = date("created_at", sink);
     let status = match cell(spec, row, "status") {
-        Some((value, node)) => status(spec, &value, node, sink)?,
+        Some((value, node)) => status(spec, &value, node, read_as, sink)?,
         // No status column: the termination date is all the feed says.
         None if terminated_at.is_some() => Status::Terminated,
         None => Status::Active,
@@ -85,13 +125,20 @@ fn person(spec: &Spec, row: &Node, sink: &mut Problems) -> Option<Person> {
         department: text("department"),
         status,
         manager: text("manager"),
+        manager_at: cell(spec, row, "manager").map(|(_, n)| n.loc.clone()),
         terminated_at,
         created_at,
         loc: row.loc.clone(),
     })
 }
 
-fn status(spec: &Spec, value: &str, node: &Node, sink: &mut Problems) -> Option<Status> {
+fn status(
+    spec: &Spec,
+    value: &str,
+    node: &Node,
+    read_as: &mut Vec<(String, Status, Loc)>,
+    sink: &mut Problems,
+) -> Option<Status> {
     let mapped = spec
         .status_values
         .iter()
@@ -103,6 +150,12 @@ fn status(spec: &Spec, value: &str, node: &Node, sink: &mut Problems) -> Option<
         .find(|(n, _)| n.eq_ignore_ascii_case(value))
         .map(|(_, s)| *s);
     if let Some(s) = mapped.or(own) {
+        return Some(s);
+    }
+    if let Some(s) = plain_status(value) {
+        if !read_as.iter().any(|(v, _, _)| v == value) {
+            read_as.push((value.to_owned(), s, node.loc.clone()));
+        }
         return Some(s);
     }
     let known: Vec<&str> = spec

@@ -49,6 +49,8 @@ pub(crate) struct Person {
     pub department: Option<String>,
     pub status: Status,
     pub manager: Option<String>,
+    /// Where the export names the manager (the record when it cannot say finer).
+    pub manager_at: Option<Loc>,
     pub terminated_at: Option<DateTime<Utc>>,
     pub created_at: Option<DateTime<Utc>>,
     pub loc: Loc,
@@ -116,6 +118,8 @@ pub(crate) struct Account {
     pub credential_expires_at: Option<DateTime<Utc>>,
     pub owner: Option<Ref>,
     pub manager: Option<Ref>,
+    /// Where the export names the manager (the record when it cannot say finer).
+    pub manager_at: Option<Loc>,
     pub tags: Vec<(String, String)>,
     pub grants: Vec<Grant>,
     pub loc: Loc,
@@ -140,6 +144,7 @@ impl Account {
             credential_expires_at: None,
             owner: None,
             manager: None,
+            manager_at: None,
             tags: Vec::new(),
             grants: Vec::new(),
             loc,
@@ -170,7 +175,10 @@ impl Account {
         latest(&mut self.credential_rotated_at, other.credential_rotated_at);
         take(&mut self.credential_expires_at, other.credential_expires_at);
         take(&mut self.owner, other.owner);
-        take(&mut self.manager, other.manager);
+        if self.manager.is_none() {
+            self.manager = other.manager;
+            self.manager_at = other.manager_at;
+        }
         for t in other.tags {
             if !self.tags.iter().any(|(k, _)| *k == t.0) {
                 self.tags.push(t);
@@ -306,7 +314,7 @@ pub(crate) fn export(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Opti
 
 /// Reads one file of an export (a SCIM directory holds several).
 pub(crate) fn export_file(path: &Path, spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Option<Arc<Source>> {
-    match crate::text::read(path, "path") {
+    match crate::text::read_as(path, "path", spec.encoding) {
         Ok(src) => {
             imp.files.push(src.name().to_owned());
             Some(src)

@@ -304,6 +304,9 @@ fn user(u: &Node, system: &str, sink: &mut Problems) -> Option<Account> {
             .collect();
         (!name.is_empty()).then(|| name.join(" "))
     });
+    acc.manager_at = util::get(profile, "managerId")
+        .or_else(|| util::get(profile, "manager"))
+        .map(|m| m.loc.clone());
     acc.manager = util::text(profile, "managerId")
         .or_else(|| util::text(profile, "manager"))
         .map(Ref::Hint);

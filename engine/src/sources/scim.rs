@@ -100,12 +100,12 @@ fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Probl
     if let Some(ext) = util::get(u, ENTERPRISE) {
         acc.employee_id = util::text(ext, "employeeNumber");
         acc.department = util::text(ext, "department");
-        acc.manager = util::get(ext, "manager")
-            .and_then(|m| util::text(m, "value"))
-            .map(|m| match ids.get(&m) {
-                Some(a) => Ref::Account(a.clone()),
-                None => Ref::Hint(m),
-            });
+        let manager = util::get(ext, "manager");
+        acc.manager_at = manager.map(|m| util::get(m, "value").map_or(&m.loc, |v| &v.loc).clone());
+        acc.manager = manager.and_then(|m| util::text(m, "value")).map(|m| match ids.get(&m) {
+            Some(a) => Ref::Account(a.clone()),
+            None => Ref::Hint(m),
+        });
     }
     for (key, prefix) in [("entitlements", "entitlement"), ("roles", "role")] {
         for e in util::items(u, key) {
