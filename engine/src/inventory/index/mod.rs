@@ -5,6 +5,8 @@
 //! number of identities and a few bytes per entitlement, not with the records themselves.
 //! YAML entitlements are decoded at load (YAML is not read in pieces).
 
+mod chunked;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasher, Hash, Hasher};
@@ -18,6 +20,7 @@ use crate::node::{csv_row, Node, Value};
 use crate::scan::{self, Span};
 use crate::source::{Loc, Source};
 
+use self::chunked::Chunked;
 use super::decode::{self, Interner, ENTITLEMENT_FIELDS};
 use super::load::{self, SECTIONS};
 use super::{direct, validate, Entitlement, Inventory};
@@ -32,54 +35,6 @@ struct Slot {
     offset: u64,
     len: u32,
     line: u32,
-}
-
-/// A list that grows in fixed-size chunks: growing never copies what is there, so it
-/// costs its size plus one chunk, not twice its size while a `Vec` doubles (at 10M
-/// records, the 160 MB of slots briefly held 400 MB). Used for the per-record index.
-struct Chunked<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Self {
-            chunks: Vec::new(),
-            len: 0,
-        }
-    }
-}
-
-/// Items per chunk.
-const CHUNK: usize = 1 << 16;
-
-impl<T> Chunked<T> {
-    fn push(&mut self, item: T) {
-        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
-        }
-        if let Some(chunk) = self.chunks.last_mut() {
-            chunk.push(item);
-            self.len += 1;
-        }
-    }
-
-    fn get(&self, i: usize) -> Option<&T> {
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn last(&self) -> Option<&T> {
-        self.chunks.last()?.last()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &T> + Clone {
-        self.chunks.iter().flatten()
-    }
 }
 
 /// Where each record of a file is.
@@ -1070,7 +1025,7 @@ pub fn id_hash(id: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{Chunked, CsvRecords, CHUNK};
+    use super::CsvRecords;
 
     #[test]
     fn csv_records_read_as_the_csv_crate_reads_them() {
@@ -1099,21 +1054,5 @@ mod tests {
         let mut records = CsvRecords::new(&long);
         records.advance(&mut core);
         assert!(records.cells().eq([long.as_slice()]), "a field longer than the buffer");
-    }
-
-    #[test]
-    fn chunked_keeps_order_and_indices_across_chunk_boundaries() {
-        let mut list = Chunked::default();
-        let n = 2 * CHUNK + 3;
-        for i in 0..n {
-            list.push(i);
-        }
-        assert_eq!(list.len(), n);
-        assert_eq!(list.chunks.len(), 3, "chunks are filled before a new one starts");
-        for i in [0, CHUNK - 1, CHUNK, 2 * CHUNK, n - 1] {
-            assert_eq!(list.get(i), Some(&i));
-        }
-        assert_eq!(list.get(n), None);
-        assert!(list.iter().copied().eq(0..n));
     }
 }
