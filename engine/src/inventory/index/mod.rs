@@ -7,9 +7,10 @@
 
 mod body;
 mod chunked;
+mod keys;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use crate::source::{Loc, Source};
 pub use self::body::HOLD_AT_MOST;
 use self::body::{line_u32, not_text, read_at, reader_bytes, Body, Tee};
 use self::chunked::Chunked;
+use self::keys::Keys;
 use super::decode::{self, Interner, ENTITLEMENT_FIELDS};
 use super::load::{self, SECTIONS};
 use super::{direct, validate, Entitlement, Inventory};
@@ -215,52 +217,6 @@ fn group(identities: usize, who: impl Iterator<Item = Option<u32>> + Clone) -> (
         }
     }
     (start, order, unattributed)
-}
-
-/// Distinct identity strings met in entitlement records, and each record's.
-#[derive(Default)]
-struct Keys {
-    /// Indices into `names`, by the hash of the name (each name is stored once).
-    ids: HashTable<u32>,
-    hasher: hashbrown::DefaultHashBuilder,
-    names: Vec<Box<str>>,
-    /// Per record, in file order; `u32::MAX` when the identity could not be read.
-    of_record: Chunked<u32>,
-}
-
-impl Keys {
-    fn push(&mut self, identity: Option<&str>) {
-        // Exports usually list an identity's entitlements together: the last key is the
-        // likeliest, and comparing it costs less than hashing.
-        let last = self.of_record.last().copied();
-        let key = match identity {
-            None => u32::MAX,
-            Some(s) => match last {
-                Some(k) if self.name(k) == Some(s) => k,
-                _ => self.key_of(s),
-            },
-        };
-        self.of_record.push(key);
-    }
-
-    fn name(&self, key: u32) -> Option<&str> {
-        self.names.get(key as usize).map(|n| &**n)
-    }
-
-    /// The key of `name`, a new one the first time it is met.
-    fn key_of(&mut self, name: &str) -> u32 {
-        let hash = self.hasher.hash_one(name);
-        let names = &self.names;
-        let text = |k: u32| names.get(k as usize).map_or("", |n| &**n);
-        if let Some(k) = self.ids.find(hash, |&k| text(k) == name) {
-            return *k;
-        }
-        let k = u32::try_from(names.len()).unwrap_or(u32::MAX);
-        let hasher = &self.hasher;
-        self.ids.insert_unique(hash, k, |&k| hasher.hash_one(text(k)));
-        self.names.push(Box::from(name));
-        k
-    }
 }
 
 fn is_csv(path: &Path) -> bool {
