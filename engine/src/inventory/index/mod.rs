@@ -7,6 +7,7 @@
 
 mod body;
 mod chunked;
+mod json;
 mod keys;
 
 use std::collections::HashMap;
@@ -18,20 +19,17 @@ use hashbrown::HashTable;
 
 use crate::diag::{Code, Problem, Problems};
 use crate::node::{csv_row, Node, Value};
-use crate::scan::{self, Span};
+use crate::scan::Span;
 use crate::source::{Loc, Source};
 
 pub use self::body::HOLD_AT_MOST;
 use self::body::{line_u32, not_text, read_at, reader_bytes, Body, Tee};
 use self::chunked::Chunked;
+use self::json::{json_records, LOOKBACK};
 use self::keys::Keys;
 use super::decode::{self, Interner, ENTITLEMENT_FIELDS};
-use super::load::{self, SECTIONS};
+use super::load;
 use super::{direct, validate, Entitlement, Inventory};
-
-/// Bytes read before each run of records: a record starting closer than this to its
-/// line's start finds its column there; one further on is on a line in `long_lines`.
-const LOOKBACK: u64 = 256;
 
 /// Where one entitlement record is in its file.
 #[derive(Debug, Clone, Copy)]
@@ -53,7 +51,7 @@ enum Records {
         body: Body,
         name: Arc<str>,
         slots: Slots,
-        /// Start of each line on which a record starts at column [`LOOKBACK`] or later
+        /// Start of each line on which a record starts at column [`LOOKBACK`](json::LOOKBACK) or later
         /// (one entry for a one-line file); other records find their line's start in the
         /// bytes read before them.
         long_lines: Vec<(u32, u64)>,
@@ -223,50 +221,6 @@ fn is_csv(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-}
-
-fn json_records(
-    path: &Path,
-    only: Option<&str>,
-    hold_at_most: u64,
-    inv: &mut Inventory,
-    keys: &mut Keys,
-    sink: &mut Problems,
-) -> Records {
-    let Some(file) = load::open(path, sink) else {
-        return Records::Held;
-    };
-    let name: Arc<str> = Arc::from(path.display().to_string());
-    let mut slots = Slots::default();
-    let mut long_lines: Vec<(u32, u64)> = Vec::new();
-    let mut problems = Problems::default();
-    let mut tee = Tee::of(&file, hold_at_most);
-    let mut structure = scan::scan(&mut tee, &name, only, SECTIONS, |section, bytes, span| {
-        if section == "entitlements" {
-            slots.push(Slot {
-                offset: span.offset,
-                len: span.len,
-                line: span.line,
-            });
-            if u64::from(span.col) >= LOOKBACK && long_lines.last().map(|l| l.0) != Some(span.line) {
-                long_lines.push((span.line, span.offset.saturating_sub(u64::from(span.col))));
-            }
-            keys.push(scan::string_field(bytes, "identity").as_deref());
-        } else {
-            match load::json_record(&name, bytes, span) {
-                Ok(node) => load::push_record(&node, section, inv, &mut problems),
-                Err(p) => problems.push(p),
-            }
-        }
-    });
-    sink.0.append(&mut problems.0);
-    sink.0.append(&mut structure.0);
-    Records::Json {
-        body: Body::of(tee.into_copy(), file),
-        name,
-        slots,
-        long_lines,
-    }
 }
 
 fn csv_records(path: &Path, hold_at_most: u64, keys: &mut Keys, sink: &mut Problems) -> Records {
