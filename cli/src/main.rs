@@ -1,5 +1,6 @@
 //! `dualtrack`: evaluate an entitlement inventory against the SOC and SOX tracks.
 
+mod args;
 mod command;
 
 /// mimalloc: the evaluation allocates many small, short-lived values from two threads;

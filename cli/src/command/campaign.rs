@@ -12,7 +12,8 @@ use dualtrack_engine::evidence::File;
 use dualtrack_engine::{eval, Problems, Track};
 
 use super::evidence::{hash_inputs, load_whole, write_atomically, Whole};
-use super::{parse_as_of, EXIT_CLEAN, EXIT_INVALID};
+use super::{EXIT_CLEAN, EXIT_INVALID};
+use crate::args::parse_as_of;
 use crate::diagnostics;
 
 /// Arguments of `campaign`.

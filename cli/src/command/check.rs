@@ -8,11 +8,10 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
 use dualtrack_engine::review::Review;
-use dualtrack_engine::{eval, exceptions, inventory, open, policy, Finding, Model, Problems, Report, Severity, Track};
-
-use super::parse_as_of;
+use dualtrack_engine::{eval, exceptions, inventory, open, policy, Finding, Model, Problems, Report};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID};
+use crate::args::{parse_as_of, FailOn, TrackArg};
 use crate::diagnostics;
 use crate::progress::Progress;
 
@@ -33,56 +32,6 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page with charts, for people (no script, no network).
     Html,
-}
-
-/// Which tracks to evaluate.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum TrackArg {
-    /// SOC 2 only.
-    Soc,
-    /// SOX only.
-    Sox,
-    /// Both.
-    Both,
-}
-
-/// Lowest severity that fails the run.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FailOn {
-    /// Any open finding.
-    Low,
-    /// Medium and above.
-    Medium,
-    /// High and above.
-    High,
-    /// Critical only.
-    Critical,
-    /// Never fail on findings (invalid input still exits 3).
-    Never,
-}
-
-impl TrackArg {
-    /// The tracks chosen.
-    pub fn tracks(self) -> Vec<Track> {
-        match self {
-            TrackArg::Soc => vec![Track::Soc],
-            TrackArg::Sox => vec![Track::Sox],
-            TrackArg::Both => Track::ALL.to_vec(),
-        }
-    }
-}
-
-impl FailOn {
-    /// The lowest failing severity; `None` for `never`.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            FailOn::Low => Some(Severity::Low),
-            FailOn::Medium => Some(Severity::Medium),
-            FailOn::High => Some(Severity::High),
-            FailOn::Critical => Some(Severity::Critical),
-            FailOn::Never => None,
-        }
-    }
 }
 
 /// Arguments of `check`.

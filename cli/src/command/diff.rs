@@ -10,8 +10,8 @@ use clap::{Args, ValueEnum};
 use dualtrack_engine::diff::{self, FindingsDiff};
 use dualtrack_engine::{eval, inventory, open, policy, prove, render, Finding, Model, Problems, Report};
 
-use super::check::{FailOn, TrackArg};
-use super::{parse_as_of, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_NO_SOLVER, EXIT_USAGE};
+use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_NO_SOLVER, EXIT_USAGE};
+use crate::args::{parse_as_of, FailOn, TrackArg};
 use crate::diagnostics;
 use crate::progress::Progress;
 

@@ -13,7 +13,8 @@ use dualtrack_engine::exceptions::Exceptions;
 use dualtrack_engine::{eval, inventory, open, policy, Model, Problems, Track};
 
 use super::check::{load_decisions, load_exceptions};
-use super::{load_pack, parse_as_of, EXIT_CLEAN, EXIT_INVALID};
+use super::{load_pack, EXIT_CLEAN, EXIT_INVALID};
+use crate::args::parse_as_of;
 use crate::diagnostics;
 use crate::progress::Progress;
 

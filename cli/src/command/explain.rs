@@ -11,6 +11,7 @@ use dualtrack_engine::policy::text;
 use dualtrack_engine::{eval, Track};
 
 use super::{EXIT_CLEAN, EXIT_INVALID, EXIT_USAGE};
+use crate::args::parse_as_of;
 use crate::diagnostics;
 
 /// Arguments of `explain`.
@@ -26,7 +27,7 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "PATH")]
     pub inventory: Option<PathBuf>,
     /// Review date for a finding id, as given to `check`.
-    #[arg(long, value_name = "DATE", value_parser = super::parse_as_of)]
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
     pub as_of: Option<DateTime<Utc>>,
 }
 

@@ -13,7 +13,6 @@ pub mod test;
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use dualtrack_engine::{policy, Model, Problems};
 
@@ -51,12 +50,6 @@ pub enum Command {
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: `--prove` found no SMT solver.
 pub const EXIT_NO_SOLVER: u8 = 2;
-
-/// Parses `--as-of`.
-pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
-    dualtrack_engine::node::parse_date(s)
-        .ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD or an RFC 3339 timestamp"))
-}
 
 /// Loads the schema model and the pack (`policies` or the built-in one).
 pub fn load_pack(policies: Option<&Path>) -> Result<(Model, policy::Pack), Problems> {
