@@ -8,6 +8,8 @@ mod command;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod diagnostics;
+mod load;
+mod output;
 mod progress;
 
 use std::process::ExitCode;

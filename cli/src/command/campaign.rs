@@ -7,14 +7,15 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use dualtrack_engine::artefact::File;
 use dualtrack_engine::campaign::plan::{self, PlanSources};
-use dualtrack_engine::evidence::File;
 use dualtrack_engine::{eval, Problems, Track};
 
-use super::evidence::{hash_inputs, load_whole, write_atomically, Whole};
 use super::{EXIT_CLEAN, EXIT_INVALID};
 use crate::args::parse_as_of;
 use crate::diagnostics;
+use crate::load::{self, Whole};
+use crate::output::write_atomically;
 
 /// Arguments of `campaign`.
 #[derive(Debug, Args)]
@@ -93,7 +94,7 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         inv,
         read,
         exceptions,
-    } = load_whole(args.policies.as_deref(), &args.inventory, args.exceptions.as_deref())?;
+    } = load::whole(args.policies.as_deref(), &args.inventory, args.exceptions.as_deref())?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: Track::ALL.to_vec(),
@@ -107,7 +108,7 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         .flatten()
         .cloned()
         .collect();
-    let inputs = hash_inputs(read, &extras, &pack)?;
+    let inputs = load::hash_inputs(read, &extras, &pack)?;
     plan::build(&PlanSources {
         campaign: &campaign,
         inventory: &inv,

@@ -8,11 +8,12 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
 use dualtrack_engine::review::Review;
-use dualtrack_engine::{eval, exceptions, inventory, open, policy, Finding, Model, Problems, Report};
+use dualtrack_engine::{eval, policy, Finding, Report};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID};
 use crate::args::{parse_as_of, FailOn, TrackArg};
 use crate::diagnostics;
+use crate::load;
 use crate::progress::Progress;
 
 /// Output formats of `check`.
@@ -70,102 +71,6 @@ pub struct CheckArgs {
     pub progress: bool,
 }
 
-/// Everything `check` loads before evaluating, or the problems that stop it.
-pub struct Loaded {
-    /// The schema model.
-    pub model: Model,
-    /// The policy pack.
-    pub pack: policy::Pack,
-    /// The inventory.
-    pub inventory: inventory::Inventory,
-}
-
-/// Loads model, pack and inventory, collecting every problem from all three.
-pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>) -> Result<Loaded, Problems> {
-    let mut problems = Problems::default();
-    let (model, pack) = match super::load_pack(policies) {
-        Ok((m, p)) => (Some(m), Some(p)),
-        Err(mut e) => {
-            problems.0.append(&mut e.0);
-            (None, None)
-        }
-    };
-    let inv = match open::load(inventory_path) {
-        Ok((inv, _)) => Some(inv),
-        Err(mut e) => {
-            problems.0.append(&mut e.0);
-            None
-        }
-    };
-    if let (Some(pack), Some(inv)) = (&pack, &inv) {
-        problems.0.append(&mut eval::crosscheck(inv, pack).0);
-    }
-    match (model, pack, inv) {
-        (Some(model), Some(pack), Some(inventory)) if !problems.has_errors() => {
-            if !inventory.warnings.0.is_empty() {
-                diagnostics::eprint(&inventory.warnings);
-            }
-            Ok(Loaded { model, pack, inventory })
-        }
-        _ => {
-            problems.sort();
-            Err(problems)
-        }
-    }
-}
-
-/// Loads model and pack, and indexes the inventory (entitlements are read back identity
-/// by identity while evaluating), collecting every problem found before evaluation.
-fn load_indexed(
-    inventory_path: &std::path::Path,
-    policies: Option<&std::path::Path>,
-) -> Result<(Model, policy::Pack, inventory::Indexed), Problems> {
-    let mut problems = Problems::default();
-    let pack = super::load_pack(policies)
-        .map_err(|mut e| problems.0.append(&mut e.0))
-        .ok();
-    let idx = open::index(inventory_path)
-        .map_err(|mut e| problems.0.append(&mut e.0))
-        .ok();
-    match (pack, idx) {
-        (Some((model, pack)), Some(idx)) if !problems.has_errors() => {
-            if !idx.inventory.warnings.0.is_empty() {
-                diagnostics::eprint(&idx.inventory.warnings);
-            }
-            Ok((model, pack, idx))
-        }
-        _ => {
-            problems.sort();
-            Err(problems)
-        }
-    }
-}
-
-/// Loads the exceptions file, if given, and checks it against the pack and the inventory.
-pub fn load_exceptions(
-    path: Option<&std::path::Path>,
-    pack: &policy::Pack,
-    inv: &inventory::Inventory,
-) -> Result<Option<exceptions::Exceptions>, Problems> {
-    let Some(path) = path else { return Ok(None) };
-    let x = exceptions::load(path)?;
-    let problems = x.check(pack, |id| inv.identity(id).is_some());
-    if problems.has_errors() {
-        return Err(problems);
-    }
-    Ok(Some(x))
-}
-
-/// Loads the campaign (for its SLAs) and the decisions file, when decisions are given.
-pub fn load_decisions(
-    campaign: Option<&std::path::Path>,
-    decisions: Option<&std::path::Path>,
-) -> Result<Option<dualtrack_engine::decisions::Decisions>, Problems> {
-    let Some(path) = decisions else { return Ok(None) };
-    let campaign = campaign.map(dualtrack_engine::campaign::load).transpose()?;
-    dualtrack_engine::decisions::load(path, campaign.as_ref()).map(Some)
-}
-
 /// Renders a whole report in `format` (`run` streams JSON instead of holding a report).
 fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut impl Write) -> std::io::Result<()> {
     match format {
@@ -192,21 +97,25 @@ enum Encoded {
 
 /// Runs `check`.
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let (model, pack, idx) = match load_indexed(&args.inventory, args.policies.as_deref()) {
+    let load::Indexed {
+        model,
+        pack,
+        index: idx,
+    } = match load::pack_and_index(&args.inventory, args.policies.as_deref()) {
         Ok(l) => l,
         Err(problems) => {
             diagnostics::eprint(&problems);
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let exceptions = match load_exceptions(args.exceptions.as_deref(), &pack, &idx.inventory) {
+    let exceptions = match load::exceptions(args.exceptions.as_deref(), &pack, &idx.inventory) {
         Ok(x) => x,
         Err(problems) => {
             diagnostics::eprint(&problems);
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let decisions = match load_decisions(args.campaign.as_deref(), args.decisions.as_deref()) {
+    let decisions = match load::decisions(args.campaign.as_deref(), args.decisions.as_deref()) {
         Ok(d) => d,
         Err(problems) => {
             diagnostics::eprint(&problems);

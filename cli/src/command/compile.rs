@@ -8,6 +8,7 @@ use dualtrack_engine::policy::{text, Origin};
 
 use super::{EXIT_CLEAN, EXIT_INVALID, EXIT_USAGE};
 use crate::diagnostics;
+use crate::load;
 
 /// Arguments of `compile`.
 #[derive(Debug, Args)]
@@ -22,7 +23,7 @@ pub struct CompileArgs {
 
 /// Runs `compile`.
 pub fn run(args: &CompileArgs) -> ExitCode {
-    let (_, pack) = match super::load_pack(args.policies.as_deref()) {
+    let (_, pack) = match load::pack(args.policies.as_deref()) {
         Ok(l) => l,
         Err(problems) => {
             diagnostics::eprint(&problems);

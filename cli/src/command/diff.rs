@@ -8,11 +8,12 @@ use std::process::{Command, ExitCode};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::diff::{self, FindingsDiff};
-use dualtrack_engine::{eval, inventory, open, policy, prove, render, Finding, Model, Problems, Report};
+use dualtrack_engine::{eval, inventory, policy, prove, render, Finding, Model, Problems, Report};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_NO_SOLVER, EXIT_USAGE};
 use crate::args::{parse_as_of, FailOn, TrackArg};
 use crate::diagnostics;
+use crate::load;
 use crate::progress::Progress;
 
 /// Output formats of `diff`.
@@ -237,13 +238,10 @@ fn findings_diff(
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
     };
-    let idx = match open::index(inventory_path) {
+    let idx = match load::index(inventory_path) {
         Ok(idx) => idx,
         Err(problems) => return Err(invalid(None, &problems)),
     };
-    if !idx.inventory.warnings.0.is_empty() {
-        diagnostics::eprint(&idx.inventory.warnings);
-    }
     // Each identity is evaluated twice: with the base policies, then with the head's.
     let mut progress = Progress::new(2 * idx.inventory.identities.len(), args.progress);
     let base = match evaluate(base_dir, &idx, &opts, &mut progress) {

@@ -13,6 +13,7 @@ use dualtrack_engine::{eval, Track};
 use super::{EXIT_CLEAN, EXIT_INVALID, EXIT_USAGE};
 use crate::args::parse_as_of;
 use crate::diagnostics;
+use crate::load;
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
@@ -38,7 +39,7 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         return ExitCode::from(EXIT_CLEAN);
     }
     let Some(inventory) = &args.inventory else {
-        let (_, pack) = match super::load_pack(args.policies.as_deref()) {
+        let (_, pack) = match load::pack(args.policies.as_deref()) {
             Ok(l) => l,
             Err(problems) => {
                 diagnostics::eprint(&problems);
@@ -61,7 +62,7 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
             }
         };
     };
-    let loaded = match super::check::load(inventory, args.policies.as_deref()) {
+    let loaded = match load::pack_and_inventory(inventory, args.policies.as_deref()) {
         Ok(l) => l,
         Err(problems) => {
             diagnostics::eprint(&problems);

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use dualtrack_engine::inventory::write;
-use dualtrack_engine::open;
 
 use super::{EXIT_CLEAN, EXIT_INVALID};
 use crate::diagnostics;
+use crate::load;
 
 /// File formats of the written inventory.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -40,16 +40,13 @@ pub struct ImportArgs {
 
 /// Runs `import`.
 pub fn run(args: &ImportArgs) -> ExitCode {
-    let inv = match open::load(&args.sources) {
-        Ok((inv, _)) => inv,
+    let inv = match load::inventory(&args.sources) {
+        Ok(inv) => inv,
         Err(problems) => {
             diagnostics::eprint(&problems);
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    if !inv.warnings.0.is_empty() {
-        diagnostics::eprint(&inv.warnings);
-    }
     let format = match args.format {
         Format::Yaml => write::Format::Yaml,
         Format::Json => write::Format::Json,

@@ -10,8 +10,9 @@ use clap::{Args, ValueEnum};
 use dualtrack_engine::lint::{self, Inputs};
 use dualtrack_engine::{prove, Level};
 
-use super::{load_pack, EXIT_CLEAN, EXIT_INVALID, EXIT_NO_SOLVER};
+use super::{EXIT_CLEAN, EXIT_INVALID, EXIT_NO_SOLVER};
 use crate::diagnostics;
+use crate::load;
 
 /// Output formats of `lint`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -79,7 +80,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
     let mut problems = lint::run(&inputs);
     if let Some(solver) = &solver {
         // Proofs need a pack that loads; when it does not, its errors are already listed.
-        if let Ok((model, pack)) = load_pack(args.policies.as_deref()) {
+        if let Ok((model, pack)) = load::pack(args.policies.as_deref()) {
             match prove::lint(&pack, &model, solver) {
                 Ok(found) => {
                     found.into_iter().for_each(|p| problems.push(p));

@@ -10,11 +10,9 @@ pub mod import;
 pub mod lint;
 pub mod test;
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use dualtrack_engine::{policy, Model, Problems};
 
 /// Exit code: no open finding at or above `--fail-on`.
 pub const EXIT_CLEAN: u8 = 0;
@@ -50,17 +48,6 @@ pub enum Command {
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: `--prove` found no SMT solver.
 pub const EXIT_NO_SOLVER: u8 = 2;
-
-/// Loads the schema model and the pack (`policies` or the built-in one).
-pub fn load_pack(policies: Option<&Path>) -> Result<(Model, policy::Pack), Problems> {
-    let model = Model::load().map_err(|p| Problems(vec![p]))?;
-    let files = match policies {
-        Some(dir) => policy::dir_files(dir)?,
-        None => policy::builtin_files(),
-    };
-    let pack = policy::load(files, &model)?;
-    Ok((model, pack))
-}
 
 /// Runs a subcommand.
 pub fn run(command: &Command) -> ExitCode {

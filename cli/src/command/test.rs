@@ -13,6 +13,7 @@ use dualtrack_engine::Finding;
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_USAGE};
 use crate::diagnostics;
+use crate::load;
 
 /// Output formats of `test`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -40,7 +41,7 @@ pub struct TestArgs {
 /// Runs `test`: exit 0 when every case passes, 1 when one fails, 3 on an invalid pack or
 /// test file, 2 when no case was selected.
 pub fn run(args: &TestArgs) -> ExitCode {
-    let (model, pack) = match super::load_pack(args.policies.as_deref()) {
+    let (model, pack) = match load::pack(args.policies.as_deref()) {
         Ok(l) => l,
         Err(problems) => {
             diagnostics::eprint(&problems);
