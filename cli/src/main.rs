@@ -8,6 +8,7 @@ mod command;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod diagnostics;
+mod exit;
 mod load;
 mod output;
 mod progress;

@@ -1,11 +1,33 @@
-//! Writing an artefact directory (an evidence pack, a campaign plan) atomically: built in
-//! a temporary directory beside `--out`, then renamed into place, so a half-written one is
-//! never left behind, and an existing directory is replaced only when it holds an earlier
-//! artefact and nothing else.
+//! Writing what commands produce: their output on stdout, where a closed pipe is no error,
+//! and artefact directories (an evidence pack, a campaign plan), written atomically: built
+//! in a temporary directory beside `--out`, then renamed into place, so a half-written one
+//! is never left behind, and an existing directory is replaced only when it holds an
+//! earlier artefact and nothing else.
 
+use std::io::Write;
 use std::path::Path;
 
 use dualtrack_engine::artefact::File;
+
+use crate::exit::Failure;
+
+/// What writing to stdout came to: a closed pipe (`| head`) is not an error worth a
+/// message, and the exit code still counts; any other error stops the run with
+/// `cannot write the {what}`.
+pub fn written(result: std::io::Result<()>, what: &str) -> Result<(), Failure> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Error(format!("cannot write the {what}: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints `text` on stdout and flushes it, as [`written`] says.
+pub fn print(text: &str, what: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    written(out.write_all(text.as_bytes()).and_then(|()| out.flush()), what)
+}
 
 /// True when `dir` holds an artefact of dualtrack (a pack or a plan) and nothing else: its `manifest.json`
 /// was written by dualtrack and lists, as outputs, every other file under `dir`.

@@ -10,11 +10,11 @@ use dualtrack_engine::render::{self, HumanStyle};
 use dualtrack_engine::review::Review;
 use dualtrack_engine::{eval, policy, Finding, Report};
 
-use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID};
 use crate::args::{parse_as_of, FailOn, TrackArg};
 use crate::diagnostics;
-use crate::load;
+use crate::exit::{Failure, EXIT_CLEAN, EXIT_FINDINGS};
 use crate::progress::Progress;
+use crate::{load, output};
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -96,32 +96,14 @@ enum Encoded {
 }
 
 /// Runs `check`.
-pub fn run(args: &CheckArgs) -> ExitCode {
+pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let load::Indexed {
         model,
         pack,
         index: idx,
-    } = match load::pack_and_index(&args.inventory, args.policies.as_deref()) {
-        Ok(l) => l,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    let exceptions = match load::exceptions(args.exceptions.as_deref(), &pack, &idx.inventory) {
-        Ok(x) => x,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    let decisions = match load::decisions(args.campaign.as_deref(), args.decisions.as_deref()) {
-        Ok(d) => d,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+    } = load::pack_and_index(&args.inventory, args.policies.as_deref())?;
+    let exceptions = load::exceptions(args.exceptions.as_deref(), &pack, &idx.inventory)?;
+    let decisions = load::decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
@@ -170,18 +152,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         },
     );
     progress.finish();
-    let tally = match streamed {
-        Ok((tally, warnings)) => {
-            if !warnings.0.is_empty() {
-                diagnostics::eprint(&warnings);
-            }
-            tally
-        }
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+    let (tally, warnings) = streamed?;
+    if !warnings.0.is_empty() {
+        diagnostics::eprint(&warnings);
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match args.format {
@@ -191,15 +165,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Format::Markdown => out.write_all(md.render(&tally, &pack).as_bytes()),
         format => write_report(format, &Report::from_tally(&tally, held), &pack, &mut out),
     };
-    // A closed pipe (`| head`) is not an error worth a message; the exit code still counts.
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the report: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    }
-    match args.fail_on.severity() {
+    output::written(written.and_then(|()| out.flush()), "report")?;
+    Ok(match args.fail_on.severity() {
         Some(s) if tally.open_at_or_above(s) > 0 => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::from(EXIT_CLEAN),
-    }
+    })
 }

@@ -12,9 +12,8 @@ use dualtrack_engine::artefact::File;
 use dualtrack_engine::evidence::{self, Sources};
 use dualtrack_engine::{eval, Problems, Track};
 
-use super::{EXIT_CLEAN, EXIT_INVALID};
 use crate::args::parse_as_of;
-use crate::diagnostics;
+use crate::exit::{Failure, EXIT_CLEAN};
 use crate::load::{self, Whole};
 use crate::output::write_atomically;
 use crate::progress::Progress;
@@ -50,23 +49,16 @@ pub struct EvidenceArgs {
 }
 
 /// Runs `evidence`.
-pub fn run(args: &EvidenceArgs) -> ExitCode {
-    match build(args) {
-        Ok(files) => match write_atomically(&args.out, &files) {
-            Ok(()) => {
-                println!("wrote {} files to {}", files.len(), args.out.display());
-                ExitCode::from(EXIT_CLEAN)
-            }
-            Err(e) => {
-                eprintln!("error: cannot write the evidence pack to `{}`: {e}", args.out.display());
-                ExitCode::from(EXIT_INVALID)
-            }
-        },
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            ExitCode::from(EXIT_INVALID)
-        }
-    }
+pub fn run(args: &EvidenceArgs) -> Result<ExitCode, Failure> {
+    let files = build(args)?;
+    write_atomically(&args.out, &files).map_err(|e| {
+        Failure::Error(format!(
+            "cannot write the evidence pack to `{}`: {e}",
+            args.out.display()
+        ))
+    })?;
+    println!("wrote {} files to {}", files.len(), args.out.display());
+    Ok(ExitCode::from(EXIT_CLEAN))
 }
 
 fn build(args: &EvidenceArgs) -> Result<Vec<File>, Problems> {

@@ -14,12 +14,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
-/// Exit code: no open finding at or above `--fail-on`.
-pub const EXIT_CLEAN: u8 = 0;
-/// Exit code: open findings at or above `--fail-on`.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit code: invalid input (policy, inventory, config).
-pub const EXIT_INVALID: u8 = 3;
+use crate::exit::Failure;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -44,14 +39,10 @@ pub enum Command {
     Test(test::TestArgs),
 }
 
-/// Exit code: usage error (also clap's).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: `--prove` found no SMT solver.
-pub const EXIT_NO_SOLVER: u8 = 2;
-
-/// Runs a subcommand.
+/// Runs a subcommand; a failure that stopped it is printed on stderr here, and exits with
+/// its code.
 pub fn run(command: &Command) -> ExitCode {
-    match command {
+    let outcome = match command {
         Command::Campaign(args) => campaign::run(args),
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
@@ -61,5 +52,6 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Test(args) => test::run(args),
-    }
+    };
+    outcome.unwrap_or_else(Failure::report)
 }
