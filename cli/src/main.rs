@@ -2,11 +2,6 @@
 
 mod args;
 mod command;
-
-/// mimalloc: the evaluation allocates many small, short-lived values from two threads;
-/// glibc malloc spent a fifth of a 1M-entitlement run in malloc/free and consolidation.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod diagnostics;
 mod exit;
 mod load;
@@ -16,6 +11,11 @@ mod progress;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// mimalloc: the evaluation allocates many small, short-lived values from two threads;
+/// glibc malloc spent a fifth of a 1M-entitlement run in malloc/free and consolidation.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Policy-as-code access reviews: one inventory, two audit tracks (SOC and SOX).
 #[derive(Debug, Parser)]

@@ -1,4 +1,7 @@
-//! One file per subcommand; each has `<Name>Args` and `run`.
+//! One file per subcommand; each has `<Name>Args` and `run`, which returns the exit code,
+//! or the [`Failure`] that stopped it for [`run`] here to print. Commands share loading
+//! (`crate::load`), output (`crate::output`) and argument types (`crate::args`), and
+//! import nothing from one another.
 
 pub mod campaign;
 pub mod check;
