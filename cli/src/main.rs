@@ -1,17 +1,21 @@
 //! `dualtrack`: evaluate an entitlement inventory against the SOC and SOX tracks.
 
+mod args;
 mod command;
-
-/// mimalloc: the evaluation allocates many small, short-lived values from two threads;
-/// glibc malloc spent a fifth of a 1M-entitlement run in malloc/free and consolidation.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod diagnostics;
+mod exit;
+mod load;
+mod output;
 mod progress;
 
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// mimalloc: the evaluation allocates many small, short-lived values from two threads;
+/// glibc malloc spent a fifth of a 1M-entitlement run in malloc/free and consolidation.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Policy-as-code access reviews: one inventory, two audit tracks (SOC and SOX).
 #[derive(Debug, Parser)]

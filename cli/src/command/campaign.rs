@@ -7,13 +7,14 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use dualtrack_engine::artefact::File;
 use dualtrack_engine::campaign::plan::{self, PlanSources};
-use dualtrack_engine::evidence::File;
 use dualtrack_engine::{eval, Problems, Track};
 
-use super::evidence::{hash_inputs, load_whole, write_atomically, Whole};
-use super::{parse_as_of, EXIT_CLEAN, EXIT_INVALID};
-use crate::diagnostics;
+use crate::args::parse_as_of;
+use crate::exit::{Failure, EXIT_CLEAN};
+use crate::load::{self, Whole};
+use crate::output::write_atomically;
 
 /// Arguments of `campaign`.
 #[derive(Debug, Args)]
@@ -54,34 +55,27 @@ pub struct PlanArgs {
 }
 
 /// Runs `campaign`.
-pub fn run(args: &CampaignArgs) -> ExitCode {
+pub fn run(args: &CampaignArgs) -> Result<ExitCode, Failure> {
     match &args.command {
         CampaignCommand::Plan(a) => run_plan(a),
     }
 }
 
-fn run_plan(args: &PlanArgs) -> ExitCode {
-    match build(args) {
-        Ok(files) => match write_atomically(&args.out, &files) {
-            Ok(()) => {
-                let lists = files.iter().filter(|(p, _)| p.ends_with(".csv")).count();
-                println!(
-                    "wrote {lists} worklists, each as CSV and XLSX ({} files), to {}",
-                    files.len(),
-                    args.out.display()
-                );
-                ExitCode::from(EXIT_CLEAN)
-            }
-            Err(e) => {
-                eprintln!("error: cannot write the campaign plan to `{}`: {e}", args.out.display());
-                ExitCode::from(EXIT_INVALID)
-            }
-        },
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            ExitCode::from(EXIT_INVALID)
-        }
-    }
+fn run_plan(args: &PlanArgs) -> Result<ExitCode, Failure> {
+    let files = build(args)?;
+    write_atomically(&args.out, &files).map_err(|e| {
+        Failure::Error(format!(
+            "cannot write the campaign plan to `{}`: {e}",
+            args.out.display()
+        ))
+    })?;
+    let lists = files.iter().filter(|(p, _)| p.ends_with(".csv")).count();
+    println!(
+        "wrote {lists} worklists, each as CSV and XLSX ({} files), to {}",
+        files.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::from(EXIT_CLEAN))
 }
 
 fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
@@ -92,7 +86,7 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         inv,
         read,
         exceptions,
-    } = load_whole(args.policies.as_deref(), &args.inventory, args.exceptions.as_deref())?;
+    } = load::whole(args.policies.as_deref(), &args.inventory, args.exceptions.as_deref())?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: Track::ALL.to_vec(),
@@ -106,7 +100,7 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         .flatten()
         .cloned()
         .collect();
-    let inputs = hash_inputs(read, &extras, &pack)?;
+    let inputs = load::hash_inputs(read, &extras, &pack)?;
     plan::build(&PlanSources {
         campaign: &campaign,
         inventory: &inv,

@@ -8,13 +8,13 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::render::{self, HumanStyle};
 use dualtrack_engine::review::Review;
-use dualtrack_engine::{eval, exceptions, inventory, open, policy, Finding, Model, Problems, Report, Severity, Track};
+use dualtrack_engine::{eval, policy, Finding, Report};
 
-use super::parse_as_of;
-
-use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID};
+use crate::args::{parse_as_of, FailOn, TrackArg};
 use crate::diagnostics;
+use crate::exit::{Failure, EXIT_CLEAN, EXIT_FINDINGS};
 use crate::progress::Progress;
+use crate::{load, output};
 
 /// Output formats of `check`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -33,56 +33,6 @@ pub enum Format {
     Markdown,
     /// One self-contained HTML page with charts, for people (no script, no network).
     Html,
-}
-
-/// Which tracks to evaluate.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum TrackArg {
-    /// SOC 2 only.
-    Soc,
-    /// SOX only.
-    Sox,
-    /// Both.
-    Both,
-}
-
-/// Lowest severity that fails the run.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FailOn {
-    /// Any open finding.
-    Low,
-    /// Medium and above.
-    Medium,
-    /// High and above.
-    High,
-    /// Critical only.
-    Critical,
-    /// Never fail on findings (invalid input still exits 3).
-    Never,
-}
-
-impl TrackArg {
-    /// The tracks chosen.
-    pub fn tracks(self) -> Vec<Track> {
-        match self {
-            TrackArg::Soc => vec![Track::Soc],
-            TrackArg::Sox => vec![Track::Sox],
-            TrackArg::Both => Track::ALL.to_vec(),
-        }
-    }
-}
-
-impl FailOn {
-    /// The lowest failing severity; `None` for `never`.
-    pub fn severity(self) -> Option<Severity> {
-        match self {
-            FailOn::Low => Some(Severity::Low),
-            FailOn::Medium => Some(Severity::Medium),
-            FailOn::High => Some(Severity::High),
-            FailOn::Critical => Some(Severity::Critical),
-            FailOn::Never => None,
-        }
-    }
 }
 
 /// Arguments of `check`.
@@ -121,102 +71,6 @@ pub struct CheckArgs {
     pub progress: bool,
 }
 
-/// Everything `check` loads before evaluating, or the problems that stop it.
-pub struct Loaded {
-    /// The schema model.
-    pub model: Model,
-    /// The policy pack.
-    pub pack: policy::Pack,
-    /// The inventory.
-    pub inventory: inventory::Inventory,
-}
-
-/// Loads model, pack and inventory, collecting every problem from all three.
-pub fn load(inventory_path: &std::path::Path, policies: Option<&std::path::Path>) -> Result<Loaded, Problems> {
-    let mut problems = Problems::default();
-    let (model, pack) = match super::load_pack(policies) {
-        Ok((m, p)) => (Some(m), Some(p)),
-        Err(mut e) => {
-            problems.0.append(&mut e.0);
-            (None, None)
-        }
-    };
-    let inv = match open::load(inventory_path) {
-        Ok((inv, _)) => Some(inv),
-        Err(mut e) => {
-            problems.0.append(&mut e.0);
-            None
-        }
-    };
-    if let (Some(pack), Some(inv)) = (&pack, &inv) {
-        problems.0.append(&mut eval::crosscheck(inv, pack).0);
-    }
-    match (model, pack, inv) {
-        (Some(model), Some(pack), Some(inventory)) if !problems.has_errors() => {
-            if !inventory.warnings.0.is_empty() {
-                diagnostics::eprint(&inventory.warnings);
-            }
-            Ok(Loaded { model, pack, inventory })
-        }
-        _ => {
-            problems.sort();
-            Err(problems)
-        }
-    }
-}
-
-/// Loads model and pack, and indexes the inventory (entitlements are read back identity
-/// by identity while evaluating), collecting every problem found before evaluation.
-fn load_indexed(
-    inventory_path: &std::path::Path,
-    policies: Option<&std::path::Path>,
-) -> Result<(Model, policy::Pack, inventory::Indexed), Problems> {
-    let mut problems = Problems::default();
-    let pack = super::load_pack(policies)
-        .map_err(|mut e| problems.0.append(&mut e.0))
-        .ok();
-    let idx = open::index(inventory_path)
-        .map_err(|mut e| problems.0.append(&mut e.0))
-        .ok();
-    match (pack, idx) {
-        (Some((model, pack)), Some(idx)) if !problems.has_errors() => {
-            if !idx.inventory.warnings.0.is_empty() {
-                diagnostics::eprint(&idx.inventory.warnings);
-            }
-            Ok((model, pack, idx))
-        }
-        _ => {
-            problems.sort();
-            Err(problems)
-        }
-    }
-}
-
-/// Loads the exceptions file, if given, and checks it against the pack and the inventory.
-pub fn load_exceptions(
-    path: Option<&std::path::Path>,
-    pack: &policy::Pack,
-    inv: &inventory::Inventory,
-) -> Result<Option<exceptions::Exceptions>, Problems> {
-    let Some(path) = path else { return Ok(None) };
-    let x = exceptions::load(path)?;
-    let problems = x.check(pack, |id| inv.identity(id).is_some());
-    if problems.has_errors() {
-        return Err(problems);
-    }
-    Ok(Some(x))
-}
-
-/// Loads the campaign (for its SLAs) and the decisions file, when decisions are given.
-pub fn load_decisions(
-    campaign: Option<&std::path::Path>,
-    decisions: Option<&std::path::Path>,
-) -> Result<Option<dualtrack_engine::decisions::Decisions>, Problems> {
-    let Some(path) = decisions else { return Ok(None) };
-    let campaign = campaign.map(dualtrack_engine::campaign::load).transpose()?;
-    dualtrack_engine::decisions::load(path, campaign.as_ref()).map(Some)
-}
-
 /// Renders a whole report in `format` (`run` streams JSON instead of holding a report).
 fn write_report(format: Format, report: &Report, pack: &policy::Pack, out: &mut impl Write) -> std::io::Result<()> {
     match format {
@@ -242,28 +96,14 @@ enum Encoded {
 }
 
 /// Runs `check`.
-pub fn run(args: &CheckArgs) -> ExitCode {
-    let (model, pack, idx) = match load_indexed(&args.inventory, args.policies.as_deref()) {
-        Ok(l) => l,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    let exceptions = match load_exceptions(args.exceptions.as_deref(), &pack, &idx.inventory) {
-        Ok(x) => x,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    let decisions = match load_decisions(args.campaign.as_deref(), args.decisions.as_deref()) {
-        Ok(d) => d,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
+    let load::Indexed {
+        model,
+        pack,
+        index: idx,
+    } = load::pack_and_index(&args.inventory, args.policies.as_deref())?;
+    let exceptions = load::exceptions(args.exceptions.as_deref(), &pack, &idx.inventory)?;
+    let decisions = load::decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
@@ -312,18 +152,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         },
     );
     progress.finish();
-    let tally = match streamed {
-        Ok((tally, warnings)) => {
-            if !warnings.0.is_empty() {
-                diagnostics::eprint(&warnings);
-            }
-            tally
-        }
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+    let (tally, warnings) = streamed?;
+    if !warnings.0.is_empty() {
+        diagnostics::eprint(&warnings);
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match args.format {
@@ -333,15 +165,9 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         Format::Markdown => out.write_all(md.render(&tally, &pack).as_bytes()),
         format => write_report(format, &Report::from_tally(&tally, held), &pack, &mut out),
     };
-    // A closed pipe (`| head`) is not an error worth a message; the exit code still counts.
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the report: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    }
-    match args.fail_on.severity() {
+    output::written(written.and_then(|()| out.flush()), "report")?;
+    Ok(match args.fail_on.severity() {
         Some(s) if tally.open_at_or_above(s) > 0 => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::from(EXIT_CLEAN),
-    }
+    })
 }

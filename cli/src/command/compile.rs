@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::Args;
 use dualtrack_engine::policy::{text, Origin};
 
-use super::{EXIT_CLEAN, EXIT_INVALID, EXIT_USAGE};
-use crate::diagnostics;
+use crate::exit::{Failure, EXIT_CLEAN};
+use crate::load;
 
 /// Arguments of `compile`.
 #[derive(Debug, Args)]
@@ -21,19 +21,10 @@ pub struct CompileArgs {
 }
 
 /// Runs `compile`.
-pub fn run(args: &CompileArgs) -> ExitCode {
-    let (_, pack) = match super::load_pack(args.policies.as_deref()) {
-        Ok(l) => l,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    for wanted in &args.rules {
-        if pack.rule(wanted).is_none() {
-            eprintln!("error: no rule `{wanted}` in the pack");
-            return ExitCode::from(EXIT_USAGE);
-        }
+pub fn run(args: &CompileArgs) -> Result<ExitCode, Failure> {
+    let (_, pack) = load::pack(args.policies.as_deref())?;
+    if let Some(wanted) = args.rules.iter().find(|wanted| pack.rule(wanted).is_none()) {
+        return Err(Failure::Usage(format!("no rule `{wanted}` in the pack")));
     }
     let mut out = String::new();
     for rule in &pack.rules {
@@ -49,5 +40,5 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         }
     }
     print!("{out}");
-    ExitCode::from(EXIT_CLEAN)
+    Ok(ExitCode::from(EXIT_CLEAN))
 }

@@ -8,12 +8,12 @@ use std::process::{Command, ExitCode};
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::diff::{self, FindingsDiff};
-use dualtrack_engine::{eval, inventory, open, policy, prove, render, Finding, Model, Problems, Report};
+use dualtrack_engine::{eval, inventory, policy, prove, render, Finding, Model, Problems, Report};
 
-use super::check::{FailOn, TrackArg};
-use super::{parse_as_of, EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_NO_SOLVER, EXIT_USAGE};
-use crate::diagnostics;
+use crate::args::{parse_as_of, FailOn, TrackArg};
+use crate::exit::{Failure, EXIT_CLEAN, EXIT_FINDINGS};
 use crate::progress::Progress;
+use crate::{load, output};
 
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -69,37 +69,22 @@ pub struct DiffArgs {
 }
 
 /// Runs `diff`.
-pub fn run(args: &DiffArgs) -> ExitCode {
+pub fn run(args: &DiffArgs) -> Result<ExitCode, Failure> {
     let scratch;
     let base_dir: PathBuf = if Path::new(&args.base).is_dir() {
         PathBuf::from(&args.base)
     } else {
-        scratch = match tempfile::tempdir() {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: cannot create a temporary directory: {e}");
-                return ExitCode::from(EXIT_INVALID);
-            }
-        };
-        match checkout(&args.base, &args.head, scratch.path()) {
-            Ok(dir) => dir,
-            Err(msg) => {
-                eprintln!("error: {msg}");
-                return ExitCode::from(EXIT_USAGE);
-            }
-        }
+        scratch =
+            tempfile::tempdir().map_err(|e| Failure::Error(format!("cannot create a temporary directory: {e}")))?;
+        checkout(&args.base, &args.head, scratch.path()).map_err(Failure::Usage)?
     };
     if args.prove {
         return run_prove(args, &base_dir);
     }
     let Some(inventory_path) = args.inventory.as_deref() else {
-        eprintln!("error: `--inventory` is required without `--prove`");
-        return ExitCode::from(EXIT_USAGE);
+        return Err(Failure::Usage("`--inventory` is required without `--prove`".to_owned()));
     };
-    let (d, tally, head_pack) = match findings_diff(args, &base_dir, inventory_path) {
-        Ok(done) => done,
-        Err(code) => return code,
-    };
+    let (d, tally, head_pack) = findings_diff(args, &base_dir, inventory_path)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match args.format {
@@ -113,65 +98,40 @@ pub fn run(args: &DiffArgs) -> ExitCode {
             render::write_sarif(&added, &head_pack, &mut out)
         }
     };
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the diff: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    }
-    match args.fail_on.severity() {
+    output::written(written.and_then(|()| out.flush()), "diff")?;
+    Ok(match args.fail_on.severity() {
         Some(min) if new_findings(&d, min) => ExitCode::from(EXIT_FINDINGS),
         _ => ExitCode::from(EXIT_CLEAN),
-    }
+    })
 }
 
 /// `diff --prove`: the verdict of every rule, over every inventory.
-fn run_prove(args: &DiffArgs, base_dir: &Path) -> ExitCode {
+fn run_prove(args: &DiffArgs, base_dir: &Path) -> Result<ExitCode, Failure> {
     if matches!(args.format, DiffFormat::Sarif) {
-        eprintln!("error: `--prove` writes human, json or markdown");
-        return ExitCode::from(EXIT_USAGE);
+        return Err(Failure::Usage("`--prove` writes human, json or markdown".to_owned()));
     }
-    let mut solver = match prove::Solver::find() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}\n  help: {}", prove::INSTALL_HINT);
-            return ExitCode::from(EXIT_NO_SOLVER);
-        }
-    };
+    let mut solver = prove::Solver::find().map_err(|e| Failure::NoSolver(e.to_string()))?;
     solver.query_limit_ms = args.query_limit_ms;
-    let model = match Model::load() {
-        Ok(m) => m,
-        Err(p) => return invalid(None, &Problems(vec![p])),
-    };
+    let model = Model::load().map_err(|p| Problems(vec![p]))?;
     let load = |dir: &Path| policy::dir_files(dir).and_then(|files| policy::load(files, &model));
-    let base = match load(base_dir) {
-        Ok(p) => p,
-        Err(problems) => return invalid(Some(&format!("the base policies (`{}`)", args.base)), &problems),
-    };
-    let head = match load(&args.head) {
-        Ok(p) => p,
-        Err(problems) => {
-            return invalid(
-                Some(&format!("the head policies (`{}`)", args.head.display())),
-                &problems,
-            )
-        }
-    };
-    let report = match prove::prove_change(&base, &head, &model, &solver, &args.track.tracks()) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+    let base = load(base_dir).map_err(|problems| Failure::DoesNotLoad {
+        what: base_policies(args),
+        problems,
+    })?;
+    let head = load(&args.head).map_err(|problems| Failure::DoesNotLoad {
+        what: head_policies(args),
+        problems,
+    })?;
+    let report = prove::prove_change(&base, &head, &model, &solver, &args.track.tracks())
+        .map_err(|e| Failure::Error(e.to_string()))?;
     // With an inventory, its findings diff follows the proof: what the change can do on
     // any inventory, then what it does on this one.
     let on_inventory = match args.inventory.as_deref() {
         None => None,
-        Some(path) => match findings_diff(args, base_dir, path) {
-            Ok((d, _, _)) => Some((path, d)),
-            Err(code) => return code,
-        },
+        Some(path) => {
+            let (d, _, _) = findings_diff(args, base_dir, path)?;
+            Some((path, d))
+        }
     };
     let text = match args.format {
         DiffFormat::Human => {
@@ -193,80 +153,56 @@ fn run_prove(args: &DiffArgs, base_dir: &Path) -> ExitCode {
         DiffFormat::Json => {
             let mut json = report.to_json();
             if let (Some((_, d)), Some(obj)) = (&on_inventory, json.as_object_mut()) {
-                match serde_json::to_value(d) {
-                    Ok(v) => {
-                        obj.insert("inventory".to_owned(), v);
-                    }
-                    Err(e) => {
-                        eprintln!("error: cannot write the diff: {e}");
-                        return ExitCode::from(EXIT_INVALID);
-                    }
-                }
+                let v = serde_json::to_value(d).map_err(|e| Failure::Error(format!("cannot write the diff: {e}")))?;
+                obj.insert("inventory".to_owned(), v);
             }
             format!("{json:#}\n")
         }
         // Refused above.
         DiffFormat::Sarif => String::new(),
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the proof: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    }
+    output::print(&text, "proof")?;
     let adds_findings = match (&on_inventory, args.fail_on.severity()) {
         (Some((_, d)), Some(min)) => new_findings(d, min),
         _ => false,
     };
-    ExitCode::from(if report.can_hide_findings() || adds_findings {
+    Ok(ExitCode::from(if report.can_hide_findings() || adds_findings {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
-    })
+    }))
 }
 
 /// The findings diff of the inventory at `inventory_path` between the base and head
-/// packs, with the head report's tally and the head pack; the exit code on failure.
+/// packs, with the head report's tally and the head pack.
 fn findings_diff(
     args: &DiffArgs,
     base_dir: &Path,
     inventory_path: &Path,
-) -> Result<(FindingsDiff, dualtrack_engine::finding::Tally, policy::Pack), ExitCode> {
+) -> Result<(FindingsDiff, dualtrack_engine::finding::Tally, policy::Pack), Failure> {
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
     };
-    let idx = match open::index(inventory_path) {
-        Ok(idx) => idx,
-        Err(problems) => return Err(invalid(None, &problems)),
-    };
-    if !idx.inventory.warnings.0.is_empty() {
-        diagnostics::eprint(&idx.inventory.warnings);
-    }
+    let idx = load::index(inventory_path)?;
     // Each identity is evaluated twice: with the base policies, then with the head's.
     let mut progress = Progress::new(2 * idx.inventory.identities.len(), args.progress);
     let base = match evaluate(base_dir, &idx, &opts, &mut progress) {
         Ok((_, report)) => report.findings,
         Err(problems) => {
             progress.finish();
-            return Err(invalid(
-                Some(&format!("the base policies (`{}`)", args.base)),
-                &problems,
-            ));
+            return Err(Failure::DoesNotLoad {
+                what: base_policies(args),
+                problems,
+            });
         }
     };
     let head = evaluate(&args.head, &idx, &opts, &mut progress);
     progress.finish();
-    let (head_pack, head_report) = match head {
-        Ok((pack, findings)) => (pack, findings),
-        Err(problems) => {
-            return Err(invalid(
-                Some(&format!("the head policies (`{}`)", args.head.display())),
-                &problems,
-            ))
-        }
-    };
+    let (head_pack, head_report) = head.map_err(|problems| Failure::DoesNotLoad {
+        what: head_policies(args),
+        problems,
+    })?;
     let tally = head_report.tally();
     Ok((diff::diff(base, head_report.findings), tally, head_pack))
 }
@@ -275,12 +211,14 @@ fn new_findings(d: &FindingsDiff, min: dualtrack_engine::Severity) -> bool {
     d.new_open_at_or_above(min) > 0
 }
 
-fn invalid(which: Option<&str>, problems: &Problems) -> ExitCode {
-    if let Some(which) = which {
-        eprintln!("error: {which} do not load:");
-    }
-    diagnostics::eprint(problems);
-    ExitCode::from(EXIT_INVALID)
+/// The base policies, as an error names them.
+fn base_policies(args: &DiffArgs) -> String {
+    format!("the base policies (`{}`)", args.base)
+}
+
+/// The head policies, as an error names them.
+fn head_policies(args: &DiffArgs) -> String {
+    format!("the head policies (`{}`)", args.head.display())
 }
 
 /// Loads the pack in `dir` and evaluates the inventory with it.

@@ -10,8 +10,9 @@ use dualtrack_engine::diag::did_you_mean;
 use dualtrack_engine::policy::text;
 use dualtrack_engine::{eval, Track};
 
-use super::{EXIT_CLEAN, EXIT_INVALID, EXIT_USAGE};
-use crate::diagnostics;
+use crate::args::parse_as_of;
+use crate::exit::{Failure, EXIT_CLEAN};
+use crate::load;
 
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
@@ -26,68 +27,44 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "PATH")]
     pub inventory: Option<PathBuf>,
     /// Review date for a finding id, as given to `check`.
-    #[arg(long, value_name = "DATE", value_parser = super::parse_as_of)]
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
     pub as_of: Option<DateTime<Utc>>,
 }
 
 /// Runs `explain`.
-pub fn run(args: &ExplainArgs) -> ExitCode {
+pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     if let Some(rule) = dualtrack_engine::pseudo::get(&args.id) {
         print!("{}", rule.explain());
-        return ExitCode::from(EXIT_CLEAN);
+        return Ok(ExitCode::from(EXIT_CLEAN));
     }
     let Some(inventory) = &args.inventory else {
-        let (_, pack) = match super::load_pack(args.policies.as_deref()) {
-            Ok(l) => l,
-            Err(problems) => {
-                diagnostics::eprint(&problems);
-                return ExitCode::from(EXIT_INVALID);
-            }
+        let (_, pack) = load::pack(args.policies.as_deref())?;
+        let Some(rule) = pack.rule(&args.id) else {
+            let hint = did_you_mean(&args.id, pack.rules.iter().map(|r| r.id.as_str()))
+                .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
+            return Err(Failure::Usage(format!(
+                "no rule `{}` in the pack{hint}; to explain a finding id, give --inventory",
+                args.id
+            )));
         };
-        return match pack.rule(&args.id) {
-            Some(rule) => {
-                print!("{}", text::explain(rule, &pack.controls));
-                ExitCode::from(EXIT_CLEAN)
-            }
-            None => {
-                let hint = did_you_mean(&args.id, pack.rules.iter().map(|r| r.id.as_str()))
-                    .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
-                eprintln!(
-                    "error: no rule `{}` in the pack{hint}; to explain a finding id, give --inventory",
-                    args.id
-                );
-                ExitCode::from(EXIT_USAGE)
-            }
-        };
+        print!("{}", text::explain(rule, &pack.controls));
+        return Ok(ExitCode::from(EXIT_CLEAN));
     };
-    let loaded = match super::check::load(inventory, args.policies.as_deref()) {
-        Ok(l) => l,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+    let loaded = load::pack_and_inventory(inventory, args.policies.as_deref())?;
     if let Some(rule) = loaded.pack.rule(&args.id) {
         print!("{}", text::explain(rule, &loaded.pack.controls));
-        return ExitCode::from(EXIT_CLEAN);
+        return Ok(ExitCode::from(EXIT_CLEAN));
     }
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: Track::ALL.to_vec(),
     };
-    let report = match eval::evaluate(&loaded.inventory, &loaded.pack, &loaded.model, &opts) {
-        Ok(r) => r,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+    let report = eval::evaluate(&loaded.inventory, &loaded.pack, &loaded.model, &opts)?;
     let Some(finding) = report.findings.iter().find(|f| f.id == args.id) else {
-        eprintln!(
-            "error: no rule and no finding `{}` (finding ids depend on the inventory, the pack and --as-of)",
+        return Err(Failure::Usage(format!(
+            "no rule and no finding `{}` (finding ids depend on the inventory, the pack and --as-of)",
             args.id
-        );
-        return ExitCode::from(EXIT_USAGE);
+        )));
     };
     let mut out = format!(
         "finding {}: {} on {} track\n  {}\n  identity: {}\n  entitlements: {}\n  at: {}:{}\n\nWhy it fired (the attribute values the rule read)\n",
@@ -108,5 +85,5 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         out.push_str(&text::explain(rule, &loaded.pack.controls));
     }
     print!("{out}");
-    ExitCode::from(EXIT_CLEAN)
+    Ok(ExitCode::from(EXIT_CLEAN))
 }

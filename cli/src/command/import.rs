@@ -8,10 +8,9 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use dualtrack_engine::inventory::write;
-use dualtrack_engine::open;
 
-use super::{EXIT_CLEAN, EXIT_INVALID};
-use crate::diagnostics;
+use crate::exit::{Failure, EXIT_CLEAN};
+use crate::load;
 
 /// File formats of the written inventory.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -39,17 +38,8 @@ pub struct ImportArgs {
 }
 
 /// Runs `import`.
-pub fn run(args: &ImportArgs) -> ExitCode {
-    let inv = match open::load(&args.sources) {
-        Ok((inv, _)) => inv,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    if !inv.warnings.0.is_empty() {
-        diagnostics::eprint(&inv.warnings);
-    }
+pub fn run(args: &ImportArgs) -> Result<ExitCode, Failure> {
+    let inv = load::inventory(&args.sources)?;
     let format = match args.format {
         Format::Yaml => write::Format::Yaml,
         Format::Json => write::Format::Json,
@@ -72,20 +62,13 @@ pub fn run(args: &ImportArgs) -> ExitCode {
         }
         Ok(files.len())
     });
-    match written {
-        Ok(_) => {
-            eprintln!(
-                "imported {} systems, {} identities and {} entitlements into `{}`",
-                inv.systems.len(),
-                inv.identities.len(),
-                inv.entitlements.len(),
-                args.out.display()
-            );
-            ExitCode::from(EXIT_CLEAN)
-        }
-        Err(e) => {
-            eprintln!("error: cannot write the inventory to `{}`: {e}", args.out.display());
-            ExitCode::from(EXIT_INVALID)
-        }
-    }
+    written.map_err(|e| Failure::Error(format!("cannot write the inventory to `{}`: {e}", args.out.display())))?;
+    eprintln!(
+        "imported {} systems, {} identities and {} entitlements into `{}`",
+        inv.systems.len(),
+        inv.identities.len(),
+        inv.entitlements.len(),
+        args.out.display()
+    );
+    Ok(ExitCode::from(EXIT_CLEAN))
 }

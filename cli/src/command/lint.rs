@@ -2,7 +2,7 @@
 //! Every problem of every input in one run; exit 3 on any error (or, with
 //! `--deny-warnings`, on any warning); notes never fail the run.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,8 +10,9 @@ use clap::{Args, ValueEnum};
 use dualtrack_engine::lint::{self, Inputs};
 use dualtrack_engine::{prove, Level};
 
-use super::{load_pack, EXIT_CLEAN, EXIT_INVALID, EXIT_NO_SOLVER};
 use crate::diagnostics;
+use crate::exit::{Failure, EXIT_CLEAN, EXIT_INVALID};
+use crate::{load, output};
 
 /// Output formats of `lint`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -55,7 +56,7 @@ pub struct LintArgs {
 }
 
 /// Runs `lint`.
-pub fn run(args: &LintArgs) -> ExitCode {
+pub fn run(args: &LintArgs) -> Result<ExitCode, Failure> {
     let inputs = Inputs {
         policies: args.policies.clone(),
         inventory: args.inventory.clone(),
@@ -63,33 +64,19 @@ pub fn run(args: &LintArgs) -> ExitCode {
         campaign: args.campaign.clone(),
     };
     let solver = if args.prove {
-        match prove::Solver::find() {
-            Ok(mut s) => {
-                s.query_limit_ms = args.query_limit_ms;
-                Some(s)
-            }
-            Err(e) => {
-                eprintln!("error: {e}\n  help: {}", prove::INSTALL_HINT);
-                return ExitCode::from(EXIT_NO_SOLVER);
-            }
-        }
+        let mut s = prove::Solver::find().map_err(|e| Failure::NoSolver(e.to_string()))?;
+        s.query_limit_ms = args.query_limit_ms;
+        Some(s)
     } else {
         None
     };
     let mut problems = lint::run(&inputs);
     if let Some(solver) = &solver {
         // Proofs need a pack that loads; when it does not, its errors are already listed.
-        if let Ok((model, pack)) = load_pack(args.policies.as_deref()) {
-            match prove::lint(&pack, &model, solver) {
-                Ok(found) => {
-                    found.into_iter().for_each(|p| problems.push(p));
-                    problems.sort();
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(EXIT_INVALID);
-                }
-            }
+        if let Ok((model, pack)) = load::pack(args.policies.as_deref()) {
+            let found = prove::lint(&pack, &model, solver).map_err(|e| Failure::Error(e.to_string()))?;
+            found.into_iter().for_each(|p| problems.push(p));
+            problems.sort();
         }
     }
     let text = match args.format {
@@ -103,13 +90,7 @@ pub fn run(args: &LintArgs) -> ExitCode {
             diagnostics::render(&problems, color, 100)
         }
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the diagnostics: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    }
+    output::print(&text, "diagnostics")?;
     let fails = problems.has_errors() || (args.deny_warnings && problems.count(Level::Warning) > 0);
-    ExitCode::from(if fails { EXIT_INVALID } else { EXIT_CLEAN })
+    Ok(ExitCode::from(if fails { EXIT_INVALID } else { EXIT_CLEAN }))
 }

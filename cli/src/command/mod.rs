@@ -1,4 +1,7 @@
-//! One file per subcommand; each has `<Name>Args` and `run`.
+//! One file per subcommand; each has `<Name>Args` and `run`, which returns the exit code,
+//! or the [`Failure`] that stopped it for [`run`] here to print. Commands share loading
+//! (`crate::load`), output (`crate::output`) and argument types (`crate::args`), and
+//! import nothing from one another.
 
 pub mod campaign;
 pub mod check;
@@ -10,19 +13,11 @@ pub mod import;
 pub mod lint;
 pub mod test;
 
-use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use dualtrack_engine::{policy, Model, Problems};
 
-/// Exit code: no open finding at or above `--fail-on`.
-pub const EXIT_CLEAN: u8 = 0;
-/// Exit code: open findings at or above `--fail-on`.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit code: invalid input (policy, inventory, config).
-pub const EXIT_INVALID: u8 = 3;
+use crate::exit::Failure;
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -47,31 +42,10 @@ pub enum Command {
     Test(test::TestArgs),
 }
 
-/// Exit code: usage error (also clap's).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: `--prove` found no SMT solver.
-pub const EXIT_NO_SOLVER: u8 = 2;
-
-/// Parses `--as-of`.
-pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, String> {
-    dualtrack_engine::node::parse_date(s)
-        .ok_or_else(|| format!("`{s}` is not a date: write YYYY-MM-DD or an RFC 3339 timestamp"))
-}
-
-/// Loads the schema model and the pack (`policies` or the built-in one).
-pub fn load_pack(policies: Option<&Path>) -> Result<(Model, policy::Pack), Problems> {
-    let model = Model::load().map_err(|p| Problems(vec![p]))?;
-    let files = match policies {
-        Some(dir) => policy::dir_files(dir)?,
-        None => policy::builtin_files(),
-    };
-    let pack = policy::load(files, &model)?;
-    Ok((model, pack))
-}
-
-/// Runs a subcommand.
+/// Runs a subcommand; a failure that stopped it is printed on stderr here, and exits with
+/// its code.
 pub fn run(command: &Command) -> ExitCode {
-    match command {
+    let outcome = match command {
         Command::Campaign(args) => campaign::run(args),
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
@@ -81,5 +55,6 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Test(args) => test::run(args),
-    }
+    };
+    outcome.unwrap_or_else(Failure::report)
 }

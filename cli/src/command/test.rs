@@ -2,7 +2,7 @@
 //! result with a diff of expected and actual findings, and the rules without tests.
 
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,8 +11,8 @@ use dualtrack_engine::policy;
 use dualtrack_engine::policytest::{self, CaseResult, Expected, Outcome};
 use dualtrack_engine::Finding;
 
-use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_USAGE};
-use crate::diagnostics;
+use crate::exit::{Failure, EXIT_CLEAN, EXIT_FINDINGS};
+use crate::{load, output};
 
 /// Output formats of `test`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -39,48 +39,23 @@ pub struct TestArgs {
 
 /// Runs `test`: exit 0 when every case passes, 1 when one fails, 3 on an invalid pack or
 /// test file, 2 when no case was selected.
-pub fn run(args: &TestArgs) -> ExitCode {
-    let (model, pack) = match super::load_pack(args.policies.as_deref()) {
-        Ok(l) => l,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+pub fn run(args: &TestArgs) -> Result<ExitCode, Failure> {
+    let (model, pack) = load::pack(args.policies.as_deref())?;
     let files = match args.policies.as_deref() {
-        Some(dir) => match policy::dir_test_files(dir) {
-            Ok(f) => f,
-            Err(problems) => {
-                diagnostics::eprint(&problems);
-                return ExitCode::from(EXIT_INVALID);
-            }
-        },
+        Some(dir) => policy::dir_test_files(dir)?,
         None => policy::builtin_test_files(),
     };
-    let suite = match policytest::load(files, &pack) {
-        Ok(s) => s,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
-    let outcome = match policytest::run(&suite, &pack, &model, args.filter.as_deref()) {
-        Ok(o) => o,
-        Err(problems) => {
-            diagnostics::eprint(&problems);
-            return ExitCode::from(EXIT_INVALID);
-        }
-    };
+    let suite = policytest::load(files, &pack)?;
+    let outcome = policytest::run(&suite, &pack, &model, args.filter.as_deref())?;
     if outcome.results.is_empty() {
         let place = args
             .policies
             .as_ref()
             .map_or_else(|| "the built-in pack".to_owned(), |d| format!("`{}`", d.display()));
-        match &args.filter {
-            Some(f) if !suite.cases.is_empty() => eprintln!("error: no test case matches `{f}`"),
-            _ => eprintln!("error: no test cases in {place} (test files are named `*.test.yaml`)"),
-        }
-        return ExitCode::from(EXIT_USAGE);
+        return Err(Failure::Usage(match &args.filter {
+            Some(f) if !suite.cases.is_empty() => format!("no test case matches `{f}`"),
+            _ => format!("no test cases in {place} (test files are named `*.test.yaml`)"),
+        }));
     }
     let text = match args.format {
         Format::Json => {
@@ -93,18 +68,12 @@ pub fn run(args: &TestArgs) -> ExitCode {
             human(&outcome, color)
         }
     };
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write the results: {e}");
-            return ExitCode::from(EXIT_INVALID);
-        }
-    }
-    if outcome.failed() > 0 {
+    output::print(&text, "results")?;
+    Ok(if outcome.failed() > 0 {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::from(EXIT_CLEAN)
-    }
+    })
 }
 
 fn paint(color: bool, code: &str, text: &str) -> String {
