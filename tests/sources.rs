@@ -811,3 +811,23 @@ fn a_semicolon_separated_windows_1252_hr_feed() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("DT113") && stderr.contains("hr-de.csv:2"), "{stderr}");
 }
+
+#[test]
+fn entra_users_as_csv_from_the_admin_center_and_from_export_csv() {
+    let (people, _) = imported("tests/fixtures/sources/entra-csv/sources-download.yaml");
+    let jm = by_id(&people, "entra:jmueller@contoso.example");
+    assert_eq!(jm["display_name"], "Jürgen Müller");
+    assert_eq!(jm["department"], "Finance");
+    assert_eq!(
+        by_id(&people, "entra:guest_partner.example#EXT#@contoso.example")["status"],
+        "disabled"
+    );
+    // Windows PowerShell 5.1's Export-Csv: a `#TYPE` line, PascalCase, the culture's dates.
+    let (people, _) = imported("tests/fixtures/sources/entra-csv/sources-export-csv.yaml");
+    assert_eq!(people.len(), 2);
+    assert_eq!(
+        by_id(&people, "entra:jmueller@contoso.example")["created_at"],
+        "2019-04-01T09:30:00Z"
+    );
+    assert_eq!(by_id(&people, "entra:svc-reader@contoso.example")["status"], "disabled");
+}

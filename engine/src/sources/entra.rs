@@ -155,16 +155,25 @@ fn collect<'a>(doc: &'a Node, objs: &mut Objects<'a>, sink: &mut Problems) {
 
 /// Reads one Entra export (file or directory).
 pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
-    let docs = json_docs(spec, imp, sink);
+    let is_csv = spec.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let (docs, rows) = if is_csv {
+        (Vec::new(), user_rows(spec, imp, sink))
+    } else {
+        (json_docs(spec, imp, sink), Vec::new())
+    };
     let mut objs = Objects::default();
     for d in &docs {
         collect(d, &mut objs, sink);
+    }
+    for r in &rows {
+        objs.push(Type::User, r);
     }
     let system = imp.system(spec, "entra", Some("Microsoft Entra ID".to_owned()));
     // Graph object id → account id (an application and its service principal share one).
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for u in objs.of(Type::User) {
-        if let (Some(oid), Some(acc)) = (util::text(u, "id"), user_id(&system, u)) {
+        let oid = util::text(u, "id").or_else(|| util::text(u, "objectId"));
+        if let (Some(oid), Some(acc)) = (oid, user_id(&system, u)) {
             ids.insert(oid, acc);
         }
     }
@@ -177,7 +186,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     }
     let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
     for u in objs.of(Type::User) {
-        if let Some(acc) = user(u, &system, &ids, sink) {
+        if let Some(acc) = user(u, &system, &ids, &spec.date_formats, sink) {
             add(acc, &mut accounts);
         }
     }
@@ -217,6 +226,29 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     imp.accounts.extend(creds);
 }
 
+/// The users of a CSV export: the Entra admin center's *Download users* (`userPrincipalName`,
+/// `displayName`, `objectId`, `accountEnabled`, `mail`, `department`, `userType`, …) or
+/// Windows PowerShell's `Get-MgUser | Export-Csv` (the same properties in PascalCase, after
+/// a `#TYPE` line). Columns are matched in any case, as JSON properties are.
+fn user_rows(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Vec<Node> {
+    let Some(src) = super::export(spec, imp, sink) else {
+        return Vec::new();
+    };
+    let (headers, rows) = util::csv(&src, spec, sink);
+    if !headers.iter().any(|h| h.eq_ignore_ascii_case("userPrincipalName")) {
+        sink.push(
+            shape(
+                src.loc_to_eol(0),
+                "an Entra users CSV needs a `userPrincipalName` column",
+                "give the admin center's *Download users* file, or `Get-MgUser ... | Export-Csv` as written",
+            )
+            .with_label("header row"),
+        );
+        return Vec::new();
+    }
+    rows
+}
+
 /// Adds `acc`, merged with the account of the same id (an application and its service
 /// principal).
 fn add(acc: Account, accounts: &mut BTreeMap<String, Account>) {
@@ -229,7 +261,9 @@ fn add(acc: Account, accounts: &mut BTreeMap<String, Account>) {
 }
 
 fn user_id(system: &str, u: &Node) -> Option<String> {
-    let name = util::text(u, "userPrincipalName").or_else(|| util::text(u, "id"))?;
+    let name = util::text(u, "userPrincipalName")
+        .or_else(|| util::text(u, "id"))
+        .or_else(|| util::text(u, "objectId"))?;
     Some(format!("{system}:{name}"))
 }
 
@@ -256,7 +290,14 @@ fn enabled(o: &Node) -> Option<Status> {
     util::boolean(o, "accountEnabled").map(|e| if e { Status::Active } else { Status::Disabled })
 }
 
-fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Problems) -> Option<Account> {
+fn user(
+    u: &Node,
+    system: &str,
+    ids: &BTreeMap<String, String>,
+    formats: &[String],
+    sink: &mut Problems,
+) -> Option<Account> {
+    let date_at = |n: &Node, key: &str, sink: &mut Problems| util::date_in_formats(n, key, formats, sink);
     let Some(id) = user_id(system, u) else {
         sink.push(shape(
             u.loc.clone(),

@@ -164,7 +164,18 @@ fn microsoft_json_date(t: &str) -> Option<DateTime<Utc>> {
 /// possible given the value (a part above 12 cannot be a month).
 fn candidate_patterns(t: &str) -> Vec<String> {
     let sep = if t.contains('/') { '/' } else { '.' };
-    let date_part = t.split([' ', 'T']).next().unwrap_or_default();
+    let mut words = t.split_whitespace();
+    let date_part = words.next().unwrap_or_default();
+    // A time of day after the date: `9:30`, `9:30:00`, with `AM`/`PM` or not.
+    let time = words.next().map(|clock| {
+        let twelve = words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("AM") || w.eq_ignore_ascii_case("PM"));
+        let hour = if twelve { "%I" } else { "%H" };
+        let seconds = if clock.matches(':').count() >= 2 { ":%S" } else { "" };
+        format!(" {hour}:%M{seconds}{}", if twelve { " %p" } else { "" })
+    });
+    let time = time.unwrap_or_default();
     let parts: Vec<&str> = date_part.split(sep).collect();
     let [a, b, c] = parts.as_slice() else {
         return Vec::new();
@@ -173,17 +184,17 @@ fn candidate_patterns(t: &str) -> Vec<String> {
     let year = |s: &str| if s.len() == 4 { "%Y" } else { "%y" };
     let mut out = Vec::new();
     if a.len() == 4 {
-        out.push(format!("%Y{sep}%m{sep}%d"));
+        out.push(format!("%Y{sep}%m{sep}%d{time}"));
     } else {
         let (na, nb) = (num(a).unwrap_or(0), num(b).unwrap_or(0));
         if na <= 12 && sep == '/' {
-            out.push(format!("%m{sep}%d{sep}{}", year(c)));
+            out.push(format!("%m{sep}%d{sep}{}{time}", year(c)));
         }
         if nb <= 12 {
-            out.push(format!("%d{sep}%m{sep}{}", year(c)));
+            out.push(format!("%d{sep}%m{sep}{}{time}", year(c)));
         }
         if na <= 12 && sep == '.' {
-            out.push(format!("%m{sep}%d{sep}{}", year(c)));
+            out.push(format!("%m{sep}%d{sep}{}{time}", year(c)));
         }
     }
     out
@@ -206,6 +217,13 @@ pub fn date_at(node: &Node, key: &str, sink: &mut Problems) -> Option<DateTime<U
     let n = get(node, key)?;
     let t = n.scalar_text()?;
     date_text(&t, n, key, &[], sink)
+}
+
+/// [`date_at`], also reading the source's `formats`.
+pub fn date_in_formats(node: &Node, key: &str, formats: &[String], sink: &mut Problems) -> Option<DateTime<Utc>> {
+    let n = get(node, key)?;
+    let t = n.scalar_text()?;
+    date_text(&t, n, key, formats, sink)
 }
 
 /// Parses `t` read from `node` (a CSV cell or JSON value) at `key`, in the forms [`date`]
