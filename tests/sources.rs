@@ -831,3 +831,108 @@ fn entra_users_as_csv_from_the_admin_center_and_from_export_csv() {
     );
     assert_eq!(by_id(&people, "entra:svc-reader@contoso.example")["status"], "disabled");
 }
+
+#[test]
+fn an_hr_workbook_gives_the_people_its_csv_gives() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let tmp = tempfile::tempdir().unwrap();
+    // The German feed of hr-de.csv as a workbook: a cover sheet first, dates as Excel dates.
+    let mut book = Workbook::new();
+    book.add_worksheet()
+        .set_name("Deckblatt")
+        .unwrap()
+        .write_string(0, 0, "HR-Bericht")
+        .unwrap();
+    let sheet = book.add_worksheet().set_name("Mitarbeiter").unwrap();
+    let date = Format::new().set_num_format("dd.mm.yyyy");
+    let header = [
+        "Personalnummer",
+        "Name",
+        "E-Mail",
+        "Status",
+        "Vorgesetzter",
+        "Eintritt",
+        "Austritt",
+    ];
+    for (c, h) in (0u16..).zip(header) {
+        sheet.write_string(0, c, h).unwrap();
+    }
+    let people = [
+        (
+            "7001",
+            "Jürgen Müller",
+            "juergen.mueller@example.com",
+            "Active",
+            "",
+            (2019, 4, 1),
+            None,
+        ),
+        (
+            "7002",
+            "Anaïs Weiß",
+            "anais.weiss@example.com",
+            "Terminated",
+            "7001",
+            (2020, 1, 15),
+            Some((2026, 6, 30)),
+        ),
+    ];
+    for (r, (id, name, mail, status, manager, hired, left)) in (1u32..).zip(people) {
+        sheet.write_number(r, 0, id.parse::<f64>().unwrap()).unwrap();
+        for (c, text) in [(1, name), (2, mail), (3, status), (4, manager)] {
+            sheet.write_string(r, c, text).unwrap();
+        }
+        let day = |(y, m, d): (u16, u8, u8)| ExcelDateTime::from_ymd(y, m, d).unwrap();
+        sheet.write_datetime_with_format(r, 5, day(hired), &date).unwrap();
+        if let Some(l) = left {
+            sheet.write_datetime_with_format(r, 6, day(l), &date).unwrap();
+        }
+    }
+    book.save(tmp.path().join("hr-de.xlsx")).unwrap();
+    let sources = std::fs::read_to_string(root().join("tests/fixtures/sources/hr-local/sources-de.yaml"))
+        .unwrap()
+        .replace("path: hr-de.csv", "path: hr-de.xlsx\n    sheet: mitarbeiter");
+    std::fs::write(tmp.path().join("sources.yaml"), sources).unwrap();
+    let from_book = imported(tmp.path().join("sources.yaml").to_str().unwrap()).0;
+    let from_csv = imported("tests/fixtures/sources/hr-local/sources-de.yaml").0;
+    assert_eq!(from_book, from_csv);
+
+    // A worksheet that is not there is named, with the ones that are.
+    let wrong = std::fs::read_to_string(tmp.path().join("sources.yaml"))
+        .unwrap()
+        .replace("mitarbeiter", "Staff");
+    std::fs::write(tmp.path().join("wrong.yaml"), wrong).unwrap();
+    let (code, _, stderr) = parts(&dualtrack_in(tmp.path(), &["check", "--inventory", "wrong.yaml"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("has no worksheet `Staff`"), "{stderr}");
+}
+
+#[test]
+fn a_workbook_that_inflates_past_the_bound_is_refused_before_it_is_parsed() {
+    use std::io::Write as _;
+    let tmp = tempfile::tempdir().unwrap();
+    // About 300 KiB on disk, 300 MiB once inflated.
+    let path = tmp.path().join("bomb.xlsx");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("xl/worksheets/sheet1.xml", deflated).unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..300 {
+        zip.write_all(&zeros).unwrap();
+    }
+    zip.finish().unwrap();
+    assert!(std::fs::metadata(&path).unwrap().len() < 2 << 20);
+    std::fs::write(
+        tmp.path().join("sources.yaml"),
+        "sources:\n  - type: hr-csv\n    path: bomb.xlsx\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = parts(&dualtrack_in(tmp.path(), &["check", "--inventory", "sources.yaml"]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(
+        stderr.contains("DT112") && stderr.contains("inflates past 256 MiB"),
+        "{stderr}"
+    );
+}

@@ -33,6 +33,7 @@ pub mod source;
 pub mod sources;
 pub mod text;
 pub mod worklist;
+pub mod xlsx;
 pub mod yaml;
 
 pub use diag::{Code, Level, Problem, Problems};

@@ -11,7 +11,6 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value as Json;
 
 pub mod verify;
-pub mod xlsx;
 
 use crate::campaign::Campaign;
 use crate::diag::{Code, Problem, Problems};
@@ -181,7 +180,7 @@ fn extension(p: &Path) -> Option<String> {
 /// workbook (located by worksheet row).
 fn read_rows(path: &Path, sink: &mut Problems) -> Result<Vec<Node>, Problem> {
     let src = if extension(path).as_deref() == Some("xlsx") {
-        xlsx::read(path)?
+        crate::xlsx::read(path, "--decisions", None)?
     } else {
         crate::text::read(path, "--decisions")?
     };

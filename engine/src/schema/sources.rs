@@ -69,6 +69,9 @@ pub struct Source {
     /// CSV exports: the field separator (one character, or `tab`); detected from the
     /// header when not given.
     pub delimiter: Option<String>,
+    /// `hr-csv` given as an XLSX workbook (`path` ends in `.xlsx`): the worksheet to read
+    /// (default: the first).
+    pub sheet: Option<String>,
 }
 
 /// The export types.

@@ -30,7 +30,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     };
     // Rows of a report inside JSON are all located at its `Content`.
     let mut local = Problems::default();
-    let (headers, mut rows) = util::csv(&csv_src, spec, &mut local);
+    let (headers, mut rows) = util::csv(&csv_src, spec.delimiter, &mut local);
     if let Some(loc) = &at {
         for p in &mut local.0 {
             p.loc = Some(loc.clone());

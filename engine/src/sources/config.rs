@@ -24,6 +24,7 @@ pub const SOURCE_FIELDS: &[&str] = &[
     "encoding",
     "date_format",
     "delimiter",
+    "sheet",
 ];
 /// Keys of a source's `system` map.
 pub const SYSTEM_FIELDS: &[&str] = &["id", "name"];
@@ -123,6 +124,8 @@ pub struct Spec {
     pub date_formats: Vec<String>,
     /// The field separator of a CSV export (detected from the header when not given).
     pub delimiter: Option<u8>,
+    /// `hr-csv` given as an XLSX workbook: the worksheet to read (the first by default).
+    pub sheet: Option<String>,
     /// Where the entry is.
     pub loc: Loc,
 }
@@ -289,6 +292,7 @@ fn spec(node: &Node, base: &Path, sink: &mut Problems) -> Option<Spec> {
     });
     let date_formats = f.get("date_format").map(|n| date_formats(n, sink)).unwrap_or_default();
     let delimiter = f.opt_str("delimiter", sink).and_then(|d| delimiter(&d, sink));
+    let sheet = f.opt_str("sheet", sink).map(|s| s.value);
     Some(Spec {
         kind: kind?,
         path: resolve(base, &path?.value),
@@ -301,6 +305,7 @@ fn spec(node: &Node, base: &Path, sink: &mut Problems) -> Option<Spec> {
         encoding,
         date_formats,
         delimiter,
+        sheet,
         loc: f.loc().clone(),
     })
 }

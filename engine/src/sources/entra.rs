@@ -234,7 +234,7 @@ fn user_rows(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Vec<Node> {
     let Some(src) = super::export(spec, imp, sink) else {
         return Vec::new();
     };
-    let (headers, rows) = util::csv(&src, spec, sink);
+    let (headers, rows) = util::csv(&src, spec.delimiter, sink);
     if !headers.iter().any(|h| h.eq_ignore_ascii_case("userPrincipalName")) {
         sink.push(
             shape(

@@ -1,5 +1,6 @@
-//! `hr-csv`: the people feed, the source of truth for status, manager and termination.
-//! Columns and status values are mapped in the sources file.
+//! `hr-csv`: the people feed, the source of truth for status, manager and termination, as
+//! CSV or as an XLSX workbook (its first worksheet, or `sheet`). Columns and status values
+//! are mapped in the sources file.
 
 use crate::diag::{suggest, Code, Problem, Problems};
 use crate::inventory::Status;
@@ -11,8 +12,22 @@ use super::{export, shape, Import, Person, Spec};
 
 /// Reads the people of one HR CSV.
 pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
-    let Some(src) = export(spec, imp, sink) else { return };
-    let (headers, rows) = util::csv(&src, spec, sink);
+    let workbook = spec.path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let src = if workbook {
+        match crate::xlsx::read(&spec.path, "path", spec.sheet.as_deref()) {
+            Ok(src) => {
+                imp.files.push(src.name().to_owned());
+                src
+            }
+            Err(p) => return sink.push(p),
+        }
+    } else {
+        let Some(src) = export(spec, imp, sink) else { return };
+        src
+    };
+    // A worksheet is read as `,`-separated text, whatever `delimiter` says for CSV.
+    let delimiter = if workbook { Some(b',') } else { spec.delimiter };
+    let (headers, rows) = util::csv(&src, delimiter, sink);
     let header: Vec<&str> = headers.iter().map(String::as_str).collect();
     // A mapped column must exist; an unmapped field whose default column is absent is
     // simply not in the feed.

@@ -7,8 +7,6 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use crate::diag::{Code, Problem, Problems};
 use crate::node::{Node, Value};
 
-use super::Spec;
-
 /// The value of `key` in the map `node`, unless absent or `null`. The key is matched as
 /// written, else in any case (Microsoft Graph PowerShell writes `PasswordCredentials` for
 /// Graph's `passwordCredentials`), else inside the map's `AdditionalProperties` bag, where
@@ -318,7 +316,11 @@ pub fn percent_decode(text: &str) -> String {
 /// the source's `delimiter`, else by what the header uses most of `,`, `;` (Excel in
 /// European locales), tab and `|`; a first line `#TYPE …` (Windows PowerShell 5.1's
 /// `Export-Csv` without `-NoTypeInformation`) is not data.
-pub fn csv(src: &std::sync::Arc<crate::source::Source>, spec: &Spec, sink: &mut Problems) -> (Vec<String>, Vec<Node>) {
+pub fn csv(
+    src: &std::sync::Arc<crate::source::Source>,
+    delimiter: Option<u8>,
+    sink: &mut Problems,
+) -> (Vec<String>, Vec<Node>) {
     let text = src.text();
     let start = if text.starts_with("#TYPE") {
         text.find('\n').map_or(text.len(), |i| i + 1)
@@ -326,9 +328,7 @@ pub fn csv(src: &std::sync::Arc<crate::source::Source>, spec: &Spec, sink: &mut 
         0
     };
     let body = text.get(start..).unwrap_or_default();
-    let delimiter = spec
-        .delimiter
-        .unwrap_or_else(|| crate::inventory::load::delimiter_of(body));
+    let delimiter = delimiter.unwrap_or_else(|| crate::inventory::load::delimiter_of(body));
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .delimiter(delimiter)
