@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=..
 C=corpus
-mkdir -p "$C"/{inventory_yaml,inventory_json,inventory_csv,rules_yaml,cedar,exceptions,campaign,decisions,policytest}
+mkdir -p "$C"/{inventory_yaml,inventory_json,inventory_csv,rules_yaml,cedar,exceptions,campaign,decisions,policytest} \
+  "$C"/{source_hr_csv,source_hr_xlsx,source_aws_credential_report,source_aws_authorization_details,source_scim,source_entra,source_entra_csv,source_okta,source_baton,decisions_xlsx}
 
 # seed TARGET NAME FILE...: FILEs joined by 0x1e (one file: copied as is).
 seed() {
@@ -27,6 +28,21 @@ seed() {
 
 # flat PATH: a seed name from a repository path.
 flat() { echo "${1#"$ROOT"/}" | tr '/' '_'; }
+
+# --- exports, one importer each (tests/fixtures/sources)
+S="$ROOT/tests/fixtures/sources"
+for f in "$S"/acme/hr/*.csv "$S"/*/hr.csv "$S"/hr-local/*.csv; do seed source_hr_csv "$(flat "$f")" "$f"; done
+seed source_aws_credential_report acme "$S/acme/aws/credential_report.csv"
+for f in "$S/acme/aws/gaad.json" "$S/gaad-truncated.json"; do seed source_aws_authorization_details "$(flat "$f")" "$f"; done
+for f in "$S"/acme/scim/*.json "$S"/rfc7643/*.json; do seed source_scim "$(flat "$f")" "$f"; done
+for f in "$S"/entra/graph/*.json "$S"/graph-ps51/graph/*.json; do seed source_entra "$(flat "$f")" "$f"; done
+for f in "$S"/entra-csv/*.csv; do seed source_entra_csv "$(flat "$f")" "$f"; done
+for f in "$S"/okta/export/*.json; do seed source_okta "$(flat "$f")" "$f"; done
+for f in "$S"/baton/export/*.json; do seed source_baton "$(flat "$f")" "$f"; done
+# Workbooks: written by the tests at run time; any .xlsx under fuzz/seeds/xlsx is a seed.
+for f in seeds/xlsx/*.xlsx; do
+  [ -e "$f" ] && seed source_hr_xlsx "$(basename "$f")" "$f" && seed decisions_xlsx "$(basename "$f")" "$f"
+done
 
 # --- inventories: YAML files and directories
 for f in "$ROOT"/tests/fixtures/rules/*.yaml "$ROOT"/tests/corpus/*/*/inventory.yaml; do

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use chrono::{TimeZone, Utc};
-use dualtrack_engine::eval::{self, stream};
+use dualtrack_engine::eval;
 use dualtrack_engine::{campaign, inventory, open, policy, render, Model, Options, Pack, Report, Track};
 
 /// Splits the input into three files (systems, identities, entitlements) on this byte.
@@ -146,6 +146,15 @@ pub fn check_inventory(path: &Path) {
             "the streamed check and the held report differ\n--- held\n{held}\n--- streamed\n{streamed}"
         );
     }
+}
+
+/// A sources file with one source of `kind` whose export, `export.EXT`, is the input (and
+/// `extra` lines of the source's options), run as `check` and `lint` run an inventory.
+pub fn check_source(kind: &str, ext: &str, extra: &str, data: &[u8]) {
+    let d = dir(&format!("source-{kind}-{ext}"));
+    write(&d, &format!("export.{ext}"), data);
+    let sources = format!("sources:\n  - type: {kind}\n    path: export.{ext}\n{extra}");
+    check_inventory(&write(&d, "sources.yaml", sources.as_bytes()));
 }
 
 /// A pack directory holding the built-in control and function catalogs and `name` with the

@@ -1,0 +1,7 @@
+//! The JSON of `aws iam get-account-authorization-details`. Written as `export.json` beside a sources file
+//! naming it; what `check` and `lint` do with that sources file.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    dualtrack_fuzz::check_source("aws-authorization-details", "json", "", data);
+});

@@ -1,0 +1,7 @@
+//! Microsoft Graph JSON or Graph PowerShell output (any encoding with a byte-order mark). Written as `export.json` beside a sources file
+//! naming it; what `check` and `lint` do with that sources file.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    dualtrack_fuzz::check_source("entra", "json", "", data);
+});

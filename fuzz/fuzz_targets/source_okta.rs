@@ -1,0 +1,7 @@
+//! Okta Management API responses. Written as `export.json` beside a sources file
+//! naming it; what `check` and `lint` do with that sources file.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    dualtrack_fuzz::check_source("okta", "json", "", data);
+});

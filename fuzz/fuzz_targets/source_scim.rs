@@ -1,0 +1,7 @@
+//! SCIM 2.0 Users and Groups (a ListResponse or a resource). Written as `export.json` beside a sources file
+//! naming it; what `check` and `lint` do with that sources file.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    dualtrack_fuzz::check_source("scim", "json", "", data);
+});
