@@ -117,8 +117,11 @@ fn person(spec: &Spec, row: &Node, read_as: &mut Vec<(String, Status, Loc)>, sin
         cell(spec, row, field).and_then(|(t, n)| date_text(&t, n, spec.column(field), &spec.date_formats, sink))
     };
     let Some(id) = text("id") else {
+        // At the empty cell when the row has one, so a wide row shows that cell.
+        let at = util::get(row, spec.column("id")).map_or(&row.loc, |n| &n.loc);
         sink.push(
-            Problem::error(Code::MissingField, Some(row.loc.clone()), "HR row has no person id")
+            Problem::error(Code::MissingField, Some(at.clone()), "HR row has no person id")
+                .with_label(format!("no `{}`", spec.column("id")))
                 .with_help(format!("fill the `{}` column", spec.column("id"))),
         );
         return None;
