@@ -1,21 +1,12 @@
 //! Campaign lint: reviewers on each track, no self-review, SOX reviewers from the SOX
 //! population, systems without owner named, and a strictly read campaign file.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::{dualtrack, parts};
 use dualtrack_engine::lint::{self, Inputs};
 use dualtrack_engine::{Problem, Problems};
+
+use crate::common::{self, dualtrack, parts};
 
 /// Lints `campaign` against `inventory`; returns only the campaign-related problems
 /// (codes DT7xx and problems in the campaign file).

@@ -1,17 +1,8 @@
 //! Whole-command tests of `dualtrack check`: exit codes, stdout, stderr.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
-use common::{dualtrack, dualtrack_in, parts, root};
 use serde_json::Value as Json;
+
+use crate::common::{dualtrack, dualtrack_in, parts, root};
 
 const ACME: &[&str] = &["check", "--inventory", "examples/acme", "--as-of", "2026-10-01"];
 

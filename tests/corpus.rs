@@ -3,16 +3,6 @@
 //! never panics; every odd-but-valid input is accepted with JSON on stdout. Rendered
 //! output is snapshotted next to each case (`stderr.snap`, `stdout.snap`).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +12,8 @@ use std::sync::{Mutex, OnceLock};
 use dualtrack_engine::Code;
 use regex::Regex;
 use serde_json::Value as Json;
+
+use crate::common;
 
 /// Codes that no bad input of the corpus triggers, each with the reason. Every other code
 /// of [`Code::ALL`] must be seen at least once across `tests/corpus/bad/`.

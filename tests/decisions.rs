@@ -1,18 +1,9 @@
 //! Decisions of an earlier campaign against a later inventory: a revoked entitlement still
 //! present after its track's SLA is a `DEC-NOT-REMOVED` finding; bad files are coded.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
-use common::{dualtrack, parts};
 use serde_json::Value as Json;
+
+use crate::common::{dualtrack, parts};
 
 fn check(extra: &[&str]) -> (i32, String, String) {
     let mut args = vec!["check", "--inventory", "examples/acme", "--as-of", "2026-10-01"];

@@ -1,21 +1,12 @@
 //! `dualtrack diff`: the findings impact of a policy change on the acme inventory.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
-use common::{dualtrack, dualtrack_in, parts, root};
 use serde_json::Value as Json;
+
+use crate::common::{self, dualtrack, dualtrack_in, parts, root};
 
 /// Copies the built-in pack (`policies/`) to `to`.
 fn copy_pack(to: &Path) {

@@ -2,16 +2,6 @@
 //! loaders accept and every diagnostic code is documented, links between the docs resolve,
 //! and no tracked file sends readers to the internal design note, which users never see.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,6 +12,8 @@ use dualtrack_engine::exceptions::EXCEPTION_FIELDS;
 use dualtrack_engine::inventory::{ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 use dualtrack_engine::render::CSV_HEADER;
 use dualtrack_engine::Code;
+
+use crate::common;
 
 fn doc(name: &str) -> String {
     let path = common::root().join("docs").join(name);

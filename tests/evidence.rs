@@ -2,22 +2,13 @@
 //! (snapshots), manifest hashes that verify, identical trees on rerun, OSCAL structure,
 //! and no directory replaced unless it holds a pack.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{dualtrack, parts, root};
 use dualtrack_engine::evidence::sha256_hex;
 use serde_json::Value as Json;
+
+use crate::common::{dualtrack, parts, root};
 
 /// Runs `evidence` for acme with the exceptions fixture into `out`; returns the exit code
 /// and stderr.

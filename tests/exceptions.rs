@@ -1,21 +1,12 @@
 //! Exceptions: applied per track, expired and unused ones reported, self-approval caught,
 //! and every problem in an exceptions file reported with its code and line.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::path::Path;
 
-use common::{dualtrack, parts};
 use dualtrack_engine::{eval, exceptions, open, policy, Model, Track};
 use serde_json::Value as Json;
+
+use crate::common::{self, dualtrack, parts};
 
 const ACME_EXCEPTIONS: &str = "tests/fixtures/exceptions/acme.yaml";
 

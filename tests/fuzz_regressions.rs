@@ -3,22 +3,14 @@
 //! panics, aborts or overflows the stack. The tests run on the test harness's threads,
 //! whose stacks are smaller than the CLI's main thread.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::limits::MAX_DEPTH;
 use dualtrack_engine::policy::depth;
 use dualtrack_engine::{open, policy, render, Model, Options, Pack, Problems, Track};
+
+use crate::common;
 
 /// `tests/fixtures/fuzz/<name>`.
 fn fixture(name: &str) -> PathBuf {

@@ -1,19 +1,11 @@
 //! Bad inputs: every malformed inventory exits with coded, located diagnostics (snapshotted
 //! as rendered, no colour, 80 columns) and never panics.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::path::Path;
 
 use dualtrack_engine::open;
+
+use crate::common;
 
 /// Loads an input of the bad corpus (`tests/corpus/bad/CASE/FILE`, see `tests/corpus.rs`,
 /// which runs the same cases through the CLI) that must fail; returns its codes and

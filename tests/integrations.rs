@@ -1,20 +1,11 @@
 //! The GitHub Action (`action.yml`) and the pre-commit hooks (`.pre-commit-hooks.yaml`)
 //! are well-formed, declare what they use, and call dualtrack the way its CLI expects.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{dualtrack, parts, root};
 use serde_yaml::Value as Yaml;
+
+use crate::common::{dualtrack, parts, root};
 
 fn load(name: &str) -> Yaml {
     let text = std::fs::read_to_string(root().join(name)).unwrap();

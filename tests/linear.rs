@@ -5,14 +5,6 @@
 //! window padded to its column (a copy of the line so far per record) fails it by orders
 //! of magnitude.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
 use std::alloc::System;
 use std::path::Path;
 use std::process::Command;

@@ -1,22 +1,13 @@
 //! `dualtrack lint`: the loaders' errors with file and line, the lint-only warnings on
 //! rules and catalogs, inventory data quality, exit codes and the JSON form.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::path::PathBuf;
 
-use common::{dualtrack, parts};
 use dualtrack_engine::lint::{self, Inputs};
 use dualtrack_engine::{Code, Level, Problem, Problems};
 use serde_json::Value as Json;
+
+use crate::common::{self, dualtrack, parts};
 
 /// A fixture path relative to the package directory (the tests' working directory), so
 /// rendered paths do not depend on where the repository is checked out.

@@ -1,20 +1,12 @@
 //! Bad policies: each problem is a coded diagnostic at the YAML or `.cedar` line that
 //! names the offending thing; nothing loads half-way.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::sync::Arc;
 
 use dualtrack_engine::source::Source;
 use dualtrack_engine::{policy, Model};
+
+use crate::common;
 
 /// The built-in catalogs plus `extra` files, loaded as a pack that must fail.
 fn failing_pack(extra: &[(&str, &str)]) -> (Vec<&'static str>, String) {

@@ -1,22 +1,13 @@
 //! `dualtrack test`: the shipped pack's policy tests pass and cover every rule, a broken
 //! rule fails with a readable diff, and an invalid test file is a coded diagnostic.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::path::Path;
 
-use common::{copy_tree as copy_pack, dualtrack, dualtrack_in, parts, root};
 use dualtrack_engine::policytest;
 use dualtrack_engine::{policy, Model};
 use serde_json::Value as Json;
+
+use crate::common::{copy_tree as copy_pack, dualtrack, dualtrack_in, parts, root};
 
 /// A temporary directory holding `pack/`, a copy of the built-in pack.
 fn pack_copy() -> tempfile::TempDir {

@@ -15,16 +15,6 @@
 //! Case counts are modest so the file runs in well under a minute in debug; raise them
 //! with `PROPTEST_CASES` (cases per fixture) to search harder.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -40,6 +30,8 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use serde_json::Value as Json;
+
+use crate::common;
 
 const SECTIONS: [&str; 3] = ["systems", "identities", "entitlements"];
 

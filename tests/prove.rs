@@ -2,20 +2,12 @@
 //! copy of the built-in pack. These tests need cvc5 (Debian: `apt-get install cvc5`, or
 //! `CVC5=/path/to/cvc5`); without it they are skipped with a reason, except under
 //! `CI=true`, where a missing solver fails them.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{dualtrack, parts, root};
 use serde_json::Value as Json;
+
+use crate::common::{self, dualtrack, parts, root};
 
 /// True when cvc5 can be found; otherwise skips (prints why) or, under `CI=true`, fails.
 fn solver_present(test: &str) -> bool {

@@ -2,24 +2,15 @@
 //! example, the structure GitHub code scanning and JUnit readers rely on, and escaping of
 //! hostile inventory values in a report built by hand.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::TimeZone;
-use common::{dualtrack, parts, root};
 use dualtrack_engine::finding::Evidence;
 use dualtrack_engine::{policy, render, Category, Finding, FindingStatus, Model, Pack, Report, Severity, Track};
 use serde_json::{json, Value as Json};
+
+use crate::common::{dualtrack, parts, root};
 
 /// Runs `check` on the acme example in `format`; returns stdout after checking exit 1.
 fn acme(format: &str) -> String {

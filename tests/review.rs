@@ -5,22 +5,13 @@
 //! correct decisions; the evidence pack holds the sign-off memo and the HTML report, which
 //! renders in headless Chromium.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use common::{dualtrack, parts};
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
+
+use crate::common::{self, dualtrack, parts};
 
 const ACME_INVENTORY: &str = "examples/acme";
 const ACME_CAMPAIGN: &str = "tests/fixtures/campaign/acme.yaml";

@@ -2,21 +2,13 @@
 //! identity named `fires-…` must get a finding of that rule and every `clean-…` must not.
 //! The findings of the rule are snapshotted as JSON.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::{evaluate, open, policy, Model, Options, Track};
+
+use crate::common;
 
 const FIXTURES: &str = "../tests/fixtures/rules";
 

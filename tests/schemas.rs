@@ -2,27 +2,18 @@
 //! current, describe exactly the fields and values the loaders accept, and accept the
 //! shipped example, the shipped pack and what `check --format json` prints.
 //!
-//! `DUALTRACK_UPDATE_SCHEMAS=1 cargo test --test schemas` rewrites the files.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
+//! `DUALTRACK_UPDATE_SCHEMAS=1 cargo test --test main schemas::` rewrites the files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use common::{dualtrack, parts, root};
 use dualtrack_engine::inventory::{IdentityKind, Status, ENTITLEMENT_FIELDS, IDENTITY_FIELDS, SYSTEM_FIELDS};
 use dualtrack_engine::policy::{Category, Involves, Severity, Subject, Track, OPERATORS, RULE_FIELDS};
 use dualtrack_engine::policytest::{CASE_FIELDS, EXPECT_FIELDS, FILE_FIELDS};
 use dualtrack_engine::{schema, Model};
 use serde_json::Value as Json;
+
+use crate::common::{dualtrack, parts, root};
 
 /// Every generated schema by file name.
 fn schemas() -> BTreeMap<&'static str, Json> {
@@ -121,7 +112,7 @@ fn schema_files_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "schemas out of date: {stale:?}; run `DUALTRACK_UPDATE_SCHEMAS=1 cargo test --test schemas` and review the diff"
+        "schemas out of date: {stale:?}; run `DUALTRACK_UPDATE_SCHEMAS=1 cargo test --test main schemas::` and review the diff"
     );
     let generated: BTreeSet<String> = schema::all().iter().map(|f| f.name.to_owned()).collect();
     let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)

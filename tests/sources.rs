@@ -3,21 +3,12 @@
 //! (uncorrelated accounts orphaned on both tracks, ambiguous matches refused), and
 //! `import` then `check` giving the same findings as `check` on the sources file.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failed expectation is a failed test"
-)]
-
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{dualtrack, dualtrack_in, parts, root};
 use serde_json::Value as Json;
+
+use crate::common::{dualtrack, dualtrack_in, parts, root};
 
 const ACME: &str = "tests/fixtures/sources/acme";
 const ROLE: &str = "arn:aws:iam::111122223333:role/";
