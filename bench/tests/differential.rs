@@ -2,8 +2,6 @@
 //! the findings of the plain path (every request through the whole policy set with
 //! `Authorizer::is_authorized`, schema-checked entities) on generated inventories.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test code")]
-
 use chrono::{TimeZone, Utc};
 use dualtrack_engine::eval::{self, plain};
 use dualtrack_engine::{open, policy, Model, Options, Track};

@@ -3,14 +3,6 @@
 //! report, and the same diagnostics for broken records — for JSON files and for a
 //! directory with CSV entitlements.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code"
-)]
-
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
