@@ -2,7 +2,7 @@
 //! section lists, or a bare list), and hands each record's bytes to a callback with its
 //! byte offset and line, reading the file a few megabytes at a time. The record itself is
 //! parsed later by [`crate::json::value`], so a file is never held whole in memory and a
-//! record can be read back on its own (see [`crate::stream`]).
+//! record can be read back on its own (see [`crate::inventory::Indexed`]).
 
 use std::borrow::Cow;
 use std::io::Read;

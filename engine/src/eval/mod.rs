@@ -5,7 +5,7 @@
 //! The fast path differs from [`plain`] only in what it does not repeat: policy sets are
 //! built once per combination of candidate policies, each request carries only the
 //! policies whose static guards ([`prefilter`]) can still hold, a rule Cedar has already
-//! answered for the same attribute values is answered from [`memo`], entities are built
+//! answered for the same attribute values is answered from `memo`, entities are built
 //! only when some request still needs Cedar, and the schema is not re-checked per request (the
 //! entities are typed by construction; the plain path checks them against the schema and
 //! the differential test compares the two).

@@ -1,7 +1,7 @@
 //! Real exports as an inventory: a sources file (`sources.yaml`) lists an HR feed and
 //! the exports of the systems under review; each importer reads one export type into
 //! located people and accounts (file and line of the export row or JSON record), and
-//! [`correlate`] ties accounts to people before the records join the native inventory.
+//! `correlate` ties accounts to people before the records join the native inventory.
 //! Missing data stays missing: an importer fills only what its export says.
 
 mod aws_authorization_details;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::diag::Problem;
 use crate::source::Source;
 
-/// Largest entitlement file kept in memory from the indexing read (see [`Body`]).
+/// Largest entitlement file kept in memory from the indexing read (see `Body`).
 pub const HOLD_AT_MOST: u64 = 256 << 20;
 
 /// The bytes of an indexed entitlement file. A file of at most [`HOLD_AT_MOST`] bytes
