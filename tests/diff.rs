@@ -138,6 +138,11 @@ fn base_can_be_a_git_revision() {
             ])
             .args(args)
             .current_dir(repo)
+            // Run from a git hook or `rebase --exec`, these would point git at the
+            // project's own repository instead of the temporary one.
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .env_remove("GIT_INDEX_FILE")
             .output()
             .unwrap();
         assert!(

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use dualtrack_engine::evidence::sha256_hex;
+use dualtrack_engine::artefact::sha256_hex;
 use serde_json::Value as Json;
 
 use crate::common::{dualtrack, parts, root};

@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    dualtrack_fuzz::check_source("entra", "csv", "    date_format: "%m/%d/%Y %I:%M:%S %p"\n", data);
+    dualtrack_fuzz::check_source("entra", "csv", "    date_format: '%m/%d/%Y %I:%M:%S %p'\n", data);
 });

@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    dualtrack_fuzz::check_source("hr-csv", "csv", "    date_format: ["%m/%d/%Y", "%d.%m.%Y"]\n    columns: {id: id, manager: manager, status: status}\n", data);
+    dualtrack_fuzz::check_source("hr-csv", "csv", "    date_format: ['%m/%d/%Y', '%d.%m.%Y']\n    columns: {id: id, manager: manager, status: status}\n", data);
 });

@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    dualtrack_fuzz::check_source("hr-csv", "xlsx", "    date_format: "%m/%d/%Y"\n", data);
+    dualtrack_fuzz::check_source("hr-csv", "xlsx", "    date_format: '%m/%d/%Y'\n", data);
 });

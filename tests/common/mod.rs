@@ -14,6 +14,10 @@ pub fn dualtrack_in(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
+        // As a user in `dir` runs it, even when the tests run from a git hook.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
         .output()
         .expect("the dualtrack binary runs")
 }

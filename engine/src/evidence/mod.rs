@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-pub use crate::artefact::{sha256_hex, File, Input};
+use crate::artefact::{File, Input};
 use crate::decisions::Decisions;
 use crate::exceptions::{Exception, Exceptions};
 use crate::finding::{Finding, FindingStatus, Report};
