@@ -157,13 +157,16 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
     let map = read_map(cfg, sink);
     for row in &map {
         if !people.iter().any(|p| p.id == row.person) {
+            // A correlation target outside the data: the row ties nobody, so the account
+            // it names stays uncorrelated (and is reported so) unless its keys match.
             sink.push(
-                Problem::error(
+                Problem::warning(
                     Code::DanglingReference,
                     Some(row.loc.clone()),
                     format!("map names unknown person `{}`", row.person),
                 )
-                .with_help("the `person` column holds an id of the HR feed"),
+                .with_label("no HR person has this id")
+                .with_help("the `person` column holds an id of the HR feed; this row is left out"),
             );
         }
     }
@@ -331,5 +334,135 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
                 loc: g.loc.clone(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::node::Node;
+    use crate::source::Source;
+    use crate::sources::Grant;
+
+    fn at() -> Loc {
+        Source::new("export.json", "{}").whole()
+    }
+
+    fn person(id: &str, email: &str, status: Status) -> Person {
+        Person {
+            id: id.to_owned(),
+            email: Some(email.to_owned()),
+            login: None,
+            employee_id: None,
+            display_name: None,
+            department: None,
+            status,
+            manager: None,
+            manager_at: None,
+            terminated_at: None,
+            created_at: None,
+            loc: at(),
+        }
+    }
+
+    fn account(id: &str, email: Option<&str>, permission: &str) -> Account {
+        let mut a = Account::new(id, "erp", at());
+        a.email = email.map(str::to_owned);
+        let node = Node {
+            loc: at(),
+            value: crate::node::Value::Null,
+        };
+        a.grants.push(Grant::new(permission, false, "test", None, None, &node));
+        a
+    }
+
+    /// Correlates `accounts` to `people` with `map` (CSV text) as the map file.
+    fn correlate(people: Vec<Person>, accounts: Vec<Account>, map: Option<&str>) -> (Inventory, Problems) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut cfg = Config {
+            keys: Key::CHOICES.iter().map(|(_, k)| *k).collect(),
+            ..Config::default()
+        };
+        if let Some(text) = map {
+            let path: PathBuf = dir.path().join("map.csv");
+            std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+            cfg.map = Some((path, at()));
+        }
+        let imp = Import {
+            people,
+            accounts,
+            ..Import::default()
+        };
+        let (mut inv, mut sink) = (Inventory::default(), Problems::default());
+        run(&cfg, imp, &mut inv, &mut sink);
+        (inv, sink)
+    }
+
+    fn holder<'a>(inv: &'a Inventory, permission: &str) -> &'a str {
+        inv.entitlements
+            .iter()
+            .find(|e| &*e.permission == permission)
+            .map_or("", |e| &*e.identity.value)
+    }
+
+    #[test]
+    fn accounts_join_their_person_by_key_and_unmatched_ones_stay_uncorrelated() {
+        let people = vec![person("p1", "ada@example.com", Status::Active)];
+        let accounts = vec![
+            account("erp:ADA", Some("Ada@Example.com"), "FB50"),
+            account("erp:ghost", Some("ghost@example.com"), "FB01"),
+        ];
+        let (inv, sink) = correlate(people, accounts, None);
+        assert!(!sink.has_errors(), "{sink:?}");
+        assert_eq!(holder(&inv, "FB50"), "p1", "email matches in any case");
+        assert_eq!(holder(&inv, "FB01"), "erp:ghost");
+        let ghost = inv.identities.iter().find(|i| i.id == "erp:ghost");
+        assert!(ghost.is_some_and(|g| g.uncorrelated));
+    }
+
+    #[test]
+    fn the_map_file_ties_what_keys_cannot_and_wins_over_them() {
+        let people = vec![
+            person("p1", "ada@example.com", Status::Active),
+            person("p2", "bo@example.com", Status::Terminated),
+        ];
+        let accounts = vec![
+            account("erp:svc-ada", None, "FB50"),
+            // Its email says p1, the map says p2: the map wins.
+            account("erp:shared", Some("ada@example.com"), "FB01"),
+        ];
+        let map = "system,account,person\nerp,erp:svc-ada,p1\n,erp:shared,p2\n";
+        let (inv, sink) = correlate(people, accounts, Some(map));
+        assert!(sink.0.is_empty(), "{sink:?}");
+        assert_eq!(holder(&inv, "FB50"), "p1");
+        assert_eq!(holder(&inv, "FB01"), "p2");
+    }
+
+    #[test]
+    fn a_map_row_naming_nobody_is_a_warning_and_ties_nothing() {
+        let people = vec![person("p1", "ada@example.com", Status::Active)];
+        let accounts = vec![account("erp:svc", None, "FB50")];
+        let map = "system,account,person\nerp,erp:svc,p9\n";
+        let (inv, sink) = correlate(people, accounts, Some(map));
+        assert!(!sink.has_errors(), "{sink:?}");
+        let codes: Vec<(&str, u32)> = sink
+            .0
+            .iter()
+            .map(|p| (p.code.as_str(), p.loc.as_ref().map_or(0, |l| l.line)))
+            .collect();
+        assert_eq!(codes, [("DT106", 2)]);
+        assert_eq!(holder(&inv, "FB50"), "erp:svc");
+    }
+
+    #[test]
+    fn two_people_matching_one_account_is_an_error() {
+        let people = vec![
+            person("p1", "ada@example.com", Status::Active),
+            person("p2", "ada@example.com", Status::Active),
+        ];
+        let (_, sink) = correlate(people, vec![account("erp:ada", Some("ada@example.com"), "FB50")], None);
+        assert!(sink.0.iter().any(|p| p.code.as_str() == "DT903"), "{sink:?}");
     }
 }
