@@ -186,7 +186,10 @@ fn status(
         Problem::error(
             Code::BadValue,
             Some(node.loc.clone()),
-            format!("HR status `{value}` is not mapped to a status"),
+            format!(
+                "HR status `{value}` (column `{}`) is not mapped to a status",
+                spec.column("status")
+            ),
         )
         .with_label("unmapped status")
         .with_help(format!(
