@@ -269,7 +269,10 @@ fn strict_sources_file_and_hr_mapping() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("did you mean `hr-csv`?"), "{stderr}");
     assert!(stderr.contains("did you mean `columns`?"), "{stderr}");
-    assert!(stderr.contains("HR status `Garden leave` (column `status`) is not mapped"), "{stderr}");
+    assert!(
+        stderr.contains("HR status `Garden leave` (column `status`) is not mapped"),
+        "{stderr}"
+    );
     assert!(stderr.contains("hr.csv:3"), "{stderr}");
 }
 
