@@ -13,30 +13,20 @@ use crate::node::{Node, Value};
 /// the PowerShell SDK keeps what its model lacks (`@odata.type`, a member's
 /// `userPrincipalName`).
 pub fn get<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
+    own(node, key).or_else(|| own(own(node, "AdditionalProperties")?, key))
+}
+
+/// `key` in the map `node` itself, as written or else in any case, unless `null`.
+fn own<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
     let Value::Map(entries) = &node.value else {
         return None;
     };
-    let present = |n: &&Node| !matches!(n.value, Value::Null);
     entries
         .iter()
         .find(|(k, _, _)| k == key)
         .or_else(|| entries.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(key)))
         .map(|(_, n, _)| n)
-        .filter(present)
-        .or_else(|| {
-            entries
-                .iter()
-                .find(|(k, n, _)| k.eq_ignore_ascii_case("AdditionalProperties") && matches!(n.value, Value::Map(_)))
-                .and_then(|(_, bag, _)| match &bag.value {
-                    Value::Map(inner) => inner
-                        .iter()
-                        .find(|(k, _, _)| k == key)
-                        .or_else(|| inner.iter().find(|(k, _, _)| k.eq_ignore_ascii_case(key)))
-                        .map(|(_, n, _)| n)
-                        .filter(present),
-                    _ => None,
-                })
-        })
+        .filter(|n| !matches!(n.value, Value::Null))
 }
 
 /// The value at `key` when ConvertTo-Json cut it off: past its `-Depth` (2 by default in
@@ -212,9 +202,7 @@ fn date_in(t: &str, formats: &[String]) -> Option<DateTime<Utc>> {
 /// The date at `key` of a JSON record: absent values are `None`, and a value that is not
 /// a date is a DT107 problem (never read as "no date").
 pub fn date_at(node: &Node, key: &str, sink: &mut Problems) -> Option<DateTime<Utc>> {
-    let n = get(node, key)?;
-    let t = n.scalar_text()?;
-    date_text(&t, n, key, &[], sink)
+    date_in_formats(node, key, &[], sink)
 }
 
 /// [`date_at`], also reading the source's `formats`.
