@@ -251,7 +251,7 @@ fn bad_corpus() -> &'static [(Case, Ran)] {
 
 fn header() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?m)^[ │]*(DT\d{3})\([a-z-]+\)$").unwrap())
+    RE.get_or_init(|| Regex::new(r"(?m)^[ │]*(DT\d{3,4})\([a-z-]+\)$").unwrap())
 }
 
 /// A location: miette's snippet header `[path:line:col]`, or `path:line` in the text.

@@ -61,6 +61,8 @@ fn pack_files_for_acme() {
     assert_eq!(
         names,
         [
+            "baseline/findings.jsonl.gz",
+            "baseline/inventory.jsonl.gz",
             "manifest.json",
             "oscal/assessment-results.json",
             "population.csv",

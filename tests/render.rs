@@ -278,6 +278,7 @@ fn finding(rule: &str, track: Track, identity: &str, message: &str, status: Find
         status,
         file: Arc::from("inv/my inventory.yaml"),
         line: 7,
+        change: None,
     }
 }
 

@@ -169,6 +169,12 @@ codes! {
     /// Accounts were imported but no `hr-csv` source lists people, so none is correlated
     /// and none can be reported as uncorrelated (a note).
     NoPeople = "DT904", "no-people";
+    /// A pack given as a baseline differs from its manifest: a listed file is missing or
+    /// modified, or a file was added.
+    PackTampered = "DT1001", "pack-tampered";
+    /// A pack given as a baseline is of an older or unknown format, or its manifest cannot
+    /// be read as one.
+    PackFormat = "DT1002", "pack-format";
 }
 
 /// One coded problem with an input, renderable by miette.

@@ -25,6 +25,27 @@ crate::names!(FindingStatus {
     Excepted = "excepted",
 });
 
+/// What happened to the access a finding is about since a baseline campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Change {
+    /// Not in the baseline.
+    New,
+    /// In the baseline, with a field of access (its own, its holder's or its system's)
+    /// different.
+    Changed,
+    /// In the baseline, the same.
+    Unchanged,
+    /// In the baseline, gone now.
+    Removed,
+}
+
+crate::names!(Change {
+    New = "new",
+    Changed = "changed",
+    Unchanged = "unchanged",
+    Removed = "removed",
+});
+
 /// One satisfied `forbid`: access that fails a track's criteria.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -56,6 +77,8 @@ pub struct Finding {
     pub file: Arc<str>,
     /// Line of that record.
     pub line: u32,
+    /// Against a baseline: what happened to the access since (`None` without one).
+    pub change: Option<Change>,
 }
 
 /// Attribute path → value, sorted by path. A sorted vector rather than a map: a large run
@@ -151,6 +174,9 @@ impl Serialize for Finding {
         m.serialize_field("evidence", &self.evidence)?;
         m.serialize_field("remediation", &self.remediation)?;
         m.serialize_field("status", self.status.as_str())?;
+        if let Some(c) = self.change {
+            m.serialize_field("change", c.as_str())?;
+        }
         m.serialize_field(
             "location",
             &Location {
@@ -387,6 +413,7 @@ mod tests {
             status,
             file: Arc::from("inv.json"),
             line: 1,
+            change: None,
         }
     }
 

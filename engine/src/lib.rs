@@ -3,6 +3,7 @@
 //! No printing and no process exits here: the CLI renders and decides exit codes.
 
 pub mod artefact;
+pub mod baseline;
 pub mod campaign;
 pub mod decisions;
 pub mod derive;

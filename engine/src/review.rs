@@ -3,6 +3,8 @@
 //! findings as evaluation hands them over. It sits above `eval`, which is handed it as an
 //! [`Overlay`] and never imports the review files.
 
+use crate::baseline::state::{Ent, Ident, Sys};
+use crate::baseline::{Baseline, Change};
 use crate::decisions::verify::{self, Seen};
 use crate::decisions::Decisions;
 use crate::diag::Problems;
@@ -19,6 +21,8 @@ pub struct Review<'a> {
     pub exceptions: Option<&'a Exceptions>,
     /// Decisions of an earlier campaign, checked against this inventory.
     pub decisions: Option<&'a Decisions>,
+    /// The previous campaign's pack: every finding says what happened to its access since.
+    pub baseline: Option<&'a Baseline>,
 }
 
 /// What the identities seen so far left for the closing step.
@@ -49,6 +53,9 @@ impl Overlay for Review<'_> {
             .exceptions
             .map(|x| x.apply(opts.as_of, findings))
             .unwrap_or_default();
+        if let Some(b) = self.baseline {
+            mark_changes(b, inv, ents, findings);
+        }
         Passed { seen, usage }
     }
 
@@ -76,5 +83,42 @@ impl Overlay for Review<'_> {
             batches.push(x.reports(opts.as_of, &opts.tracks, &passed.usage, owner_of));
         }
         (batches, problems)
+    }
+}
+
+/// Sets each finding's `change`: against the baseline, the most telling class among its
+/// entitlements (new before changed before unchanged), or its identity's when it lists
+/// none. `ents` are one identity's entitlements.
+fn mark_changes(b: &Baseline, inv: &Inventory, ents: &[&Entitlement], findings: &mut [Finding]) {
+    let Some(first) = findings.first() else { return };
+    let holder = inv.identity(&first.identity).map(Ident::of);
+    let mut systems: Vec<(&str, Option<Sys>)> = Vec::new();
+    let classes: Vec<(&str, Change)> = ents
+        .iter()
+        .map(|e| {
+            let system = match systems.iter().find(|(id, _)| *id == &*e.system.value) {
+                Some((_, s)) => s.clone(),
+                None => {
+                    let s = inv.system(&e.system.value).map(Sys::of);
+                    systems.push((&e.system.value, s.clone()));
+                    s
+                }
+            };
+            let class = b.state.classify(&e.id, &Ent::of(e), holder.as_ref(), system.as_ref());
+            (e.id.as_str(), class.change)
+        })
+        .collect();
+    let identity = holder
+        .as_ref()
+        .map(|h| b.state.classify_identity(&first.identity, h).change);
+    for f in findings.iter_mut() {
+        f.change = if f.entitlements.is_empty() {
+            identity.or(Some(Change::New))
+        } else {
+            f.entitlements
+                .iter()
+                .map(|id| classes.iter().find(|(e, _)| e == id).map_or(Change::New, |(_, c)| *c))
+                .min()
+        };
     }
 }

@@ -56,6 +56,10 @@ pub struct CheckArgs {
     /// Decisions of the campaign (a decisions CSV, or a directory of filled worklists), checked for completeness, authority, timeliness and follow-through (`DEC-*` findings).
     #[arg(long, value_name = "PATH", requires = "campaign")]
     pub decisions: Option<PathBuf>,
+    /// The previous campaign's evidence pack: verified first, then every finding says
+    /// whether its access is `new`, `changed` or `unchanged` since.
+    #[arg(long, value_name = "PACK")]
+    pub since: Option<PathBuf>,
     /// Tracks to evaluate.
     #[arg(long, value_enum, default_value = "both")]
     pub track: TrackArg,
@@ -104,6 +108,11 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
     } = load::pack_and_index(&args.inventory, args.policies.as_deref())?;
     let exceptions = load::exceptions(args.exceptions.as_deref(), &pack, &idx.inventory)?;
     let decisions = load::decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
+    let baseline = args
+        .since
+        .as_deref()
+        .map(|p| dualtrack_engine::baseline::load(p, "--since"))
+        .transpose()?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
@@ -112,6 +121,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
     // inventory's findings are never all in memory); SARIF and Markdown keep only the
     // findings they will show; human and JUnit output render a whole report.
     let mut json = render::JsonFindings::default();
+    if let Some(b) = &baseline {
+        json.baseline(b.about());
+    }
     let mut csv = render::CsvFindings::default();
     let mut sarif = render::SarifFindings::default();
     let mut md = render::MarkdownSummary::new(render::MARKDOWN_EXAMPLES);
@@ -125,6 +137,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
         &Review {
             exceptions: exceptions.as_ref(),
             decisions: decisions.as_ref(),
+            baseline: baseline.as_ref(),
         },
         |findings| match args.format {
             Format::Json => render::JsonFindings::encode(&findings).map(Encoded::Json),

@@ -289,5 +289,6 @@ fn not_removed(d: &Decision, e: &Entitlement, due: DateTime<Utc>, days: u32, as_
         status: FindingStatus::Open,
         file: e.loc.src.name_shared(),
         line: e.loc.line,
+        change: None,
     }
 }

@@ -365,6 +365,7 @@ fn build(
         status: FindingStatus::Open,
         file: loc.as_ref().map_or_else(|| Arc::from(""), |l| l.src.name_shared()),
         line: loc.map_or(0, |l| l.line),
+        change: None,
     }
 }
 

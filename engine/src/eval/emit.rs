@@ -148,6 +148,7 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
         status: FindingStatus::Open,
         file,
         line,
+        change: None,
     }
 }
 

@@ -110,6 +110,7 @@ pub fn build(src: &Sources<'_>) -> Vec<File> {
         "oscal/assessment-results.json".to_owned(),
         oscal::assessment_results(src),
     ));
+    files.extend(crate::baseline::files(src.inventory, src.report, src.decisions));
     files.sort();
     let manifest = manifest(src, &files);
     files.push(("manifest.json".to_owned(), manifest));
@@ -164,9 +165,25 @@ fn report_html(src: &Sources<'_>, coverage: &[crate::decisions::verify::TrackCov
 
 fn manifest(src: &Sources<'_>, files: &[File]) -> Vec<u8> {
     let list = crate::artefact::manifest_files(src.inputs, files);
+    let sla_days: serde_json::Map<String, serde_json::Value> = src
+        .campaign
+        .map(|c| {
+            c.tracks
+                .iter()
+                .filter_map(|t| {
+                    t.sla_days
+                        .as_ref()
+                        .map(|d| (t.track.as_str().to_owned(), json!(d.value)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let doc = json!({
+        "format": crate::artefact::PACK_FORMAT,
         "generator": format!("dualtrack {}", env!("CARGO_PKG_VERSION")),
+        "campaign": src.campaign.map(|c| c.id.as_str()),
         "as_of": text::timestamp(src.report.as_of),
+        "sla_days": sla_days,
         "note": "manifest.json lists every input read and every other file of the pack; it cannot hold its own hash",
         "files": list,
     });

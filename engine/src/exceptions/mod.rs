@@ -287,5 +287,6 @@ fn report(
         status: FindingStatus::Open,
         file: x.loc.src.name_shared(),
         line: x.loc.line,
+        change: None,
     }
 }

@@ -53,7 +53,7 @@ fn tags(t: &[(String, String)]) -> Option<Json> {
     (!t.is_empty()).then(|| Json::Object(t.iter().map(|(k, v)| (k.clone(), Json::String(v.clone()))).collect()))
 }
 
-fn system(s: &System) -> Map<String, Json> {
+pub(crate) fn system(s: &System) -> Map<String, Json> {
     let mut m = Map::new();
     put(&mut m, "id", text(Some(&s.id)));
     put(&mut m, "name", text(s.name.as_deref()));
@@ -64,7 +64,7 @@ fn system(s: &System) -> Map<String, Json> {
     m
 }
 
-fn identity(i: &Identity) -> Map<String, Json> {
+pub(crate) fn identity(i: &Identity) -> Map<String, Json> {
     let mut m = Map::new();
     put(&mut m, "id", text(Some(&i.id)));
     put(&mut m, "kind", text(Some(i.kind.as_str())));
@@ -88,7 +88,7 @@ fn identity(i: &Identity) -> Map<String, Json> {
     m
 }
 
-fn entitlement(e: &Entitlement) -> Map<String, Json> {
+pub(crate) fn entitlement(e: &Entitlement) -> Map<String, Json> {
     let mut m = Map::new();
     put(&mut m, "id", text(Some(&e.id)));
     put(&mut m, "identity", text(Some(&e.identity.value)));
@@ -186,4 +186,27 @@ fn csv(fields: &[&str], records: &[Map<String, Json>]) -> Result<String, String>
     }
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// The inventory as JSON Lines, one record per line wrapped in its section's singular
+/// (`{"system": {…}}`, then identities, then entitlements), fields in the order of the field
+/// tables. An evidence pack keeps the inventory it reviewed in this form, so a later
+/// campaign can compare with it.
+pub fn json_lines(inv: &Inventory, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    fn line(out: &mut impl std::io::Write, key: &str, fields: &[&str], r: Map<String, Json>) -> std::io::Result<()> {
+        let mut doc = Map::new();
+        doc.insert(key.to_owned(), Json::Object(ordered(fields, r)));
+        serde_json::to_writer(&mut *out, &Json::Object(doc))?;
+        out.write_all(b"\n")
+    }
+    for s in &inv.systems {
+        line(out, "system", SYSTEM_FIELDS, system(s))?;
+    }
+    for i in &inv.identities {
+        line(out, "identity", IDENTITY_FIELDS, identity(i))?;
+    }
+    for e in &inv.entitlements {
+        line(out, "entitlement", ENTITLEMENT_FIELDS, entitlement(e))?;
+    }
+    Ok(())
 }

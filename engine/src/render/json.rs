@@ -22,6 +22,7 @@ pub struct Encoded {
 pub struct JsonFindings {
     findings: Spool,
     count: usize,
+    baseline: Option<serde_json::Value>,
 }
 
 impl JsonFindings {
@@ -55,10 +56,22 @@ impl JsonFindings {
         self.findings.write(encoded.bytes.get(skip..).unwrap_or_default())
     }
 
-    /// Writes the whole document: `as_of`, the summary of `tally`, and the findings.
+    /// Names the baseline the findings were compared with (written after `as_of`).
+    pub fn baseline(&mut self, about: serde_json::Value) {
+        self.baseline = Some(about);
+    }
+
+    /// Writes the whole document: `as_of`, the baseline if any, the summary of `tally`, and
+    /// the findings.
     pub fn finish(self, tally: &Tally, mut out: impl Write) -> io::Result<()> {
         out.write_all(b"{\n  \"as_of\": ")?;
         serde_json::to_writer(&mut out, &tally.as_of.to_rfc3339_opts(SecondsFormat::Secs, true))?;
+        if let Some(b) = &self.baseline {
+            out.write_all(b",\n  \"baseline\": ")?;
+            let mut text = Vec::new();
+            value(&mut text, b, 1)?;
+            out.write_all(&text)?;
+        }
         out.write_all(b",\n  \"summary\": ")?;
         let summary = serde_json::to_vec_pretty(&tally.summary_json())?;
         let mut indented = Vec::with_capacity(summary.len() + 256);
@@ -216,6 +229,10 @@ fn finding(out: &mut Vec<u8>, f: &Finding, depth: usize) -> io::Result<()> {
     string(out, &f.remediation)?;
     key(out, false, "status", d)?;
     string(out, f.status.as_str())?;
+    if let Some(c) = f.change {
+        key(out, false, "change", d)?;
+        string(out, c.as_str())?;
+    }
     key(out, false, "location", d)?;
     out.push(b'{');
     key(out, true, "file", d + 1)?;
@@ -268,6 +285,7 @@ mod tests {
             status: FindingStatus::Excepted,
             file: Arc::from(format!("dir/{text}.json")),
             line: 4_000_000_000,
+            change: None,
         }
     }
 

@@ -37,3 +37,9 @@ pub fn manifest_files(inputs: &[Input], files: &[File]) -> Vec<serde_json::Value
     );
     list
 }
+
+pub mod verify;
+
+/// The format of an evidence pack this version writes and reads back as a baseline. A pack
+/// without it was written before packs could serve as baselines.
+pub const PACK_FORMAT: &str = "dualtrack-evidence/2";

@@ -1,0 +1,272 @@
+//! The baseline of a delta review: the previous campaign's evidence pack, verified against
+//! its manifest before anything in it is read. The pack keeps what a later campaign
+//! compares with — the inventory it reviewed, its findings and the decisions it verified —
+//! under `baseline/`, written here ([`files`]) and read back here ([`load`]).
+
+pub mod change;
+pub mod state;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use serde_json::json;
+
+use crate::artefact::{self, File};
+use crate::diag::{Code, Problem, Problems};
+use crate::finding::Report;
+use crate::inventory::Inventory;
+use crate::node::{parse_date, Value};
+use crate::policy::Track;
+use crate::worklist::Verdict;
+
+pub use change::{Change, Classified};
+pub use state::State;
+
+/// The reviewed inventory, as JSON Lines, compressed.
+pub const INVENTORY: &str = "baseline/inventory.jsonl.gz";
+/// The findings reported, one JSON object per line, compressed.
+pub const FINDINGS: &str = "baseline/findings.jsonl.gz";
+/// The latest decision per track and entitlement, as verified (only with decisions).
+pub const DECISIONS: &str = "baseline/decisions.csv";
+
+/// Columns of [`DECISIONS`].
+const DECISION_COLUMNS: [&str; 5] = ["track", "entitlement", "reviewer", "decision", "decided_at"];
+
+/// One finding of the baseline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseFinding {
+    /// Finding id (a fingerprint of rule, track, identity and entitlements).
+    pub id: String,
+    /// Track.
+    pub track: Track,
+    /// Rule id.
+    pub rule: String,
+    /// Severity name.
+    pub severity: String,
+    /// `open` or `excepted`.
+    pub status: String,
+    /// Identity id.
+    pub identity: String,
+    /// Entitlement ids.
+    pub entitlements: Vec<String>,
+}
+
+/// One decision of the baseline campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseDecision {
+    /// Who decided.
+    pub reviewer: String,
+    /// Approve, revoke or modify.
+    pub verdict: Verdict,
+    /// When.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A verified baseline pack, read.
+#[derive(Debug)]
+pub struct Baseline {
+    /// The pack directory as given.
+    pub pack: String,
+    /// The campaign id the pack was built with, if any.
+    pub campaign: Option<String>,
+    /// The review date of the pack.
+    pub as_of: DateTime<Utc>,
+    /// SHA-256 of the pack's `manifest.json`.
+    pub manifest_sha256: String,
+    /// Days to remediate a revoke, per track, as the baseline campaign set them.
+    pub sla_days: BTreeMap<Track, u32>,
+    /// The inventory it reviewed.
+    pub state: State,
+    /// Its findings, in report order.
+    pub findings: Vec<BaseFinding>,
+    /// Its decisions, by track and entitlement id.
+    pub decisions: BTreeMap<(Track, String), BaseDecision>,
+}
+
+impl Baseline {
+    /// What a report says about the baseline it compared with.
+    pub fn about(&self) -> serde_json::Value {
+        json!({
+            "campaign": self.campaign,
+            "as_of": self.as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "pack": self.pack,
+            "manifest_sha256": self.manifest_sha256,
+        })
+    }
+
+    /// The campaign id, or the pack's review date when it was built without a campaign.
+    pub fn label(&self) -> String {
+        self.campaign
+            .clone()
+            .unwrap_or_else(|| format!("pack of {}", self.as_of.format("%Y-%m-%d")))
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    // Fast compression: a million entitlements compress in about a second. The header has
+    // no time or name, so the same inventory gives the same bytes.
+    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+    // Writing to a `Vec` cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
+
+/// The `baseline/` files of a pack, and the manifest fields that go with them.
+pub fn files(inv: &Inventory, report: &Report, decisions: Option<&crate::decisions::Decisions>) -> Vec<File> {
+    let mut lines = Vec::new();
+    // Writing to a `Vec` cannot fail.
+    let _ = crate::inventory::write::json_lines(inv, &mut lines);
+    let mut out = vec![(INVENTORY.to_owned(), gzip(&lines))];
+    let mut found = Vec::new();
+    for f in &report.findings {
+        let line = json!({
+            "id": f.id,
+            "track": f.track.as_str(),
+            "rule": &*f.rule,
+            "severity": f.severity.as_str(),
+            "status": f.status.as_str(),
+            "identity": f.identity,
+            "entitlements": f.entitlements,
+        });
+        let _ = serde_json::to_writer(&mut found, &line);
+        found.push(b'\n');
+    }
+    out.push((FINDINGS.to_owned(), gzip(&found)));
+    if let Some(d) = decisions {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        let _ = w.write_record(DECISION_COLUMNS);
+        for ((track, id), dec) in &d.latest {
+            let _ = w.write_record([
+                track.as_str(),
+                id,
+                &dec.reviewer,
+                dec.verdict.as_str(),
+                &dec.decided_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            ]);
+        }
+        out.push((DECISIONS.to_owned(), w.into_inner().unwrap_or_default()));
+    }
+    out
+}
+
+/// Verifies the pack at `dir` and reads its baseline; `flag` names the option that gave
+/// it. `Err` names every file that does not match the manifest, or says why the pack
+/// cannot serve (an older format, a baseline file that cannot be read).
+pub fn load(dir: &Path, flag: &str) -> Result<Baseline, Problems> {
+    let verified = artefact::verify::pack(dir, flag, "baseline/")?;
+    let manifest = &verified.manifest;
+    let at = |key: &str| match &manifest.value {
+        Value::Map(m) => m.iter().find(|(k, _, _)| k == key).map(|(_, n, _)| n),
+        _ => None,
+    };
+    let text = |key: &str| {
+        at(key).and_then(|n| match &n.value {
+            Value::Str(s) => Some(s.clone()),
+            _ => None,
+        })
+    };
+    let bad = |what: String| {
+        Problems(vec![Problem::error(Code::PackFormat, Some(manifest.loc.clone()), what)
+            .with_help("build the pack again with this version of `dualtrack evidence`")])
+    };
+    let as_of = text("as_of")
+        .and_then(|t| parse_date(&t))
+        .ok_or_else(|| bad("the pack's manifest has no `as_of` review date".to_owned()))?;
+    let mut sla_days = BTreeMap::new();
+    if let Some(Value::Map(m)) = at("sla_days").map(|n| &n.value) {
+        for (k, n, _) in m {
+            if let (Some((_, t)), Value::Int(d, _)) = (Track::CHOICES.iter().find(|(name, _)| name == k), &n.value) {
+                if let Ok(d) = u32::try_from(*d) {
+                    sla_days.insert(*t, d);
+                }
+            }
+        }
+    }
+    let file = |name: &str| -> Result<&[u8], Problems> {
+        verified
+            .kept
+            .get(name)
+            .map(Vec::as_slice)
+            .ok_or_else(|| bad(format!("the pack has no `{name}`")))
+    };
+    // The pack matches its manifest, so what inflates here is what `evidence` wrote.
+    let unzip = |name: &str| file(name).map(|b| std::io::BufReader::new(GzDecoder::new(b)));
+    let state = State::from_json_lines(unzip(INVENTORY)?).map_err(|e| bad(format!("`{INVENTORY}`: {e}")))?;
+    let findings = read_findings(unzip(FINDINGS)?).map_err(|e| bad(format!("`{FINDINGS}`: {e}")))?;
+    let decisions = if verified.kept.contains_key(DECISIONS) {
+        read_decisions(file(DECISIONS)?).map_err(|e| bad(format!("`{DECISIONS}`: {e}")))?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(Baseline {
+        pack: dir.display().to_string(),
+        campaign: text("campaign"),
+        as_of,
+        manifest_sha256: verified.manifest_sha256,
+        sla_days,
+        state,
+        findings,
+        decisions,
+    })
+}
+
+fn track_of(name: &str) -> Option<Track> {
+    Track::CHOICES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+fn read_findings(input: impl std::io::BufRead) -> Result<Vec<BaseFinding>, String> {
+    let mut out = Vec::new();
+    for (n, line) in input.split(b'\n').enumerate() {
+        let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
+        if line.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+        out.push(BaseFinding {
+            id: s("id"),
+            track: track_of(&s("track")).ok_or_else(|| format!("line {}: no track", n + 1))?,
+            rule: s("rule"),
+            severity: s("severity"),
+            status: s("status"),
+            identity: s("identity"),
+            entitlements: v
+                .get("entitlements")
+                .and_then(|x| x.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+fn read_decisions(bytes: &[u8]) -> Result<BTreeMap<(Track, String), BaseDecision>, String> {
+    let mut out = BTreeMap::new();
+    let mut r = ::csv::Reader::from_reader(bytes);
+    for (n, row) in r.records().enumerate() {
+        let row = row.map_err(|e| e.to_string())?;
+        let cell = |i: usize| row.get(i).unwrap_or_default();
+        let line = n + 2;
+        let track = track_of(cell(0)).ok_or_else(|| format!("line {line}: unknown track"))?;
+        let verdict = Verdict::CHOICES
+            .iter()
+            .find(|(v, _)| *v == cell(3))
+            .map(|(_, v)| *v)
+            .ok_or_else(|| format!("line {line}: unknown decision"))?;
+        let decided_at = parse_date(cell(4)).ok_or_else(|| format!("line {line}: bad date"))?;
+        out.insert(
+            (track, cell(1).to_owned()),
+            BaseDecision {
+                reviewer: cell(2).to_owned(),
+                verdict,
+                decided_at,
+            },
+        );
+    }
+    Ok(out)
+}
