@@ -64,12 +64,12 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     }
     for u in util::items(&root, "UserDetailList") {
         if let Some(acc) = user(u, &system, &groups, &policies, sink) {
-            imp.accounts.push(acc);
+            imp.accounts.add(acc);
         }
     }
     for r in util::items(&root, "RoleDetailList") {
         if let Some(acc) = role(r, &system, &policies, sink) {
-            imp.accounts.push(acc);
+            imp.accounts.add(acc);
         }
     }
 }

@@ -166,9 +166,9 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
             used,
             &row.loc,
         ));
-        imp.accounts.push(key);
+        imp.accounts.add(key);
     }
-    imp.accounts.push(acc);
+    imp.accounts.add(acc);
 }
 
 fn grant(

@@ -12,6 +12,7 @@ use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
 use crate::source::Loc;
 
+use super::build::Accounts;
 use super::util::{self, date_at};
 use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
 
@@ -184,17 +185,18 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             }
         }
     }
-    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+    // An application and its service principal are one account.
+    let mut accounts = Accounts::default();
     for u in objs.of(Type::User) {
         if let Some(acc) = user(u, &system, &ids, &spec.date_formats, sink) {
-            add(acc, &mut accounts);
+            accounts.add(acc);
         }
     }
     let mut creds = Vec::new();
     for t in [Type::ServicePrincipal, Type::Application] {
         for a in objs.of(t) {
             if let Some(acc) = app(a, t, &system, &ids, &mut creds, sink) {
-                add(acc, &mut accounts);
+                accounts.add(acc);
             }
         }
     }
@@ -222,7 +224,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             });
         }
     }
-    imp.accounts.extend(accounts.into_values());
+    imp.accounts.extend(accounts.into_sorted());
     imp.accounts.extend(creds);
 }
 
@@ -247,17 +249,6 @@ fn user_rows(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Vec<Node> {
         return Vec::new();
     }
     rows
-}
-
-/// Adds `acc`, merged with the account of the same id (an application and its service
-/// principal).
-fn add(acc: Account, accounts: &mut BTreeMap<String, Account>) {
-    match accounts.get_mut(&acc.id) {
-        Some(a) => a.merge(acc),
-        None => {
-            accounts.insert(acc.id.clone(), acc);
-        }
-    }
 }
 
 fn user_id(system: &str, u: &Node) -> Option<String> {
@@ -451,7 +442,7 @@ fn give(
     oid: &str,
     ids: &BTreeMap<String, String>,
     members: &BTreeMap<String, (String, Vec<String>)>,
-    accounts: &mut BTreeMap<String, Account>,
+    accounts: &mut Accounts,
     at: &Node,
     sink: &mut Problems,
     make: impl Fn(Option<String>) -> Grant,
@@ -498,7 +489,7 @@ fn app_role_assignment(
     roles: &BTreeMap<(String, String), String>,
     ids: &BTreeMap<String, String>,
     members: &BTreeMap<String, (String, Vec<String>)>,
-    accounts: &mut BTreeMap<String, Account>,
+    accounts: &mut Accounts,
     sink: &mut Problems,
 ) {
     let (Some(principal), Some(resource)) = (util::text(a, "principalId"), util::text(a, "resourceId")) else {
@@ -532,7 +523,7 @@ fn role_assignment(
     definitions: &BTreeMap<String, String>,
     ids: &BTreeMap<String, String>,
     members: &BTreeMap<String, (String, Vec<String>)>,
-    accounts: &mut BTreeMap<String, Account>,
+    accounts: &mut Accounts,
     sink: &mut Problems,
 ) {
     let Some(principal) = util::text(r, "principalId") else {
