@@ -186,7 +186,7 @@ fn user(
         ));
         return None;
     };
-    let mut acc = Account::new(arn, system, u.loc.clone());
+    let mut acc = Account::global(&arn, system, &u.loc);
     acc.login = Some(name.clone());
     acc.display_name = Some(name.clone());
     acc.created_at = util::date_at(u, "CreateDate", sink);
@@ -239,7 +239,7 @@ fn role(r: &Node, system: &str, policies: &BTreeMap<String, (String, bool)>, sin
         ));
         return None;
     };
-    let mut acc = Account::new(arn, system, r.loc.clone());
+    let mut acc = Account::global(&arn, system, &r.loc);
     let service = util::get(r, "AssumeRolePolicyDocument").is_some_and(trusted_by_service);
     acc.kind = Some(if service {
         IdentityKind::Workload

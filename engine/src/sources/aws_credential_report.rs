@@ -13,7 +13,7 @@ use crate::node::Node;
 use crate::source::{Loc, Source};
 
 use super::util::{self, arn_account};
-use super::{export, shape, Account, Grant, Import, Ref, Spec};
+use super::{export, shape, Account, Grant, Import, Spec};
 
 const ROOT: &str = "<root_account>";
 
@@ -112,7 +112,7 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
     let created = date("user_creation_time", sink);
     let password_used = date("password_last_used", sink);
     let password_changed = date("password_last_changed", sink);
-    let mut acc = Account::new(arn.clone(), &system, row.loc.clone());
+    let mut acc = Account::global(&arn, &system, &row.loc);
     acc.kind = Some(if password || root {
         IdentityKind::Human
     } else {
@@ -152,10 +152,8 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
         let rotated = date(&format!("access_key_{n}_last_rotated"), sink);
         let used = date(&format!("access_key_{n}_last_used_date"), sink);
         acc.last_seen = acc.last_seen.max(used);
-        let mut key = Account::new(format!("{arn}/access_key_{n}"), &system, row.loc.clone());
-        key.kind = Some(IdentityKind::ApiKey);
+        let mut key = Account::credential(&acc, &format!("access_key_{n}"), &row.loc);
         key.display_name = Some(format!("{user} access key {n}"));
-        key.owner = Some(Ref::Account(arn.clone()));
         key.credential_rotated_at = rotated;
         key.last_seen = used;
         key.grants.push(grant(

@@ -10,7 +10,7 @@ use crate::diag::Problems;
 use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
 
-use super::build::Accounts;
+use super::build::{account_id, Accounts};
 use super::util::{self, date_at};
 use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
 
@@ -112,10 +112,6 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     imp.accounts.extend(accounts.into_sorted());
 }
 
-fn account_id(system: &str, key: &str) -> String {
-    format!("{system}:{key}")
-}
-
 /// Adds the account a user or secret resource is; other resources are not identities.
 fn resource(r: &Node, resource_type: Option<&Node>, system: &str, accounts: &mut Accounts, sink: &mut Problems) {
     let Some(key) = util::get(r, "id").and_then(resource_key) else {
@@ -133,7 +129,7 @@ fn resource(r: &Node, resource_type: Option<&Node>, system: &str, accounts: &mut
     if !is_user && !is_secret {
         return;
     }
-    let mut acc = Account::new(account_id(system, &key), system, r.loc.clone());
+    let mut acc = Account::new(system, &key, &r.loc);
     acc.display_name = field_text(r, "displayName", "display_name");
     if let Some(u) = user {
         acc.kind =

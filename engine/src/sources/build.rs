@@ -1,13 +1,67 @@
-//! How every importer builds its records: accounts that two records or two exports name
-//! alike are merged into one.
+//! How every importer builds its records: account ids (`<system>:<local>`), and accounts
+//! that two records or two exports name alike merged into one. An importer maps its
+//! export's fields onto these, and every account keeps the location of the record it was
+//! read from.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use super::Account;
+use crate::inventory::IdentityKind;
+use crate::source::Loc;
+
+use super::{Account, Ref};
+
+/// The id of account `local` of `system`: `<system>:<local>` (`okta:ada@example.com`,
+/// `entra:app:<appId>`). A reference to an account of the same export (an owner, a
+/// manager) names it by this id too.
+pub(crate) fn account_id(system: &str, local: &str) -> String {
+    format!("{system}:{local}")
+}
 
 impl Account {
+    /// Account `local` of `system` (its id is [`account_id`]), read at `loc`; the importer
+    /// fills in what its export says.
+    pub fn new(system: &str, local: &str, loc: &Loc) -> Self {
+        Self::global(&account_id(system, local), system, loc)
+    }
+
+    /// An account whose export names it uniquely across systems already, kept as its id:
+    /// an AWS ARN, on which the credential report and the authorization details join.
+    pub fn global(id: &str, system: &str, loc: &Loc) -> Self {
+        Self {
+            id: id.to_owned(),
+            system: system.to_owned(),
+            kind: None,
+            display_name: None,
+            email: None,
+            login: None,
+            employee_id: None,
+            department: None,
+            status: None,
+            terminated_at: None,
+            created_at: None,
+            last_seen: None,
+            credential_rotated_at: None,
+            credential_expires_at: None,
+            owner: None,
+            manager: None,
+            manager_at: None,
+            tags: Vec::new(),
+            grants: Vec::new(),
+            loc: loc.clone(),
+        }
+    }
+
+    /// Credential `local` of `owner` (an access key, a client secret): an `api_key` of the
+    /// owner's system with the id `<owner id>/<local>`, owned by it.
+    pub fn credential(owner: &Account, local: &str, loc: &Loc) -> Self {
+        let mut acc = Self::global(&format!("{}/{local}", owner.id), &owner.system, loc);
+        acc.kind = Some(IdentityKind::ApiKey);
+        acc.owner = Some(Ref::Account(owner.id.clone()));
+        acc
+    }
+
     /// Folds `other` (the same account from another record or export) into this one:
     /// values this one lacks are taken, `last_seen` and the last rotation keep the latest,
     /// tags are added by key, and grants add up.
@@ -108,7 +162,7 @@ impl FromIterator<Account> for Accounts {
 mod tests {
     use super::*;
     use crate::node::Node;
-    use crate::source::{Loc, Source};
+    use crate::source::Source;
     use crate::sources::Grant;
 
     fn at(file: &str) -> Loc {
@@ -128,20 +182,34 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_the_system_and_the_local_id_and_credentials_hang_off_their_owner() {
+        assert_eq!(account_id("okta", "ada@example.com"), "okta:ada@example.com");
+        let app = Account::new("entra", "app:0a1b", &at("apps.json"));
+        assert_eq!((app.id.as_str(), app.system.as_str()), ("entra:app:0a1b", "entra"));
+        let secret = Account::credential(&app, "secret/k1", &at("apps.json"));
+        assert_eq!(secret.id, "entra:app:0a1b/secret/k1");
+        assert_eq!(secret.system, "entra");
+        assert_eq!(secret.kind, Some(IdentityKind::ApiKey));
+        assert!(matches!(&secret.owner, Some(Ref::Account(o)) if *o == app.id));
+        let arn = "arn:aws:iam::111122223333:user/ada";
+        assert_eq!(Account::global(arn, "aws:111122223333", &at("gaad.json")).id, arn);
+    }
+
+    #[test]
     fn one_account_from_two_exports_is_merged_into_the_first() {
-        let mut report = Account::new("arn:u/ada", "aws", at("report.csv"));
+        let mut report = Account::global("arn:u/ada", "aws", &at("report.csv"));
         report.login = Some("ada".to_owned());
         report.last_seen = date("2026-01-01");
         report.tags.push(("mfa_active".to_owned(), "true".to_owned()));
         report.grants.push(grant("console-login", "report.csv"));
-        let mut details = Account::new("arn:u/ada", "aws", at("gaad.json"));
+        let mut details = Account::global("arn:u/ada", "aws", &at("gaad.json"));
         details.login = Some("ada-other".to_owned());
         details.display_name = Some("Ada".to_owned());
         details.last_seen = date("2026-03-01");
         details.tags.push(("mfa_active".to_owned(), "false".to_owned()));
         details.tags.push(("owner".to_owned(), "bo".to_owned()));
         details.grants.push(grant("ReadOnlyAccess", "gaad.json"));
-        let other = Account::new("arn:u/bo", "aws", at("gaad.json"));
+        let other = Account::global("arn:u/bo", "aws", &at("gaad.json"));
         let accounts: Vec<Account> = [report, other, details].into_iter().collect::<Accounts>().into_vec();
 
         let ids: Vec<&str> = accounts.iter().map(|a| a.id.as_str()).collect();
@@ -162,8 +230,8 @@ mod tests {
     #[test]
     fn accounts_are_looked_up_by_id_and_leave_sorted_when_asked() {
         let mut accounts = Accounts::default();
-        for id in ["baton:zed", "baton:ada", "baton:mo", "baton:ada"] {
-            accounts.add(Account::new(id, "baton", at("resources.json")));
+        for local in ["zed", "ada", "mo", "ada"] {
+            accounts.add(Account::new("baton", local, &at("resources.json")));
         }
         assert!(accounts.get_mut("baton:mo").is_some());
         assert!(accounts.get_mut("mo").is_none(), "looked up by the whole id");

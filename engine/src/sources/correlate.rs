@@ -352,7 +352,7 @@ mod tests {
     }
 
     fn account(id: &str, email: Option<&str>, permission: &str) -> Account {
-        let mut a = Account::new(id, "erp", at());
+        let mut a = Account::global(id, "erp", &at());
         a.email = email.map(str::to_owned);
         let node = Node {
             loc: at(),

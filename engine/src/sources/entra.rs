@@ -12,7 +12,7 @@ use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
 use crate::source::Loc;
 
-use super::build::Accounts;
+use super::build::{account_id, Accounts};
 use super::util::{self, date_at};
 use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
 
@@ -174,14 +174,14 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for u in objs.of(Type::User) {
         let oid = util::text(u, "id").or_else(|| util::text(u, "objectId"));
-        if let (Some(oid), Some(acc)) = (oid, user_id(&system, u)) {
-            ids.insert(oid, acc);
+        if let (Some(oid), Some(local)) = (oid, user_local(u)) {
+            ids.insert(oid, account_id(&system, &local));
         }
     }
     for t in [Type::ServicePrincipal, Type::Application] {
         for a in objs.of(t) {
-            if let (Some(oid), Some(acc)) = (util::text(a, "id"), app_id(&system, a)) {
-                ids.insert(oid, acc);
+            if let (Some(oid), Some(local)) = (util::text(a, "id"), app_local(a)) {
+                ids.insert(oid, account_id(&system, &local));
             }
         }
     }
@@ -251,17 +251,19 @@ fn user_rows(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Vec<Node> {
     rows
 }
 
-fn user_id(system: &str, u: &Node) -> Option<String> {
-    let name = util::text(u, "userPrincipalName")
+/// A user's id in the directory: its user principal name, else its object id.
+fn user_local(u: &Node) -> Option<String> {
+    util::text(u, "userPrincipalName")
         .or_else(|| util::text(u, "id"))
-        .or_else(|| util::text(u, "objectId"))?;
-    Some(format!("{system}:{name}"))
+        .or_else(|| util::text(u, "objectId"))
 }
 
-fn app_id(system: &str, a: &Node) -> Option<String> {
+/// An application's or service principal's id in the directory: `app:<appId>`, which an
+/// application and its service principal share, else `object:<id>`.
+fn app_local(a: &Node) -> Option<String> {
     match util::text(a, "appId") {
-        Some(app) => Some(format!("{system}:app:{app}")),
-        None => util::text(a, "id").map(|id| format!("{system}:object:{id}")),
+        Some(app) => Some(format!("app:{app}")),
+        None => util::text(a, "id").map(|id| format!("object:{id}")),
     }
 }
 
@@ -289,7 +291,7 @@ fn user(
     sink: &mut Problems,
 ) -> Option<Account> {
     let date_at = |n: &Node, key: &str, sink: &mut Problems| util::date_in_formats(n, key, formats, sink);
-    let Some(id) = user_id(system, u) else {
+    let Some(local) = user_local(u) else {
         sink.push(shape(
             u.loc.clone(),
             "Entra user without `userPrincipalName` or `id`",
@@ -297,7 +299,7 @@ fn user(
         ));
         return None;
     };
-    let mut acc = Account::new(id, system, u.loc.clone());
+    let mut acc = Account::new(system, &local, &u.loc);
     acc.kind = Some(IdentityKind::Human);
     acc.login = util::text(u, "userPrincipalName");
     acc.email = util::text(u, "mail");
@@ -333,7 +335,7 @@ fn app(
     creds: &mut Vec<Account>,
     sink: &mut Problems,
 ) -> Option<Account> {
-    let Some(id) = app_id(system, a) else {
+    let Some(local) = app_local(a) else {
         sink.push(shape(
             a.loc.clone(),
             "Entra application or service principal without `appId` or `id`",
@@ -341,7 +343,7 @@ fn app(
         ));
         return None;
     };
-    let mut acc = Account::new(id, system, a.loc.clone());
+    let mut acc = Account::new(system, &local, &a.loc);
     let managed = util::text(a, "servicePrincipalType").is_some_and(|s| s.eq_ignore_ascii_case("ManagedIdentity"));
     acc.kind = Some(if managed {
         IdentityKind::Workload
@@ -387,11 +389,9 @@ fn app(
             };
             let start = date_at(c, "startDateTime", sink);
             let end = date_at(c, "endDateTime", sink);
-            let mut cred = Account::new(format!("{}/{kind}/{key_id}", acc.id), system, c.loc.clone());
-            cred.kind = Some(IdentityKind::ApiKey);
+            let mut cred = Account::credential(&acc, &format!("{kind}/{key_id}"), &c.loc);
             let label = util::text(c, "displayName").unwrap_or_else(|| key_id.clone());
             cred.display_name = Some(format!("{name} {permission} {label}"));
-            cred.owner = Some(Ref::Account(acc.id.clone()));
             cred.credential_rotated_at = start;
             cred.credential_expires_at = end;
             let mut g = Grant::new(permission, false, &format!("entra: {key} of {name}"), None, start, c);

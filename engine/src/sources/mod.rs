@@ -128,33 +128,6 @@ pub(crate) struct Account {
     pub loc: Loc,
 }
 
-impl Account {
-    pub fn new(id: impl Into<String>, system: &str, loc: Loc) -> Self {
-        Self {
-            id: id.into(),
-            system: system.to_owned(),
-            kind: None,
-            display_name: None,
-            email: None,
-            login: None,
-            employee_id: None,
-            department: None,
-            status: None,
-            terminated_at: None,
-            created_at: None,
-            last_seen: None,
-            credential_rotated_at: None,
-            credential_expires_at: None,
-            owner: None,
-            manager: None,
-            manager_at: None,
-            tags: Vec::new(),
-            grants: Vec::new(),
-            loc,
-        }
-    }
-}
-
 /// Everything the importers read, before correlation.
 #[derive(Debug, Default)]
 pub(crate) struct Import {

@@ -291,7 +291,7 @@ fn user(u: &Node, system: &str, sink: &mut Problems) -> Option<Account> {
         ));
         return None;
     };
-    let mut acc = Account::new(format!("{system}:{login}"), system, u.loc.clone());
+    let mut acc = Account::new(system, &login, &u.loc);
     acc.kind = Some(IdentityKind::Human);
     acc.login = Some(login);
     acc.email = util::text(profile, "email");
@@ -350,7 +350,7 @@ fn token(t: &Node, system: &str, accounts: &BTreeMap<String, Account>, sink: &mu
         ));
         return None;
     };
-    let mut acc = Account::new(format!("{system}:token:{id}"), system, t.loc.clone());
+    let mut acc = Account::new(system, &format!("token:{id}"), &t.loc);
     acc.kind = Some(IdentityKind::Token);
     acc.display_name = util::text(t, "name");
     acc.owner = util::text(t, "userId").map(|u| match accounts.get(&u) {
