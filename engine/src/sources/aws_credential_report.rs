@@ -5,8 +5,6 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use crate::diag::Problems;
 use crate::inventory::IdentityKind;
 use crate::node::Node;
@@ -126,24 +124,22 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
         acc.tags.push(("mfa_active".to_owned(), mfa.to_string()));
     }
     if root {
-        acc.grants.push(grant(
-            "root",
-            true,
-            "aws-credential-report: <root_account>",
-            created,
-            password_used,
-            &row.loc,
-        ));
+        acc.grant(
+            Grant::new("root", true, "aws-credential-report: <root_account>", &row.loc)
+                .granted(created)
+                .used(password_used),
+        );
     } else if password {
-        let granted = password_changed.or(created);
-        acc.grants.push(grant(
-            "console-login",
-            false,
-            "aws-credential-report: password_enabled",
-            granted,
-            password_used,
-            &row.loc,
-        ));
+        acc.grant(
+            Grant::new(
+                "console-login",
+                false,
+                "aws-credential-report: password_enabled",
+                &row.loc,
+            )
+            .granted(password_changed.or(created))
+            .used(password_used),
+        );
     }
     for n in 1..=2 {
         if !flag(&format!("access_key_{n}_active")) {
@@ -156,35 +152,17 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
         key.display_name = Some(format!("{user} access key {n}"));
         key.credential_rotated_at = rotated;
         key.last_seen = used;
-        key.grants.push(grant(
-            "access-key",
-            root,
-            &format!("aws-credential-report: access_key_{n} of {user}"),
-            rotated,
-            used,
-            &row.loc,
-        ));
+        key.grant(
+            Grant::new(
+                "access-key",
+                root,
+                format!("aws-credential-report: access_key_{n} of {user}"),
+                &row.loc,
+            )
+            .granted(rotated)
+            .used(used),
+        );
         imp.accounts.add(key);
     }
     imp.accounts.add(acc);
-}
-
-fn grant(
-    permission: &str,
-    privileged: bool,
-    source: &str,
-    granted_at: Option<DateTime<Utc>>,
-    last_used: Option<DateTime<Utc>>,
-    loc: &Loc,
-) -> Grant {
-    Grant {
-        permission: permission.to_owned(),
-        privileged,
-        source: source.to_owned(),
-        via: None,
-        granted_at,
-        last_used,
-        expires_at: None,
-        loc: loc.clone(),
-    }
 }

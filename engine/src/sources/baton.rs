@@ -178,16 +178,12 @@ fn resource(r: &Node, resource_type: Option<&Node>, system: &str, accounts: &mut
         acc.owner = field(s, "identityId", "identity_id")
             .and_then(resource_key)
             .map(|k| Ref::Account(account_id(system, &k)));
-        acc.grants.push(Grant {
-            permission: "secret".to_owned(),
-            privileged: false,
-            source: "baton: secret trait".to_owned(),
-            via: None,
-            granted_at: created,
-            last_used: used,
-            expires_at: expires,
-            loc: s.loc.clone(),
-        });
+        acc.grant(
+            Grant::new("secret", false, "baton: secret trait", &s.loc)
+                .granted(created)
+                .used(used)
+                .expires(expires),
+        );
     } else if is_secret {
         acc.kind = Some(IdentityKind::ApiKey);
     }
@@ -240,20 +236,9 @@ fn grant(g: &Node, system: &str, accounts: &mut Accounts, sink: &mut Problems) {
     } else {
         format!("{what}/{slug}")
     };
-    if acc.grants.iter().any(|x| x.permission == permission) {
-        return;
-    }
-    acc.grants.push(Grant {
-        source: format!(
-            "baton: grant {}",
-            util::text(inner, "id").unwrap_or_else(|| permission.clone())
-        ),
-        permission,
-        privileged: false,
-        via: None,
-        granted_at: None,
-        last_used: None,
-        expires_at: None,
-        loc: g.loc.clone(),
-    });
+    let source = format!(
+        "baton: grant {}",
+        util::text(inner, "id").unwrap_or_else(|| permission.clone())
+    );
+    acc.grant(Grant::new(permission, false, source, &g.loc));
 }

@@ -1,7 +1,8 @@
-//! How every importer builds its records: account ids (`<system>:<local>`), and accounts
-//! that two records or two exports name alike merged into one. An importer maps its
-//! export's fields onto these, and every account keeps the location of the record it was
-//! read from.
+//! How every importer builds its records: account ids (`<system>:<local>`), grants and
+//! the one rule that de-duplicates them, and accounts that two records or two exports
+//! name alike merged into one. An importer maps its export's fields onto these; dates go
+//! through `util`'s readers, and every account and grant keeps the location of the record
+//! it was read from.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::inventory::IdentityKind;
 use crate::source::Loc;
 
-use super::{Account, Ref};
+use super::{Account, Grant, Ref};
 
 /// The id of account `local` of `system`: `<system>:<local>` (`okta:ada@example.com`,
 /// `entra:app:<appId>`). A reference to an account of the same export (an owner, a
@@ -62,6 +63,26 @@ impl Account {
         acc
     }
 
+    /// Gives `grant` unless the account already holds its permission by the same path
+    /// (`via`): an export that says one access twice (a user's `groups` and the group's
+    /// `members`) gives one entitlement, the first said.
+    pub fn grant(&mut self, grant: Grant) {
+        if !self
+            .grants
+            .iter()
+            .any(|g| g.permission == grant.permission && g.via == grant.via)
+        {
+            self.grants.push(grant);
+        }
+    }
+
+    /// Gives `grant` even when the account already holds its permission by the same path:
+    /// the authorization details of AWS give a policy or group that one entry lists twice
+    /// as two entitlements (`…` and `…#2`). Every other export uses [`Account::grant`].
+    pub fn grant_repeated(&mut self, grant: Grant) {
+        self.grants.push(grant);
+    }
+
     /// Folds `other` (the same account from another record or export) into this one:
     /// values this one lacks are taken, `last_seen` and the last rotation keep the latest,
     /// tags are added by key, and grants add up.
@@ -97,6 +118,56 @@ impl Account {
             }
         }
         self.grants.extend(other.grants);
+    }
+}
+
+impl Grant {
+    /// `permission` (privileged or not) as `source` says it was granted (e.g. `okta: group
+    /// Finance members`), read at `loc`; reached directly, with no dates.
+    pub fn new(permission: impl Into<String>, privileged: bool, source: impl Into<String>, loc: &Loc) -> Self {
+        Self {
+            permission: permission.into(),
+            privileged,
+            source: source.into(),
+            via: None,
+            granted_at: None,
+            last_used: None,
+            expires_at: None,
+            loc: loc.clone(),
+        }
+    }
+
+    /// Reached through membership of `group` (when `Some`): the path is `group/<group>`, so
+    /// one permission held directly and through a group, or through two groups, stays two
+    /// entitlements. A group's own permission (`group/<group>/…`) names its group already
+    /// and keeps no path.
+    #[must_use]
+    pub fn through(mut self, group: Option<&str>) -> Self {
+        if !self.permission.starts_with("group/") {
+            self.via = group.map(|g| format!("group/{g}"));
+        }
+        self
+    }
+
+    /// When the export says it was granted.
+    #[must_use]
+    pub fn granted(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.granted_at = at;
+        self
+    }
+
+    /// When the export says it was last used.
+    #[must_use]
+    pub fn used(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.last_used = at;
+        self
+    }
+
+    /// When the export says it expires.
+    #[must_use]
+    pub fn expires(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.expires_at = at;
+        self
     }
 }
 
@@ -161,9 +232,7 @@ impl FromIterator<Account> for Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::Node;
     use crate::source::Source;
-    use crate::sources::Grant;
 
     fn at(file: &str) -> Loc {
         Source::new(file, "{}").whole()
@@ -173,12 +242,12 @@ mod tests {
         crate::node::parse_date(s)
     }
 
-    fn grant(permission: &str, file: &str) -> Grant {
-        let node = Node {
-            loc: at(file),
-            value: crate::node::Value::Null,
-        };
-        Grant::new(permission, false, file, None, None, &node)
+    /// (permission, via, source) of each grant, in order.
+    fn grants(acc: &Account) -> Vec<(&str, Option<&str>, &str)> {
+        acc.grants
+            .iter()
+            .map(|g| (g.permission.as_str(), g.via.as_deref(), g.source.as_str()))
+            .collect()
     }
 
     #[test]
@@ -201,14 +270,14 @@ mod tests {
         report.login = Some("ada".to_owned());
         report.last_seen = date("2026-01-01");
         report.tags.push(("mfa_active".to_owned(), "true".to_owned()));
-        report.grants.push(grant("console-login", "report.csv"));
+        report.grant(Grant::new("console-login", false, "report", &at("report.csv")));
         let mut details = Account::global("arn:u/ada", "aws", &at("gaad.json"));
         details.login = Some("ada-other".to_owned());
         details.display_name = Some("Ada".to_owned());
         details.last_seen = date("2026-03-01");
         details.tags.push(("mfa_active".to_owned(), "false".to_owned()));
         details.tags.push(("owner".to_owned(), "bo".to_owned()));
-        details.grants.push(grant("ReadOnlyAccess", "gaad.json"));
+        details.grant(Grant::new("ReadOnlyAccess", false, "gaad", &at("gaad.json")));
         let other = Account::global("arn:u/bo", "aws", &at("gaad.json"));
         let accounts: Vec<Account> = [report, other, details].into_iter().collect::<Accounts>().into_vec();
 
@@ -228,10 +297,54 @@ mod tests {
     }
 
     #[test]
-    fn accounts_are_looked_up_by_id_and_leave_sorted_when_asked() {
+    fn a_grant_said_twice_by_the_same_path_is_given_once() {
+        let loc = at("groups.json");
+        let mut acc = Account::new("scim", "ada", &loc);
+        acc.grant(Grant::new("group/Finance", false, "scim: user groups", &loc));
+        acc.grant(Grant::new("group/Finance", false, "scim: group Finance members", &loc));
+        acc.grant(Grant::new("app/ERP", false, "direct", &loc));
+        acc.grant(Grant::new("app/ERP", false, "through Finance", &loc).through(Some("Finance")));
+        acc.grant(Grant::new("app/ERP", false, "through Sales", &loc).through(Some("Sales")));
+        acc.grant(Grant::new("app/ERP", false, "through Sales again", &loc).through(Some("Sales")));
+        assert_eq!(
+            grants(&acc),
+            [
+                ("group/Finance", None, "scim: user groups"),
+                ("app/ERP", None, "direct"),
+                ("app/ERP", Some("group/Finance"), "through Finance"),
+                ("app/ERP", Some("group/Sales"), "through Sales"),
+            ]
+        );
+        acc.grant_repeated(Grant::new("app/ERP", false, "listed twice", &loc));
+        assert_eq!(acc.grants.len(), 5, "`grant_repeated` does not de-duplicate");
+    }
+
+    #[test]
+    fn the_path_names_the_group_unless_the_permission_does() {
+        let loc = at("gaad.json");
+        let via = |permission: &str, group: Option<&str>| Grant::new(permission, false, "", &loc).through(group).via;
+        assert_eq!(
+            via("ReadOnlyAccess", Some("Developers")).as_deref(),
+            Some("group/Developers")
+        );
+        assert_eq!(via("group/Developers/inline/keys", Some("Developers")), None);
+        assert_eq!(via("ReadOnlyAccess", None), None);
+    }
+
+    #[test]
+    fn dates_are_set_on_the_grant_and_accounts_leave_sorted_when_asked() {
+        let loc = at("apps.json");
+        let g = Grant::new("client-secret", false, "", &loc)
+            .granted(date("2026-01-01"))
+            .used(date("2026-02-01"))
+            .expires(date("2027-01-01"));
+        assert_eq!(
+            (g.granted_at, g.last_used, g.expires_at),
+            (date("2026-01-01"), date("2026-02-01"), date("2027-01-01"))
+        );
         let mut accounts = Accounts::default();
         for local in ["zed", "ada", "mo", "ada"] {
-            accounts.add(Account::new("baton", local, &at("resources.json")));
+            accounts.add(Account::new("baton", local, &loc));
         }
         assert!(accounts.get_mut("baton:mo").is_some());
         assert!(accounts.get_mut("mo").is_none(), "looked up by the whole id");

@@ -326,7 +326,6 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::node::Node;
     use crate::source::Source;
     use crate::sources::{Account, Grant};
 
@@ -354,11 +353,7 @@ mod tests {
     fn account(id: &str, email: Option<&str>, permission: &str) -> Account {
         let mut a = Account::global(id, "erp", &at());
         a.email = email.map(str::to_owned);
-        let node = Node {
-            loc: at(),
-            value: crate::node::Value::Null,
-        };
-        a.grants.push(Grant::new(permission, false, "test", None, None, &node));
+        a.grant(Grant::new(permission, false, "test", &at()));
         a
     }
 

@@ -217,11 +217,13 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
         let name = util::text(r, "displayName").unwrap_or_else(|| "unnamed role".to_owned());
         for m in util::items(r, "members") {
             let Some(oid) = util::text(m, "id") else { continue };
-            let permission = format!("directoryRole/{name}");
-            let source = format!("entra: directory role {name} members");
-            give(&oid, &ids, &members, &mut accounts, m, sink, |via| {
-                Grant::new(&permission, true, &source, via, None, m)
-            });
+            let grant = Grant::new(
+                format!("directoryRole/{name}"),
+                true,
+                format!("entra: directory role {name} members"),
+                &m.loc,
+            );
+            give(&oid, &ids, &members, &mut accounts, sink, &grant);
         }
     }
     imp.accounts.extend(accounts.into_sorted());
@@ -394,9 +396,11 @@ fn app(
             cred.display_name = Some(format!("{name} {permission} {label}"));
             cred.credential_rotated_at = start;
             cred.credential_expires_at = end;
-            let mut g = Grant::new(permission, false, &format!("entra: {key} of {name}"), None, start, c);
-            g.expires_at = end;
-            cred.grants.push(g);
+            cred.grant(
+                Grant::new(permission, false, format!("entra: {key} of {name}"), &c.loc)
+                    .granted(start)
+                    .expires(end),
+            );
             creds.push(cred);
         }
     }
@@ -436,39 +440,27 @@ fn app_roles(sps: &[&Node]) -> BTreeMap<(String, String), String> {
     out
 }
 
-/// Gives the grant `make(via)` to the principal `oid`: its account, or each member of the
-/// group it is (`via` = the group). A principal the export does not hold is a warning.
+/// Gives `grant` to the principal `oid`: its account, or each member of the group it is
+/// (through that group). A principal the export does not hold is a warning.
 fn give(
     oid: &str,
     ids: &BTreeMap<String, String>,
     members: &BTreeMap<String, (String, Vec<String>)>,
     accounts: &mut Accounts,
-    at: &Node,
     sink: &mut Problems,
-    make: impl Fn(Option<String>) -> Grant,
+    grant: &Grant,
 ) {
-    let targets: Vec<(String, Option<String>)> = match (ids.get(oid), members.get(oid)) {
-        (Some(acc), _) => vec![(acc.clone(), None)],
-        (None, Some((name, list))) => list
-            .iter()
-            .map(|m| (m.clone(), Some(format!("group/{name}"))))
-            .collect(),
+    let targets: Vec<(&String, Option<&str>)> = match (ids.get(oid), members.get(oid)) {
+        (Some(acc), _) => vec![(acc, None)],
+        (None, Some((name, list))) => list.iter().map(|m| (m, Some(name.as_str()))).collect(),
         (None, None) => {
-            sink.push(unknown_principal(oid, at.loc.clone()));
+            sink.push(unknown_principal(oid, grant.loc.clone()));
             return;
         }
     };
-    for (account, via) in targets {
-        let Some(acc) = accounts.get_mut(&account) else {
-            continue;
-        };
-        let g = make(via);
-        if !acc
-            .grants
-            .iter()
-            .any(|x| x.permission == g.permission && x.via == g.via)
-        {
-            acc.grants.push(g);
+    for (account, group) in targets {
+        if let Some(acc) = accounts.get_mut(account) {
+            acc.grant(grant.clone().through(group));
         }
     }
 }
@@ -510,12 +502,14 @@ fn app_role_assignment(
             .unwrap_or(role_id)
     };
     let app = util::text(a, "resourceDisplayName").unwrap_or(resource);
-    let permission = format!("appRole/{app}/{role}");
-    let source = format!("entra: app role assignment on {app}");
-    let granted = date_at(a, "createdDateTime", sink);
-    give(&principal, ids, members, accounts, a, sink, |via| {
-        Grant::new(&permission, false, &source, via, granted, a)
-    });
+    let grant = Grant::new(
+        format!("appRole/{app}/{role}"),
+        false,
+        format!("entra: app role assignment on {app}"),
+        &a.loc,
+    )
+    .granted(date_at(a, "createdDateTime", sink));
+    give(&principal, ids, members, accounts, sink, &grant);
 }
 
 fn role_assignment(
@@ -545,9 +539,14 @@ fn role_assignment(
         None => format!("directoryRole/{name}"),
     };
     let source = format!("entra: directory role assignment {name}");
-    give(&principal, ids, members, accounts, r, sink, |via| {
-        Grant::new(&permission, true, &source, via, None, r)
-    });
+    give(
+        &principal,
+        ids,
+        members,
+        accounts,
+        sink,
+        &Grant::new(permission, true, source, &r.loc),
+    );
 }
 
 #[cfg(test)]

@@ -74,29 +74,6 @@ pub(crate) struct Grant {
     pub loc: Loc,
 }
 
-impl Grant {
-    /// A grant read at `at`, with no last use or expiry (exports rarely say).
-    pub fn new(
-        permission: &str,
-        privileged: bool,
-        source: &str,
-        via: Option<String>,
-        granted_at: Option<DateTime<Utc>>,
-        at: &Node,
-    ) -> Self {
-        Self {
-            permission: permission.to_owned(),
-            privileged,
-            source: source.to_owned(),
-            via,
-            granted_at,
-            last_used: None,
-            expires_at: None,
-            loc: at.loc.clone(),
-        }
-    }
-}
-
 /// One account (or credential) read from an export. Records and exports that list the
 /// same account under the same `id` are merged (the AWS credential report and
 /// authorization details join on the ARN); see `build`.

@@ -113,32 +113,21 @@ fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Probl
             let Some(v) = util::text(e, "value").or_else(|| util::text(e, "display")) else {
                 continue;
             };
-            push_grant(&mut acc, format!("{prefix}/{v}"), format!("scim: user {key}"), e);
+            acc.grant(Grant::new(
+                format!("{prefix}/{v}"),
+                false,
+                format!("scim: user {key}"),
+                &e.loc,
+            ));
         }
     }
     for g in util::items(u, "groups") {
         let Some(name) = util::text(g, "display").or_else(|| util::text(g, "value")) else {
             continue;
         };
-        push_grant(&mut acc, format!("group/{name}"), "scim: user groups".to_owned(), g);
+        acc.grant(Grant::new(format!("group/{name}"), false, "scim: user groups", &g.loc));
     }
     Some(acc)
-}
-
-fn push_grant(acc: &mut Account, permission: String, source: String, at: &Node) {
-    if acc.grants.iter().any(|g| g.permission == permission) {
-        return;
-    }
-    acc.grants.push(Grant {
-        permission,
-        privileged: false,
-        source,
-        via: None,
-        granted_at: None,
-        last_used: None,
-        expires_at: None,
-        loc: at.loc.clone(),
-    });
 }
 
 /// Gives every user the groups whose members it is, directly or through nested groups.
@@ -162,7 +151,12 @@ fn memberships(groups: &[&Node], ids: &BTreeMap<String, String>, accounts: &mut 
                     continue;
                 }
                 match ids.get(&v).and_then(|a| accounts.iter_mut().find(|x| x.id == *a)) {
-                    Some(acc) => push_grant(acc, format!("group/{name}"), format!("scim: group {name} members"), m),
+                    Some(acc) => acc.grant(Grant::new(
+                        format!("group/{name}"),
+                        false,
+                        format!("scim: group {name} members"),
+                        &m.loc,
+                    )),
                     None => sink.push(
                         Problem::warning(
                             Code::ExportShape,
