@@ -64,12 +64,12 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     }
     for u in util::items(&root, "UserDetailList") {
         if let Some(acc) = user(u, &system, &groups, &policies, sink) {
-            imp.accounts.push(acc);
+            imp.accounts.add(acc);
         }
     }
     for r in util::items(&root, "RoleDetailList") {
         if let Some(acc) = role(r, &system, &policies, sink) {
-            imp.accounts.push(acc);
+            imp.accounts.add(acc);
         }
     }
 }
@@ -158,16 +158,10 @@ fn owner_tag(node: &Node, acc: &mut Account) {
     }
 }
 
-fn grant(h: Held, via: Option<String>) -> Grant {
-    Grant {
-        permission: h.permission,
-        privileged: h.privileged,
-        source: format!("aws-authorization-details: {}", h.source),
-        via,
-        granted_at: None,
-        last_used: None,
-        expires_at: None,
-        loc: h.loc,
+impl Held {
+    fn grant(self) -> Grant {
+        let source = format!("aws-authorization-details: {}", self.source);
+        Grant::new(self.permission, self.privileged, source, &self.loc)
     }
 }
 
@@ -186,13 +180,13 @@ fn user(
         ));
         return None;
     };
-    let mut acc = Account::new(arn, system, u.loc.clone());
+    let mut acc = Account::global(&arn, system, &u.loc);
     acc.login = Some(name.clone());
     acc.display_name = Some(name.clone());
     acc.created_at = util::date_at(u, "CreateDate", sink);
     owner_tag(u, &mut acc);
     for h in attached(u, "UserPolicyList", policies, &format!("user {name}"), sink) {
-        acc.grants.push(grant(h, None));
+        acc.grant_repeated(h.grant());
     }
     for g in util::items(u, "GroupList") {
         let Some(gname) = g.scalar_text() else { continue };
@@ -213,8 +207,7 @@ fn user(
                         },
                         None => h,
                     };
-                    let via = (!h.permission.starts_with("group/")).then(|| format!("group/{gname}"));
-                    acc.grants.push(grant(h, via));
+                    acc.grant_repeated(h.grant().through(Some(&gname)));
                 }
             }
             None => sink.push(
@@ -239,7 +232,7 @@ fn role(r: &Node, system: &str, policies: &BTreeMap<String, (String, bool)>, sin
         ));
         return None;
     };
-    let mut acc = Account::new(arn, system, r.loc.clone());
+    let mut acc = Account::global(&arn, system, &r.loc);
     let service = util::get(r, "AssumeRolePolicyDocument").is_some_and(trusted_by_service);
     acc.kind = Some(if service {
         IdentityKind::Workload
@@ -252,7 +245,7 @@ fn role(r: &Node, system: &str, policies: &BTreeMap<String, (String, bool)>, sin
     acc.last_seen = util::get(r, "RoleLastUsed").and_then(|u| util::date_at(u, "LastUsedDate", sink));
     owner_tag(r, &mut acc);
     for h in attached(r, "RolePolicyList", policies, &format!("role {name}"), sink) {
-        acc.grants.push(grant(h, None));
+        acc.grant_repeated(h.grant());
     }
     Some(acc)
 }

@@ -5,15 +5,13 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use crate::diag::Problems;
 use crate::inventory::IdentityKind;
 use crate::node::Node;
 use crate::source::{Loc, Source};
 
 use super::util::{self, arn_account};
-use super::{export, shape, Account, Grant, Import, Ref, Spec};
+use super::{export, shape, Account, Grant, Import, Spec};
 
 const ROOT: &str = "<root_account>";
 
@@ -112,7 +110,7 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
     let created = date("user_creation_time", sink);
     let password_used = date("password_last_used", sink);
     let password_changed = date("password_last_changed", sink);
-    let mut acc = Account::new(arn.clone(), &system, row.loc.clone());
+    let mut acc = Account::global(&arn, &system, &row.loc);
     acc.kind = Some(if password || root {
         IdentityKind::Human
     } else {
@@ -126,24 +124,22 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
         acc.tags.push(("mfa_active".to_owned(), mfa.to_string()));
     }
     if root {
-        acc.grants.push(grant(
-            "root",
-            true,
-            "aws-credential-report: <root_account>",
-            created,
-            password_used,
-            &row.loc,
-        ));
+        acc.grant(
+            Grant::new("root", true, "aws-credential-report: <root_account>", &row.loc)
+                .granted(created)
+                .used(password_used),
+        );
     } else if password {
-        let granted = password_changed.or(created);
-        acc.grants.push(grant(
-            "console-login",
-            false,
-            "aws-credential-report: password_enabled",
-            granted,
-            password_used,
-            &row.loc,
-        ));
+        acc.grant(
+            Grant::new(
+                "console-login",
+                false,
+                "aws-credential-report: password_enabled",
+                &row.loc,
+            )
+            .granted(password_changed.or(created))
+            .used(password_used),
+        );
     }
     for n in 1..=2 {
         if !flag(&format!("access_key_{n}_active")) {
@@ -152,41 +148,21 @@ fn account(spec: &Spec, row: &Node, imp: &mut Import, sink: &mut Problems) {
         let rotated = date(&format!("access_key_{n}_last_rotated"), sink);
         let used = date(&format!("access_key_{n}_last_used_date"), sink);
         acc.last_seen = acc.last_seen.max(used);
-        let mut key = Account::new(format!("{arn}/access_key_{n}"), &system, row.loc.clone());
-        key.kind = Some(IdentityKind::ApiKey);
+        let mut key = Account::credential(&acc, &format!("access_key_{n}"), &row.loc);
         key.display_name = Some(format!("{user} access key {n}"));
-        key.owner = Some(Ref::Account(arn.clone()));
         key.credential_rotated_at = rotated;
         key.last_seen = used;
-        key.grants.push(grant(
-            "access-key",
-            root,
-            &format!("aws-credential-report: access_key_{n} of {user}"),
-            rotated,
-            used,
-            &row.loc,
-        ));
-        imp.accounts.push(key);
+        key.grant(
+            Grant::new(
+                "access-key",
+                root,
+                format!("aws-credential-report: access_key_{n} of {user}"),
+                &row.loc,
+            )
+            .granted(rotated)
+            .used(used),
+        );
+        imp.accounts.add(key);
     }
-    imp.accounts.push(acc);
-}
-
-fn grant(
-    permission: &str,
-    privileged: bool,
-    source: &str,
-    granted_at: Option<DateTime<Utc>>,
-    last_used: Option<DateTime<Utc>>,
-    loc: &Loc,
-) -> Grant {
-    Grant {
-        permission: permission.to_owned(),
-        privileged,
-        source: source.to_owned(),
-        via: None,
-        granted_at,
-        last_used,
-        expires_at: None,
-        loc: loc.clone(),
-    }
+    imp.accounts.add(acc);
 }

@@ -4,14 +4,13 @@
 //! SYSTEM, `last_login`); resources with the secret trait are credentials (`expires_at`,
 //! `last_used_at`, owned by their `identity_id`); every grant is an entitlement.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
 use crate::diag::Problems;
 use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
 
+use super::build::{account_id, Accounts};
 use super::util::{self, date_at};
 use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
 
@@ -72,7 +71,7 @@ fn enum_name(value: &str, prefix: &str) -> String {
 pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     let docs = json_docs(spec, imp, sink);
     let system = imp.system(spec, "baton", Some("Baton connector".to_owned()));
-    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+    let mut accounts = Accounts::default();
     let mut grants: Vec<&Node> = Vec::new();
     for doc in &docs {
         let lists = [
@@ -110,21 +109,11 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     for g in grants {
         grant(g, &system, &mut accounts, sink);
     }
-    imp.accounts.extend(accounts.into_values());
-}
-
-fn account_id(system: &str, key: &str) -> String {
-    format!("{system}:{key}")
+    imp.accounts.extend(accounts.into_sorted());
 }
 
 /// Adds the account a user or secret resource is; other resources are not identities.
-fn resource(
-    r: &Node,
-    resource_type: Option<&Node>,
-    system: &str,
-    accounts: &mut BTreeMap<String, Account>,
-    sink: &mut Problems,
-) {
+fn resource(r: &Node, resource_type: Option<&Node>, system: &str, accounts: &mut Accounts, sink: &mut Problems) {
     let Some(key) = util::get(r, "id").and_then(resource_key) else {
         sink.push(shape(
             r.loc.clone(),
@@ -140,8 +129,7 @@ fn resource(
     if !is_user && !is_secret {
         return;
     }
-    let id = account_id(system, &key);
-    let mut acc = Account::new(id.clone(), system, r.loc.clone());
+    let mut acc = Account::new(system, &key, &r.loc);
     acc.display_name = field_text(r, "displayName", "display_name");
     if let Some(u) = user {
         acc.kind =
@@ -190,31 +178,22 @@ fn resource(
         acc.owner = field(s, "identityId", "identity_id")
             .and_then(resource_key)
             .map(|k| Ref::Account(account_id(system, &k)));
-        acc.grants.push(Grant {
-            permission: "secret".to_owned(),
-            privileged: false,
-            source: "baton: secret trait".to_owned(),
-            via: None,
-            granted_at: created,
-            last_used: used,
-            expires_at: expires,
-            loc: s.loc.clone(),
-        });
+        acc.grant(
+            Grant::new("secret", false, "baton: secret trait", &s.loc)
+                .granted(created)
+                .used(used)
+                .expires(expires),
+        );
     } else if is_secret {
         acc.kind = Some(IdentityKind::ApiKey);
     }
-    match accounts.get_mut(&id) {
-        // The same resource in `baton resources` and as a grant's principal.
-        Some(a) => a.merge(acc),
-        None => {
-            accounts.insert(id, acc);
-        }
-    }
+    // The same resource may be in `baton resources` and a grant's principal.
+    accounts.add(acc);
 }
 
 /// One grant: an entitlement of its principal, named after the entitlement's resource and
 /// slug (`group/Engineering/member`).
-fn grant(g: &Node, system: &str, accounts: &mut BTreeMap<String, Account>, sink: &mut Problems) {
+fn grant(g: &Node, system: &str, accounts: &mut Accounts, sink: &mut Problems) {
     let inner = util::get(g, "grant").unwrap_or(g);
     let entitlement = util::get(inner, "entitlement").or_else(|| util::get(g, "entitlement"));
     let principal = util::get(inner, "principal").or_else(|| util::get(g, "principal"));
@@ -257,20 +236,9 @@ fn grant(g: &Node, system: &str, accounts: &mut BTreeMap<String, Account>, sink:
     } else {
         format!("{what}/{slug}")
     };
-    if acc.grants.iter().any(|x| x.permission == permission) {
-        return;
-    }
-    acc.grants.push(Grant {
-        source: format!(
-            "baton: grant {}",
-            util::text(inner, "id").unwrap_or_else(|| permission.clone())
-        ),
-        permission,
-        privileged: false,
-        via: None,
-        granted_at: None,
-        last_used: None,
-        expires_at: None,
-        loc: g.loc.clone(),
-    });
+    let source = format!(
+        "baton: grant {}",
+        util::text(inner, "id").unwrap_or_else(|| permission.clone())
+    );
+    acc.grant(Grant::new(permission, false, source, &g.loc));
 }

@@ -14,7 +14,7 @@ use crate::node::Spanned;
 use crate::source::Loc;
 
 use super::config::{Config, Key};
-use super::{util, Account, Import, Person, Ref};
+use super::{util, Import, Person, Ref};
 
 /// One row of the map file: this account is this person.
 struct MapRow {
@@ -90,22 +90,6 @@ fn ambiguous(loc: &Loc, what: &str, people: &[Person], matched: &BTreeSet<usize>
     )
 }
 
-/// Merges accounts that two exports list under one id, keeping the first's location.
-fn merge(accounts: Vec<Account>) -> Vec<Account> {
-    let mut out: Vec<Account> = Vec::with_capacity(accounts.len());
-    let mut at: BTreeMap<String, usize> = BTreeMap::new();
-    for a in accounts {
-        match at.get(&a.id).and_then(|i| out.get_mut(*i)) {
-            Some(first) => first.merge(a),
-            None => {
-                at.insert(a.id.clone(), out.len());
-                out.push(a);
-            }
-        }
-    }
-    out
-}
-
 fn read_map(cfg: &Config, sink: &mut Problems) -> Vec<MapRow> {
     let Some((path, loc)) = &cfg.map else { return Vec::new() };
     let src = match crate::text::read(path, "correlate.map") {
@@ -149,7 +133,7 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
         accounts,
         ..
     } = imp;
-    let accounts = merge(accounts);
+    let accounts = accounts.into_vec();
     let index = People {
         people: &people,
         keys: &cfg.keys,
@@ -342,9 +326,8 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::node::Node;
     use crate::source::Source;
-    use crate::sources::Grant;
+    use crate::sources::{Account, Grant};
 
     fn at() -> Loc {
         Source::new("export.json", "{}").whole()
@@ -368,13 +351,9 @@ mod tests {
     }
 
     fn account(id: &str, email: Option<&str>, permission: &str) -> Account {
-        let mut a = Account::new(id, "erp", at());
+        let mut a = Account::global(id, "erp", &at());
         a.email = email.map(str::to_owned);
-        let node = Node {
-            loc: at(),
-            value: crate::node::Value::Null,
-        };
-        a.grants.push(Grant::new(permission, false, "test", None, None, &node));
+        a.grant(Grant::new(permission, false, "test", &at()));
         a
     }
 
@@ -392,7 +371,7 @@ mod tests {
         }
         let imp = Import {
             people,
-            accounts,
+            accounts: accounts.into_iter().collect(),
             ..Import::default()
         };
         let (mut inv, mut sink) = (Inventory::default(), Problems::default());

@@ -12,6 +12,7 @@ use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
 use crate::source::Loc;
 
+use super::build::{account_id, Accounts};
 use super::util::{self, date_at};
 use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
 
@@ -173,28 +174,29 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     for u in objs.of(Type::User) {
         let oid = util::text(u, "id").or_else(|| util::text(u, "objectId"));
-        if let (Some(oid), Some(acc)) = (oid, user_id(&system, u)) {
-            ids.insert(oid, acc);
+        if let (Some(oid), Some(local)) = (oid, user_local(u)) {
+            ids.insert(oid, account_id(&system, &local));
         }
     }
     for t in [Type::ServicePrincipal, Type::Application] {
         for a in objs.of(t) {
-            if let (Some(oid), Some(acc)) = (util::text(a, "id"), app_id(&system, a)) {
-                ids.insert(oid, acc);
+            if let (Some(oid), Some(local)) = (util::text(a, "id"), app_local(a)) {
+                ids.insert(oid, account_id(&system, &local));
             }
         }
     }
-    let mut accounts: BTreeMap<String, Account> = BTreeMap::new();
+    // An application and its service principal are one account.
+    let mut accounts = Accounts::default();
     for u in objs.of(Type::User) {
         if let Some(acc) = user(u, &system, &ids, &spec.date_formats, sink) {
-            add(acc, &mut accounts);
+            accounts.add(acc);
         }
     }
     let mut creds = Vec::new();
     for t in [Type::ServicePrincipal, Type::Application] {
         for a in objs.of(t) {
             if let Some(acc) = app(a, t, &system, &ids, &mut creds, sink) {
-                add(acc, &mut accounts);
+                accounts.add(acc);
             }
         }
     }
@@ -215,14 +217,16 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
         let name = util::text(r, "displayName").unwrap_or_else(|| "unnamed role".to_owned());
         for m in util::items(r, "members") {
             let Some(oid) = util::text(m, "id") else { continue };
-            let permission = format!("directoryRole/{name}");
-            let source = format!("entra: directory role {name} members");
-            give(&oid, &ids, &members, &mut accounts, m, sink, |via| {
-                Grant::new(&permission, true, &source, via, None, m)
-            });
+            let grant = Grant::new(
+                format!("directoryRole/{name}"),
+                true,
+                format!("entra: directory role {name} members"),
+                &m.loc,
+            );
+            give(&oid, &ids, &members, &mut accounts, sink, &grant);
         }
     }
-    imp.accounts.extend(accounts.into_values());
+    imp.accounts.extend(accounts.into_sorted());
     imp.accounts.extend(creds);
 }
 
@@ -249,28 +253,19 @@ fn user_rows(spec: &Spec, imp: &mut Import, sink: &mut Problems) -> Vec<Node> {
     rows
 }
 
-/// Adds `acc`, merged with the account of the same id (an application and its service
-/// principal).
-fn add(acc: Account, accounts: &mut BTreeMap<String, Account>) {
-    match accounts.get_mut(&acc.id) {
-        Some(a) => a.merge(acc),
-        None => {
-            accounts.insert(acc.id.clone(), acc);
-        }
-    }
-}
-
-fn user_id(system: &str, u: &Node) -> Option<String> {
-    let name = util::text(u, "userPrincipalName")
+/// A user's id in the directory: its user principal name, else its object id.
+fn user_local(u: &Node) -> Option<String> {
+    util::text(u, "userPrincipalName")
         .or_else(|| util::text(u, "id"))
-        .or_else(|| util::text(u, "objectId"))?;
-    Some(format!("{system}:{name}"))
+        .or_else(|| util::text(u, "objectId"))
 }
 
-fn app_id(system: &str, a: &Node) -> Option<String> {
+/// An application's or service principal's id in the directory: `app:<appId>`, which an
+/// application and its service principal share, else `object:<id>`.
+fn app_local(a: &Node) -> Option<String> {
     match util::text(a, "appId") {
-        Some(app) => Some(format!("{system}:app:{app}")),
-        None => util::text(a, "id").map(|id| format!("{system}:object:{id}")),
+        Some(app) => Some(format!("app:{app}")),
+        None => util::text(a, "id").map(|id| format!("object:{id}")),
     }
 }
 
@@ -298,7 +293,7 @@ fn user(
     sink: &mut Problems,
 ) -> Option<Account> {
     let date_at = |n: &Node, key: &str, sink: &mut Problems| util::date_in_formats(n, key, formats, sink);
-    let Some(id) = user_id(system, u) else {
+    let Some(local) = user_local(u) else {
         sink.push(shape(
             u.loc.clone(),
             "Entra user without `userPrincipalName` or `id`",
@@ -306,7 +301,7 @@ fn user(
         ));
         return None;
     };
-    let mut acc = Account::new(id, system, u.loc.clone());
+    let mut acc = Account::new(system, &local, &u.loc);
     acc.kind = Some(IdentityKind::Human);
     acc.login = util::text(u, "userPrincipalName");
     acc.email = util::text(u, "mail");
@@ -342,7 +337,7 @@ fn app(
     creds: &mut Vec<Account>,
     sink: &mut Problems,
 ) -> Option<Account> {
-    let Some(id) = app_id(system, a) else {
+    let Some(local) = app_local(a) else {
         sink.push(shape(
             a.loc.clone(),
             "Entra application or service principal without `appId` or `id`",
@@ -350,7 +345,7 @@ fn app(
         ));
         return None;
     };
-    let mut acc = Account::new(id, system, a.loc.clone());
+    let mut acc = Account::new(system, &local, &a.loc);
     let managed = util::text(a, "servicePrincipalType").is_some_and(|s| s.eq_ignore_ascii_case("ManagedIdentity"));
     acc.kind = Some(if managed {
         IdentityKind::Workload
@@ -396,16 +391,16 @@ fn app(
             };
             let start = date_at(c, "startDateTime", sink);
             let end = date_at(c, "endDateTime", sink);
-            let mut cred = Account::new(format!("{}/{kind}/{key_id}", acc.id), system, c.loc.clone());
-            cred.kind = Some(IdentityKind::ApiKey);
+            let mut cred = Account::credential(&acc, &format!("{kind}/{key_id}"), &c.loc);
             let label = util::text(c, "displayName").unwrap_or_else(|| key_id.clone());
             cred.display_name = Some(format!("{name} {permission} {label}"));
-            cred.owner = Some(Ref::Account(acc.id.clone()));
             cred.credential_rotated_at = start;
             cred.credential_expires_at = end;
-            let mut g = Grant::new(permission, false, &format!("entra: {key} of {name}"), None, start, c);
-            g.expires_at = end;
-            cred.grants.push(g);
+            cred.grant(
+                Grant::new(permission, false, format!("entra: {key} of {name}"), &c.loc)
+                    .granted(start)
+                    .expires(end),
+            );
             creds.push(cred);
         }
     }
@@ -445,39 +440,27 @@ fn app_roles(sps: &[&Node]) -> BTreeMap<(String, String), String> {
     out
 }
 
-/// Gives the grant `make(via)` to the principal `oid`: its account, or each member of the
-/// group it is (`via` = the group). A principal the export does not hold is a warning.
+/// Gives `grant` to the principal `oid`: its account, or each member of the group it is
+/// (through that group). A principal the export does not hold is a warning.
 fn give(
     oid: &str,
     ids: &BTreeMap<String, String>,
     members: &BTreeMap<String, (String, Vec<String>)>,
-    accounts: &mut BTreeMap<String, Account>,
-    at: &Node,
+    accounts: &mut Accounts,
     sink: &mut Problems,
-    make: impl Fn(Option<String>) -> Grant,
+    grant: &Grant,
 ) {
-    let targets: Vec<(String, Option<String>)> = match (ids.get(oid), members.get(oid)) {
-        (Some(acc), _) => vec![(acc.clone(), None)],
-        (None, Some((name, list))) => list
-            .iter()
-            .map(|m| (m.clone(), Some(format!("group/{name}"))))
-            .collect(),
+    let targets: Vec<(&String, Option<&str>)> = match (ids.get(oid), members.get(oid)) {
+        (Some(acc), _) => vec![(acc, None)],
+        (None, Some((name, list))) => list.iter().map(|m| (m, Some(name.as_str()))).collect(),
         (None, None) => {
-            sink.push(unknown_principal(oid, at.loc.clone()));
+            sink.push(unknown_principal(oid, grant.loc.clone()));
             return;
         }
     };
-    for (account, via) in targets {
-        let Some(acc) = accounts.get_mut(&account) else {
-            continue;
-        };
-        let g = make(via);
-        if !acc
-            .grants
-            .iter()
-            .any(|x| x.permission == g.permission && x.via == g.via)
-        {
-            acc.grants.push(g);
+    for (account, group) in targets {
+        if let Some(acc) = accounts.get_mut(account) {
+            acc.grant(grant.clone().through(group));
         }
     }
 }
@@ -498,7 +481,7 @@ fn app_role_assignment(
     roles: &BTreeMap<(String, String), String>,
     ids: &BTreeMap<String, String>,
     members: &BTreeMap<String, (String, Vec<String>)>,
-    accounts: &mut BTreeMap<String, Account>,
+    accounts: &mut Accounts,
     sink: &mut Problems,
 ) {
     let (Some(principal), Some(resource)) = (util::text(a, "principalId"), util::text(a, "resourceId")) else {
@@ -519,12 +502,14 @@ fn app_role_assignment(
             .unwrap_or(role_id)
     };
     let app = util::text(a, "resourceDisplayName").unwrap_or(resource);
-    let permission = format!("appRole/{app}/{role}");
-    let source = format!("entra: app role assignment on {app}");
-    let granted = date_at(a, "createdDateTime", sink);
-    give(&principal, ids, members, accounts, a, sink, |via| {
-        Grant::new(&permission, false, &source, via, granted, a)
-    });
+    let grant = Grant::new(
+        format!("appRole/{app}/{role}"),
+        false,
+        format!("entra: app role assignment on {app}"),
+        &a.loc,
+    )
+    .granted(date_at(a, "createdDateTime", sink));
+    give(&principal, ids, members, accounts, sink, &grant);
 }
 
 fn role_assignment(
@@ -532,7 +517,7 @@ fn role_assignment(
     definitions: &BTreeMap<String, String>,
     ids: &BTreeMap<String, String>,
     members: &BTreeMap<String, (String, Vec<String>)>,
-    accounts: &mut BTreeMap<String, Account>,
+    accounts: &mut Accounts,
     sink: &mut Problems,
 ) {
     let Some(principal) = util::text(r, "principalId") else {
@@ -554,9 +539,14 @@ fn role_assignment(
         None => format!("directoryRole/{name}"),
     };
     let source = format!("entra: directory role assignment {name}");
-    give(&principal, ids, members, accounts, r, sink, |via| {
-        Grant::new(&permission, true, &source, via, None, r)
-    });
+    give(
+        &principal,
+        ids,
+        members,
+        accounts,
+        sink,
+        &Grant::new(permission, true, source, &r.loc),
+    );
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 mod aws_authorization_details;
 mod aws_credential_report;
 mod baton;
+mod build;
 pub mod config;
 mod correlate;
 mod entra;
@@ -25,6 +26,8 @@ use crate::diag::{Code, Problem, Problems};
 use crate::inventory::{IdentityKind, Inventory, Status, System};
 use crate::node::Node;
 use crate::source::{Loc, Source};
+
+use build::Accounts;
 
 pub use config::{is_sources, Config, Key, Kind, Spec};
 
@@ -71,32 +74,9 @@ pub(crate) struct Grant {
     pub loc: Loc,
 }
 
-impl Grant {
-    /// A grant read at `at`, with no last use or expiry (exports rarely say).
-    pub fn new(
-        permission: &str,
-        privileged: bool,
-        source: &str,
-        via: Option<String>,
-        granted_at: Option<DateTime<Utc>>,
-        at: &Node,
-    ) -> Self {
-        Self {
-            permission: permission.to_owned(),
-            privileged,
-            source: source.to_owned(),
-            via,
-            granted_at,
-            last_used: None,
-            expires_at: None,
-            loc: at.loc.clone(),
-        }
-    }
-}
-
-/// One account (or credential) read from an export. Exports of one system that list the
+/// One account (or credential) read from an export. Records and exports that list the
 /// same account under the same `id` are merged (the AWS credential report and
-/// authorization details join on the ARN).
+/// authorization details join on the ARN); see `build`.
 #[derive(Debug, Clone)]
 pub(crate) struct Account {
     pub id: String,
@@ -125,75 +105,13 @@ pub(crate) struct Account {
     pub loc: Loc,
 }
 
-impl Account {
-    pub fn new(id: impl Into<String>, system: &str, loc: Loc) -> Self {
-        Self {
-            id: id.into(),
-            system: system.to_owned(),
-            kind: None,
-            display_name: None,
-            email: None,
-            login: None,
-            employee_id: None,
-            department: None,
-            status: None,
-            terminated_at: None,
-            created_at: None,
-            last_seen: None,
-            credential_rotated_at: None,
-            credential_expires_at: None,
-            owner: None,
-            manager: None,
-            manager_at: None,
-            tags: Vec::new(),
-            grants: Vec::new(),
-            loc,
-        }
-    }
-
-    /// Folds `other` (the same account from another export) into this one: values this
-    /// one lacks are taken, dates keep the latest, grants add up.
-    fn merge(&mut self, other: Account) {
-        fn take<T>(a: &mut Option<T>, b: Option<T>) {
-            if a.is_none() {
-                *a = b;
-            }
-        }
-        fn latest(a: &mut Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) {
-            *a = (*a).max(b);
-        }
-        take(&mut self.kind, other.kind);
-        take(&mut self.display_name, other.display_name);
-        take(&mut self.email, other.email);
-        take(&mut self.login, other.login);
-        take(&mut self.employee_id, other.employee_id);
-        take(&mut self.department, other.department);
-        take(&mut self.status, other.status);
-        take(&mut self.terminated_at, other.terminated_at);
-        take(&mut self.created_at, other.created_at);
-        latest(&mut self.last_seen, other.last_seen);
-        latest(&mut self.credential_rotated_at, other.credential_rotated_at);
-        take(&mut self.credential_expires_at, other.credential_expires_at);
-        take(&mut self.owner, other.owner);
-        if self.manager.is_none() {
-            self.manager = other.manager;
-            self.manager_at = other.manager_at;
-        }
-        for t in other.tags {
-            if !self.tags.iter().any(|(k, _)| *k == t.0) {
-                self.tags.push(t);
-            }
-        }
-        self.grants.extend(other.grants);
-    }
-}
-
 /// Everything the importers read, before correlation.
 #[derive(Debug, Default)]
 pub(crate) struct Import {
     pub systems: Vec<System>,
     pub people: Vec<Person>,
-    pub accounts: Vec<Account>,
+    /// One per id: the same account from two exports is merged as it is added.
+    pub accounts: Accounts,
     /// Export files read, for the evidence manifest.
     pub files: Vec<String>,
 }

@@ -172,17 +172,12 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
         let name = groups.get(g).cloned().unwrap_or_else(|| g.clone());
         members.entry(g.clone()).or_default().push(u.clone());
         match accounts.get_mut(u) {
-            Some(acc) => push(
-                acc,
-                Grant::new(
-                    &format!("group/{name}"),
-                    false,
-                    &format!("okta: group {name} members"),
-                    None,
-                    None,
-                    at,
-                ),
-            ),
+            Some(acc) => acc.grant(Grant::new(
+                format!("group/{name}"),
+                false,
+                format!("okta: group {name} members"),
+                &at.loc,
+            )),
             None => sink.push(unknown_user(u, at)),
         }
     }
@@ -211,25 +206,26 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             ));
             continue;
         };
-        let via = match util::text(it.node, "scope").as_deref() {
+        let group = match util::text(it.node, "scope").as_deref() {
             Some("GROUP") => {
                 let g = util::get(it.node, "_links")
                     .and_then(|l| util::get(l, "group"))
                     .and_then(|g| util::text(g, "name"))
                     .or_else(|| link_id(it.node, "group").map(|id| groups.get(&id).cloned().unwrap_or(id)));
-                Some(format!("group/{}", g.unwrap_or_else(|| "unknown".to_owned())))
+                Some(g.unwrap_or_else(|| "unknown".to_owned()))
             }
             _ => None,
         };
-        let source = match &via {
-            Some(g) => format!("okta: app {app} assigned through {g}"),
+        let source = match &group {
+            Some(g) => format!("okta: app {app} assigned through group/{g}"),
             None => format!("okta: app {app} assigned to the user"),
         };
         let created = date_at(it.node, "created", sink);
         match accounts.get_mut(&uid) {
-            Some(acc) => push(
-                acc,
-                Grant::new(&format!("app/{app}"), false, &source, via, created, it.node),
+            Some(acc) => acc.grant(
+                Grant::new(format!("app/{app}"), false, source, &it.node.loc)
+                    .through(group.as_deref())
+                    .granted(created),
             ),
             None => sink.push(unknown_user(&uid, it.node)),
         }
@@ -242,14 +238,16 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             continue;
         };
         let name = groups.get(&gid).cloned().unwrap_or_else(|| gid.clone());
-        let via = Some(format!("group/{name}"));
-        let source = format!("okta: app {app} assigned through group/{name}");
+        let grant = Grant::new(
+            format!("app/{app}"),
+            false,
+            format!("okta: app {app} assigned through group/{name}"),
+            &it.node.loc,
+        )
+        .through(Some(&name));
         for u in members.get(&gid).into_iter().flatten() {
             if let Some(acc) = accounts.get_mut(u) {
-                push(
-                    acc,
-                    Grant::new(&format!("app/{app}"), false, &source, via.clone(), None, it.node),
-                );
+                acc.grant(grant.clone());
             }
         }
     }
@@ -272,16 +270,6 @@ fn unknown_user(id: &str, at: &Node) -> Problem {
     .with_help("export `users.json` (`GET /api/v1/users`) too, or this access is not counted")
 }
 
-fn push(acc: &mut Account, g: Grant) {
-    if !acc
-        .grants
-        .iter()
-        .any(|x| x.permission == g.permission && x.via == g.via)
-    {
-        acc.grants.push(g);
-    }
-}
-
 fn user(u: &Node, system: &str, sink: &mut Problems) -> Option<Account> {
     let Some((profile, login)) = util::get(u, "profile").and_then(|p| Some((p, util::text(p, "login")?))) else {
         sink.push(shape(
@@ -291,7 +279,7 @@ fn user(u: &Node, system: &str, sink: &mut Problems) -> Option<Account> {
         ));
         return None;
     };
-    let mut acc = Account::new(format!("{system}:{login}"), system, u.loc.clone());
+    let mut acc = Account::new(system, &login, &u.loc);
     acc.kind = Some(IdentityKind::Human);
     acc.login = Some(login);
     acc.email = util::text(profile, "email");
@@ -350,7 +338,7 @@ fn token(t: &Node, system: &str, accounts: &BTreeMap<String, Account>, sink: &mu
         ));
         return None;
     };
-    let mut acc = Account::new(format!("{system}:token:{id}"), system, t.loc.clone());
+    let mut acc = Account::new(system, &format!("token:{id}"), &t.loc);
     acc.kind = Some(IdentityKind::Token);
     acc.display_name = util::text(t, "name");
     acc.owner = util::text(t, "userId").map(|u| match accounts.get(&u) {
@@ -362,15 +350,11 @@ fn token(t: &Node, system: &str, accounts: &BTreeMap<String, Account>, sink: &mu
     acc.created_at = created;
     acc.credential_rotated_at = created;
     acc.credential_expires_at = expires;
-    let mut g = Grant::new(
-        "api-token",
-        true,
-        &format!("okta: API token {}", acc.display_name.as_deref().unwrap_or(&id)),
-        None,
-        created,
-        t,
+    let source = format!("okta: API token {}", acc.display_name.as_deref().unwrap_or(&id));
+    acc.grant(
+        Grant::new("api-token", true, source, &t.loc)
+            .granted(created)
+            .expires(expires),
     );
-    g.expires_at = expires;
-    acc.grants.push(g);
     Some(acc)
 }

@@ -10,6 +10,7 @@ use crate::diag::{Code, Problem, Problems};
 use crate::inventory::Status;
 use crate::node::Node;
 
+use super::build::account_id;
 use super::util;
 use super::{json_docs, shape, Account, Grant, Import, Ref, Spec};
 
@@ -30,7 +31,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     // SCIM id → account id, for members and managers.
     let ids: BTreeMap<String, String> = users
         .iter()
-        .filter_map(|u| Some((util::text(u, "id")?, account_id(&system, u)?)))
+        .filter_map(|u| Some((util::text(u, "id")?, account_id(&system, &user_name(u)?))))
         .collect();
     let mut accounts: Vec<Account> = users.iter().filter_map(|u| user(u, &system, &ids, sink)).collect();
     memberships(&groups, &ids, &mut accounts, sink);
@@ -71,13 +72,13 @@ fn resources<'a>(root: &'a Node, users: &mut Vec<&'a Node>, groups: &mut Vec<&'a
     }
 }
 
-fn account_id(system: &str, u: &Node) -> Option<String> {
-    let name = util::text(u, "userName").or_else(|| util::text(u, "id"))?;
-    Some(format!("{system}:{name}"))
+/// A user's id in the directory: its `userName`, else its SCIM `id`.
+fn user_name(u: &Node) -> Option<String> {
+    util::text(u, "userName").or_else(|| util::text(u, "id"))
 }
 
 fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Problems) -> Option<Account> {
-    let Some(id) = account_id(system, u) else {
+    let Some(name) = user_name(u) else {
         sink.push(shape(
             u.loc.clone(),
             "SCIM user without `userName` or `id`",
@@ -85,7 +86,7 @@ fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Probl
         ));
         return None;
     };
-    let mut acc = Account::new(id, system, u.loc.clone());
+    let mut acc = Account::new(system, &name, &u.loc);
     acc.login = util::text(u, "userName");
     acc.display_name =
         util::text(u, "displayName").or_else(|| util::get(u, "name").and_then(|n| util::text(n, "formatted")));
@@ -112,32 +113,21 @@ fn user(u: &Node, system: &str, ids: &BTreeMap<String, String>, sink: &mut Probl
             let Some(v) = util::text(e, "value").or_else(|| util::text(e, "display")) else {
                 continue;
             };
-            push_grant(&mut acc, format!("{prefix}/{v}"), format!("scim: user {key}"), e);
+            acc.grant(Grant::new(
+                format!("{prefix}/{v}"),
+                false,
+                format!("scim: user {key}"),
+                &e.loc,
+            ));
         }
     }
     for g in util::items(u, "groups") {
         let Some(name) = util::text(g, "display").or_else(|| util::text(g, "value")) else {
             continue;
         };
-        push_grant(&mut acc, format!("group/{name}"), "scim: user groups".to_owned(), g);
+        acc.grant(Grant::new(format!("group/{name}"), false, "scim: user groups", &g.loc));
     }
     Some(acc)
-}
-
-fn push_grant(acc: &mut Account, permission: String, source: String, at: &Node) {
-    if acc.grants.iter().any(|g| g.permission == permission) {
-        return;
-    }
-    acc.grants.push(Grant {
-        permission,
-        privileged: false,
-        source,
-        via: None,
-        granted_at: None,
-        last_used: None,
-        expires_at: None,
-        loc: at.loc.clone(),
-    });
 }
 
 /// Gives every user the groups whose members it is, directly or through nested groups.
@@ -161,7 +151,12 @@ fn memberships(groups: &[&Node], ids: &BTreeMap<String, String>, accounts: &mut 
                     continue;
                 }
                 match ids.get(&v).and_then(|a| accounts.iter_mut().find(|x| x.id == *a)) {
-                    Some(acc) => push_grant(acc, format!("group/{name}"), format!("scim: group {name} members"), m),
+                    Some(acc) => acc.grant(Grant::new(
+                        format!("group/{name}"),
+                        false,
+                        format!("scim: group {name} members"),
+                        &m.loc,
+                    )),
                     None => sink.push(
                         Problem::warning(
                             Code::ExportShape,
