@@ -186,7 +186,7 @@ fn user(
     acc.created_at = util::date_at(u, "CreateDate", sink);
     owner_tag(u, &mut acc);
     for h in attached(u, "UserPolicyList", policies, &format!("user {name}"), sink) {
-        acc.grant_repeated(h.grant());
+        acc.grant(h.grant());
     }
     for g in util::items(u, "GroupList") {
         let Some(gname) = g.scalar_text() else { continue };
@@ -207,7 +207,7 @@ fn user(
                         },
                         None => h,
                     };
-                    acc.grant_repeated(h.grant().through(Some(&gname)));
+                    acc.grant(h.grant().through(Some(&gname)));
                 }
             }
             None => sink.push(
@@ -245,7 +245,7 @@ fn role(r: &Node, system: &str, policies: &BTreeMap<String, (String, bool)>, sin
     acc.last_seen = util::get(r, "RoleLastUsed").and_then(|u| util::date_at(u, "LastUsedDate", sink));
     owner_tag(r, &mut acc);
     for h in attached(r, "RolePolicyList", policies, &format!("role {name}"), sink) {
-        acc.grant_repeated(h.grant());
+        acc.grant(h.grant());
     }
     Some(acc)
 }

@@ -76,16 +76,10 @@ impl Account {
         }
     }
 
-    /// Gives `grant` even when the account already holds its permission by the same path:
-    /// the authorization details of AWS give a policy or group that one entry lists twice
-    /// as two entitlements (`…` and `…#2`). Every other export uses [`Account::grant`].
-    pub fn grant_repeated(&mut self, grant: Grant) {
-        self.grants.push(grant);
-    }
-
     /// Folds `other` (the same account from another record or export) into this one:
     /// values this one lacks are taken, `last_seen` and the last rotation keep the latest,
-    /// tags are added by key, and grants add up.
+    /// tags are added by key, and grants add up, once per permission and path (the same
+    /// account read twice, from overlapping pages or a repeated row, holds each access once).
     fn merge(&mut self, other: Account) {
         fn take<T>(a: &mut Option<T>, b: Option<T>) {
             if a.is_none() {
@@ -117,7 +111,9 @@ impl Account {
                 self.tags.push(t);
             }
         }
-        self.grants.extend(other.grants);
+        for g in other.grants {
+            self.grant(g);
+        }
     }
 }
 
@@ -315,8 +311,21 @@ mod tests {
                 ("app/ERP", Some("group/Sales"), "through Sales"),
             ]
         );
-        acc.grant_repeated(Grant::new("app/ERP", false, "listed twice", &loc));
-        assert_eq!(acc.grants.len(), 5, "`grant_repeated` does not de-duplicate");
+    }
+
+    #[test]
+    fn the_same_account_read_twice_holds_each_access_once() {
+        let loc = at("users.json");
+        let mut first = Account::new("okta", "ada", &loc);
+        first.grant(Grant::new("app/ERP", false, "page 1", &loc));
+        let mut again = Account::new("okta", "ada", &loc);
+        again.grant(Grant::new("app/ERP", false, "page 2", &loc));
+        again.grant(Grant::new("app/CRM", false, "page 2", &loc));
+        first.merge(again);
+        assert_eq!(
+            grants(&first),
+            [("app/ERP", None, "page 1"), ("app/CRM", None, "page 2")]
+        );
     }
 
     #[test]
