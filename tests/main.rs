@@ -17,6 +17,7 @@ mod campaign;
 mod cli;
 mod corpus;
 mod decisions;
+mod delta;
 mod diff;
 mod docs;
 mod evidence;

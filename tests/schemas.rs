@@ -232,6 +232,45 @@ fn policy_test_schema_matches_the_loader() {
 }
 
 /// `check --format json` on the acme example, with `extra` arguments.
+#[test]
+fn a_delta_check_output_matches_the_findings_schema_with_every_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pack = tmp.path().join("pack");
+    let fixture = |n: &str| format!("tests/fixtures/delta/{n}");
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "evidence",
+        "--inventory",
+        &fixture("q3.yaml"),
+        "--as-of",
+        "2026-07-20",
+        "--out",
+        pack.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        &fixture("q4.yaml"),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+        "--since",
+        pack.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 1, "{stderr}");
+    let report: Json = serde_json::from_str(&stdout).unwrap();
+    let errs = errors(&validator("findings.schema.json"), &report);
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+    let s = schema_of("findings.schema.json");
+    let obj_keys = |v: &Json| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&s, &s), obj_keys(&report));
+    assert_eq!(keys(&s, def(&s, "Baseline")), obj_keys(&report["baseline"]));
+    for f in report["findings"].as_array().unwrap() {
+        assert_eq!(keys(&s, def(&s, "Finding")), obj_keys(f));
+    }
+}
+
 fn acme_report(extra: &[&str]) -> Json {
     let mut args = vec![
         "check",
@@ -272,15 +311,20 @@ fn acme_check_output_matches_the_findings_schema() {
         errs.join("\n")
     );
 
-    // Same field names as printed, so neither side can grow a field alone.
+    // Same field names as printed, so neither side can grow a field alone. `baseline` and
+    // `change` are printed with `--since` only (the next test).
     let s = schema_of("findings.schema.json");
     let obj_keys = |v: &Json| -> BTreeSet<String> { v.as_object().unwrap().keys().cloned().collect() };
-    assert_eq!(keys(&s, &s), obj_keys(&report));
+    let without = |mut k: BTreeSet<String>, field: &str| {
+        assert!(k.remove(field), "the schema has `{field}`");
+        k
+    };
+    assert_eq!(without(keys(&s, &s), "baseline"), obj_keys(&report));
     assert_eq!(keys(&s, def(&s, "Summary")), obj_keys(&report["summary"]));
     let findings = report["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
     for f in findings {
-        assert_eq!(keys(&s, def(&s, "Finding")), obj_keys(f));
+        assert_eq!(without(keys(&s, def(&s, "Finding")), "change"), obj_keys(f));
         assert_eq!(keys(&s, def(&s, "Location")), obj_keys(&f["location"]));
     }
     let finding = &def(&s, "Finding")["properties"];
@@ -309,8 +353,8 @@ fn acme_check_output_matches_the_findings_schema() {
         .collect();
     assert_eq!(
         required,
-        keys(&s, def(&s, "Finding")),
-        "every finding field is always printed"
+        without(keys(&s, def(&s, "Finding")), "change"),
+        "every finding field but `change` (with `--since` only) is always printed"
     );
     let statuses = [
         dualtrack_engine::FindingStatus::Open,

@@ -124,6 +124,16 @@ pub const ALL: &[PseudoRule] = &[
         remediation: "Have the reviewer review the entitlements again one by one; consider a different reviewer or a smaller worklist.",
     },
     PseudoRule {
+        id: "DEC-STALE-APPROVAL",
+        title: "An approval from the baseline campaign was carried where it may not be",
+        category: Category::Unverifiable,
+        severity: [Severity::Medium, Severity::High],
+        soc_controls: REVIEW_SOC,
+        sox_controls: REVIEW_SOX,
+        description: "Against a baseline (`--since`), the decisions approve an entitlement with an approval dated on or before the baseline's review date, and that approval may not carry forward: the entitlement, its holder or its system changed since (any change invalidates an earlier approval), the track's `carry_forward` is `never`, or the approval is older than `carry_forward_max_days`.",
+        remediation: "Have the assigned reviewer decide on the entitlement again in this campaign.",
+    },
+    PseudoRule {
         id: "DEC-SELF-REVIEW",
         title: "A reviewer decided on their own access or on an NHI they own",
         category: Category::Conflicting,

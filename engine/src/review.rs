@@ -5,6 +5,7 @@
 
 use crate::baseline::state::{Ent, Ident, Sys};
 use crate::baseline::{Baseline, Change};
+use crate::campaign::carry::Since;
 use crate::decisions::verify::{self, Seen};
 use crate::decisions::Decisions;
 use crate::diag::Problems;
@@ -13,6 +14,7 @@ use crate::eval::Options;
 use crate::exceptions::{Exceptions, Usage};
 use crate::finding::Finding;
 use crate::inventory::{Entitlement, Inventory};
+use crate::worklist::Verdict;
 
 /// The review inputs a run takes besides the inventory and the pack.
 #[derive(Debug, Clone, Copy, Default)]
@@ -45,9 +47,13 @@ impl Overlay for Review<'_> {
         if let Some(d) = self.decisions {
             findings.extend(d.findings(opts.as_of, &opts.tracks, ents));
             let flagged = verify::flagged(findings, self.exceptions, opts.as_of);
-            let (found, s) = d.verify(inv, opts.as_of, &opts.tracks, ents, &flagged);
+            let since = self.baseline.map(|b| b as &dyn Since);
+            let (found, s) = d.verify(inv, opts.as_of, &opts.tracks, ents, &flagged, since);
             findings.extend(found);
             seen = s;
+        }
+        if let (Some(b), None) = (self.baseline, self.decisions) {
+            findings.extend(baseline_revokes(b, ents, opts));
         }
         let usage = self
             .exceptions
@@ -84,6 +90,21 @@ impl Overlay for Review<'_> {
         }
         (batches, problems)
     }
+}
+
+/// Without this campaign's decisions (which check them with its SLA), the baseline's
+/// revokes among `ents` still present past the baseline campaign's SLA: `DEC-NOT-REMOVED`.
+pub fn baseline_revokes(b: &Baseline, ents: &[&Entitlement], opts: &Options) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in ents {
+        for track in &opts.tracks {
+            if let Some(p) = b.previous(*track, &e.id).filter(|p| p.verdict == Verdict::Revoke) {
+                let sla = b.sla_days.get(track).copied().unwrap_or(0);
+                out.extend(verify::revoked_still_present(b, &p, sla, *track, e, opts.as_of));
+            }
+        }
+    }
+    out
 }
 
 /// Sets each finding's `change`: against the baseline, the most telling class among its

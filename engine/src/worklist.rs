@@ -28,6 +28,56 @@ pub const COLUMNS: &[&str] = &[
     "rationale",
 ];
 
+/// The columns of a delta review's worklist (`campaign plan --since`): [`COLUMNS`] with
+/// what happened since the baseline and the baseline's decision, before the input columns.
+pub const DELTA_COLUMNS: &[&str] = &[
+    "track",
+    "entitlement",
+    "reviewer",
+    "identity",
+    "kind",
+    "owner",
+    "system",
+    "permission",
+    "privileged",
+    "last_used",
+    "severity",
+    "findings",
+    "recommended",
+    "change",
+    "previous_decision",
+    "decision",
+    "decided_at",
+    "rationale",
+];
+
+/// The columns of `_carried.csv`: the rows carried forward from the baseline, which no
+/// reviewer is asked about, with the baseline campaign they were approved in.
+pub const CARRIED_COLUMNS: &[&str] = &[
+    "track",
+    "entitlement",
+    "reviewer",
+    "identity",
+    "kind",
+    "owner",
+    "system",
+    "permission",
+    "privileged",
+    "last_used",
+    "severity",
+    "findings",
+    "recommended",
+    "change",
+    "previous_decision",
+    "decision",
+    "decided_at",
+    "rationale",
+    "baseline_campaign",
+];
+
+/// Every column a decisions file may have: the information columns are read past.
+pub const READ_COLUMNS: &[&str] = CARRIED_COLUMNS;
+
 /// The columns a reviewer fills in; every other column is information.
 pub const INPUT_COLUMNS: &[&str] = &["decision", "decided_at", "rationale"];
 
@@ -87,6 +137,12 @@ pub struct Row {
     pub decided_at: String,
     /// Why (an input column).
     pub rationale: String,
+    /// Against a baseline: `new`, `changed: <fields>` or `unchanged`.
+    pub change: String,
+    /// Against a baseline: its decision on the row, `<verdict> by <reviewer> on <day>`.
+    pub previous_decision: String,
+    /// On a carried row: the baseline campaign that approved it.
+    pub baseline_campaign: String,
 }
 
 impl Row {
@@ -112,12 +168,31 @@ impl Row {
         ]
     }
 
-    /// The cells for CSV: a free-text cell that a spreadsheet would read as a formula is
-    /// prefixed with `'`.
+    /// The cell of column `name` (empty for a name that is not a column).
+    pub fn cell(&self, name: &str) -> &str {
+        match name {
+            "change" => &self.change,
+            "previous_decision" => &self.previous_decision,
+            "baseline_campaign" => &self.baseline_campaign,
+            _ => COLUMNS
+                .iter()
+                .zip(self.cells())
+                .find(|(c, _)| **c == name)
+                .map_or("", |(_, v)| v),
+        }
+    }
+
+    /// The cells for CSV in [`COLUMNS`] order: a free-text cell that a spreadsheet would
+    /// read as a formula is prefixed with `'`.
     pub fn csv_cells(&self) -> Vec<Cow<'_, str>> {
-        COLUMNS
+        self.csv_cells_of(COLUMNS)
+    }
+
+    /// [`Row::csv_cells`] in the order of `columns`.
+    pub fn csv_cells_of(&self, columns: &[&str]) -> Vec<Cow<'_, str>> {
+        columns
             .iter()
-            .zip(self.cells())
+            .map(|name| (name, self.cell(name)))
             .map(|(name, cell)| {
                 if FREE_TEXT.contains(name) {
                     guard_formula(cell)

@@ -52,6 +52,11 @@ pub struct PlanArgs {
     /// Directory to write the plan to; an existing plan there is replaced.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The previous campaign's evidence pack: verified first; worklists then say what
+    /// changed since and what the pack decided, and approvals the campaign file lets carry
+    /// forward go to `<track>/_carried.csv` instead of a reviewer.
+    #[arg(long, value_name = "PACK")]
+    pub since: Option<PathBuf>,
 }
 
 /// Runs `campaign`.
@@ -69,9 +74,18 @@ fn run_plan(args: &PlanArgs) -> Result<ExitCode, Failure> {
             args.out.display()
         ))
     })?;
-    let lists = files.iter().filter(|(p, _)| p.ends_with(".csv")).count();
+    let lists = files
+        .iter()
+        .filter(|(p, _)| p.ends_with(".csv") && !p.ends_with("/_carried.csv"))
+        .count();
+    let carried = files.iter().filter(|(p, _)| p.ends_with("/_carried.csv")).count();
+    let carried = if carried > 0 {
+        format!(" and {carried} list(s) of rows carried forward")
+    } else {
+        String::new()
+    };
     println!(
-        "wrote {lists} worklists, each as CSV and XLSX ({} files), to {}",
+        "wrote {lists} worklists, each as CSV and XLSX{carried} ({} files), to {}",
         files.len(),
         args.out.display()
     );
@@ -80,6 +94,11 @@ fn run_plan(args: &PlanArgs) -> Result<ExitCode, Failure> {
 
 fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
     let campaign = dualtrack_engine::campaign::load(&args.campaign)?;
+    let baseline = args
+        .since
+        .as_deref()
+        .map(|p| dualtrack_engine::baseline::load(p, "--since"))
+        .transpose()?;
     let Whole {
         model,
         pack,
@@ -106,6 +125,10 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         inventory: &inv,
         report: &report,
         inputs: &inputs,
+        since: baseline
+            .as_ref()
+            .map(|b| b as &dyn dualtrack_engine::campaign::carry::Since),
+        since_about: baseline.as_ref().map(dualtrack_engine::baseline::Baseline::about),
     })
     .map_err(|p| Problems(vec![p]))
 }

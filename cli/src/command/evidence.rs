@@ -39,6 +39,11 @@ pub struct EvidenceArgs {
     /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now; give it for a reproducible pack).
     #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
     pub as_of: Option<DateTime<Utc>>,
+    /// The previous campaign's evidence pack: verified first; adds per track the approvals
+    /// carried forward from it and its revokes checked against the inventory, and checks
+    /// carried and baseline decisions (`DEC-STALE-APPROVAL`, `DEC-NOT-REMOVED`).
+    #[arg(long, value_name = "PACK")]
+    pub since: Option<PathBuf>,
     /// Directory to write the pack to; an existing pack there is replaced.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -74,6 +79,14 @@ fn build(args: &EvidenceArgs) -> Result<Vec<File>, Problems> {
         tracks: Track::ALL.to_vec(),
     };
     let decisions = load::decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
+    let baseline = args
+        .since
+        .as_deref()
+        .map(|p| dualtrack_engine::baseline::load(p, "--since"))
+        .transpose()?;
+    let since = baseline
+        .as_ref()
+        .map(|b| b as &dyn dualtrack_engine::campaign::carry::Since);
     let campaign = match &decisions {
         Some(d) => d.campaign.clone(),
         None => args
@@ -93,7 +106,14 @@ fn build(args: &EvidenceArgs) -> Result<Vec<File>, Problems> {
     }
     let mut report = evaluated?;
     if let Some(d) = &decisions {
-        dualtrack_engine::decisions::verify::apply_report(d, &mut report, &inv, exceptions.as_ref())?;
+        dualtrack_engine::decisions::verify::apply_report(d, &mut report, &inv, exceptions.as_ref(), since)?;
+    }
+    if let (Some(b), None) = (&baseline, &decisions) {
+        let all: Vec<_> = inv.entitlements.iter().collect();
+        report
+            .findings
+            .extend(dualtrack_engine::review::baseline_revokes(b, &all, &opts));
+        report.sort();
     }
     if let Some(x) = &exceptions {
         x.apply_report(&mut report, &inv);
@@ -113,5 +133,6 @@ fn build(args: &EvidenceArgs) -> Result<Vec<File>, Problems> {
         decisions: decisions.as_ref(),
         campaign: campaign.as_ref(),
         inputs: &inputs,
+        baseline: baseline.as_ref(),
     }))
 }

@@ -17,12 +17,14 @@ use flate2::Compression;
 use serde_json::json;
 
 use crate::artefact::{self, File};
+use crate::campaign::carry::Previous;
 use crate::diag::{Code, Problem, Problems};
 use crate::finding::Report;
-use crate::inventory::Inventory;
+use crate::inventory::{Entitlement, Inventory};
 use crate::node::{parse_date, Value};
 use crate::policy::Track;
 use crate::worklist::Verdict;
+use state::{Ent, Ident, Sys};
 
 pub use change::{Change, Classified};
 pub use state::State;
@@ -107,6 +109,34 @@ impl Baseline {
     }
 }
 
+/// What a delta review's campaign reads from the baseline.
+impl crate::campaign::carry::Since for Baseline {
+    fn campaign(&self) -> String {
+        self.label()
+    }
+
+    fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    fn change(&self, e: &Entitlement, inv: &Inventory) -> (Change, Vec<String>) {
+        let holder = inv.identity(&e.identity.value).map(Ident::of);
+        let system = inv.system(&e.system.value).map(Sys::of);
+        let c = self
+            .state
+            .classify(&e.id, &Ent::of(e), holder.as_ref(), system.as_ref());
+        (c.change, c.fields)
+    }
+
+    fn previous(&self, track: Track, id: &str) -> Option<Previous> {
+        self.decisions.get(&(track, id.to_owned())).map(|d| Previous {
+            verdict: d.verdict,
+            reviewer: d.reviewer.clone(),
+            decided_at: d.decided_at,
+        })
+    }
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     // Fast compression: a million entitlements compress in about a second. The header has
     // no time or name, so the same inventory gives the same bytes.
@@ -116,8 +146,15 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().unwrap_or_default()
 }
 
-/// The `baseline/` files of a pack, and the manifest fields that go with them.
-pub fn files(inv: &Inventory, report: &Report, decisions: Option<&crate::decisions::Decisions>) -> Vec<File> {
+/// The `baseline/` files of a pack. `carried` are approvals carried forward from an
+/// earlier baseline: they are this campaign's approvals too (with their reviewer and
+/// date), so they can carry again.
+pub fn files(
+    inv: &Inventory,
+    report: &Report,
+    decisions: Option<&crate::decisions::Decisions>,
+    carried: &[(Track, String, Previous)],
+) -> Vec<File> {
     let mut lines = Vec::new();
     // Writing to a `Vec` cannot fail.
     let _ = crate::inventory::write::json_lines(inv, &mut lines);
@@ -137,16 +174,30 @@ pub fn files(inv: &Inventory, report: &Report, decisions: Option<&crate::decisio
         found.push(b'\n');
     }
     out.push((FINDINGS.to_owned(), gzip(&found)));
-    if let Some(d) = decisions {
+    let mut rows: BTreeMap<(Track, &str), Previous> = carried
+        .iter()
+        .map(|(t, id, p)| ((*t, id.as_str()), p.clone()))
+        .collect();
+    for ((track, id), dec) in decisions.iter().flat_map(|d| d.latest.iter()) {
+        rows.insert(
+            (*track, id.as_str()),
+            Previous {
+                verdict: dec.verdict,
+                reviewer: dec.reviewer.clone(),
+                decided_at: dec.decided_at,
+            },
+        );
+    }
+    if decisions.is_some() || !rows.is_empty() {
         let mut w = ::csv::Writer::from_writer(Vec::new());
         let _ = w.write_record(DECISION_COLUMNS);
-        for ((track, id), dec) in &d.latest {
+        for ((track, id), p) in &rows {
             let _ = w.write_record([
                 track.as_str(),
                 id,
-                &dec.reviewer,
-                dec.verdict.as_str(),
-                &dec.decided_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                &p.reviewer,
+                p.verdict.as_str(),
+                &p.decided_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             ]);
         }
         out.push((DECISIONS.to_owned(), w.into_inner().unwrap_or_default()));

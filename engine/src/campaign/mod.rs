@@ -4,6 +4,7 @@
 //! inventory before the campaign starts.
 
 pub mod assign;
+pub mod carry;
 pub mod instructions;
 pub mod lint;
 pub mod plan;
@@ -22,7 +23,15 @@ use crate::source::{Loc, Source};
 /// Top-level fields of a campaign file.
 pub const CAMPAIGN_FIELDS: &[&str] = &["id", "period", "tracks"];
 /// Fields of one track's settings.
-pub const TRACK_FIELDS: &[&str] = &["scope", "reviewer", "fallback", "population", "sla_days"];
+pub const TRACK_FIELDS: &[&str] = &[
+    "scope",
+    "reviewer",
+    "fallback",
+    "population",
+    "sla_days",
+    "carry_forward",
+    "carry_forward_max_days",
+];
 
 /// Which entitlements a track reviews.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +61,20 @@ crate::names!(Reviewer {
     Manager = "manager",
 });
 
+/// Whether a delta review (`--since`) may carry the baseline's approvals forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarryForward {
+    /// Every row goes to a reviewer again (the default).
+    Never,
+    /// An approval of an unchanged, unflagged row carries forward (see [`carry`]).
+    Unchanged,
+}
+
+crate::names!(CarryForward {
+    Never = "never",
+    Unchanged = "unchanged",
+});
+
 /// One track's campaign settings.
 #[derive(Debug, Clone)]
 pub struct TrackPlan {
@@ -68,6 +91,11 @@ pub struct TrackPlan {
     pub population: Vec<Spanned<String>>,
     /// Days to remediate a revoked entitlement.
     pub sla_days: Option<Spanned<u32>>,
+    /// Whether approvals from a baseline carry forward.
+    pub carry_forward: CarryForward,
+    /// The oldest a carried approval may be, in days at the review date (no limit when
+    /// absent).
+    pub carry_forward_max_days: Option<Spanned<u32>>,
     /// Where the track's settings are.
     pub loc: Loc,
 }
@@ -171,20 +199,21 @@ fn track_plan(node: &Node, track: Track, sink: &mut Problems) -> Option<TrackPla
     }
     let reviewer = f.opt_enum("reviewer", Reviewer::CHOICES, sink);
     let fallback = f.opt_enum("fallback", Reviewer::CHOICES, sink);
-    let sla_days = f.get("sla_days").and_then(|n| match n.value {
-        Value::Int(d, _) if d > 0 => u32::try_from(d).ok().map(|d| Spanned::new(d, n.loc.clone())),
-        _ => {
-            sink.push(
-                Problem::error(
-                    Code::BadValue,
-                    Some(n.loc.clone()),
-                    "`sla_days` must be a whole number of days above 0",
-                )
-                .with_help("write the remediation deadline in days, e.g. `sla_days: 30`"),
-            );
-            None
-        }
-    });
+    let sla_days = days(
+        &f,
+        "sla_days",
+        "write the remediation deadline in days, e.g. `sla_days: 30`",
+        sink,
+    );
+    let carry_forward = f
+        .opt_enum("carry_forward", CarryForward::CHOICES, sink)
+        .unwrap_or(CarryForward::Never);
+    let carry_forward_max_days = days(
+        &f,
+        "carry_forward_max_days",
+        "write the age limit of a carried approval in days, e.g. `carry_forward_max_days: 180`",
+        sink,
+    );
     Some(TrackPlan {
         track,
         scope,
@@ -192,6 +221,26 @@ fn track_plan(node: &Node, track: Track, sink: &mut Problems) -> Option<TrackPla
         fallback,
         population: f.opt_list("population", sink),
         sla_days,
+        carry_forward,
+        carry_forward_max_days,
         loc: f.loc().clone(),
+    })
+}
+
+/// The whole number of days above 0 under `key`, if given.
+fn days(f: &Fields<'_>, key: &str, help: &str, sink: &mut Problems) -> Option<Spanned<u32>> {
+    f.get(key).and_then(|n| match n.value {
+        Value::Int(d, _) if d > 0 => u32::try_from(d).ok().map(|d| Spanned::new(d, n.loc.clone())),
+        _ => {
+            sink.push(
+                Problem::error(
+                    Code::BadValue,
+                    Some(n.loc.clone()),
+                    format!("`{key}` must be a whole number of days above 0"),
+                )
+                .with_help(help),
+            );
+            None
+        }
     })
 }

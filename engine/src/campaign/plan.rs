@@ -16,7 +16,9 @@ use crate::policy::{Category, Severity, Track};
 use crate::worklist;
 
 use super::assign::{assign, Assignment};
+use super::carry::{self, Previous, Since};
 use super::{instructions, xlsx, Campaign, TrackPlan};
+use crate::finding::Change;
 
 /// The worklist name of entitlements no strategy gives a reviewer for.
 pub const UNASSIGNED: &str = "_unassigned";
@@ -34,12 +36,23 @@ pub struct Row<'a> {
     pub reviewer: &'a str,
     /// The open findings on this track that list the entitlement, in report order.
     pub findings: Vec<&'a Finding>,
+    /// Against a baseline: what happened to the entitlement since, and which fields.
+    pub change: Option<(Change, Vec<String>)>,
+    /// Against a baseline: its decision on the row.
+    pub previous: Option<Previous>,
+    /// Against a baseline: why the approval carries forward (the row is on no worklist).
+    pub carried: Option<String>,
 }
 
 impl Row<'_> {
     /// The highest severity among the open findings.
     pub fn severity(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+
+    /// New, changed or flagged: what a delta review puts first.
+    fn needs_attention(&self) -> bool {
+        !self.findings.is_empty() || self.change.as_ref().is_some_and(|(c, _)| *c != Change::Unchanged)
     }
 
     /// `revoke` when a stale, orphaned or conflicting finding is open, else blank.
@@ -71,13 +84,28 @@ pub fn open_by_entitlement(report: &Report) -> BTreeMap<(Track, &str), Vec<&Find
     out
 }
 
+/// The worklist key of the rows carried forward from a baseline (`_carried.csv`).
+pub const CARRIED: &str = "_carried";
+
 /// Every track's worklists: per reviewer (or [`UNASSIGNED`]), the rows in review order.
+/// Against a baseline (`since`), rows whose approval carries forward are listed under
+/// [`CARRIED`] instead, and new, changed and flagged rows come first.
 pub fn worklists<'a>(
     campaign: &'a Campaign,
     inv: &'a Inventory,
     report: &'a Report,
+    since: Option<&dyn Since>,
 ) -> BTreeMap<Track, BTreeMap<&'a str, Vec<Row<'a>>>> {
     let open = open_by_entitlement(report);
+    let changes: BTreeMap<&str, (Change, Vec<String>)> = since
+        .map(|s| {
+            inv.entitlements
+                .iter()
+                .map(|e| (e.id.as_str(), s.change(e, inv)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let label = since.map(|s| s.campaign()).unwrap_or_default();
     let mut out: BTreeMap<Track, BTreeMap<&str, Vec<Row<'_>>>> = BTreeMap::new();
     for plan in &campaign.tracks {
         let lists = out.entry(plan.track).or_default();
@@ -87,20 +115,46 @@ pub fn worklists<'a>(
                 Assignment::Reviewer(r) => r,
                 Assignment::Unassigned { .. } => "",
             };
-            let key = if reviewer.is_empty() { UNASSIGNED } else { reviewer };
+            let findings = open.get(&(plan.track, e.id.as_str())).cloned().unwrap_or_default();
+            let change = changes.get(e.id.as_str()).cloned();
+            let previous = since.and_then(|s| s.previous(plan.track, &e.id));
+            let carried = change.as_ref().and_then(|(c, _)| {
+                carry::decide(
+                    plan,
+                    inv,
+                    *c,
+                    previous.as_ref(),
+                    reviewer,
+                    !findings.is_empty(),
+                    report.as_of,
+                    &label,
+                )
+                .ok()
+            });
+            let key = match (&carried, reviewer.is_empty()) {
+                (Some(_), _) => CARRIED,
+                (None, true) => UNASSIGNED,
+                (None, false) => reviewer,
+            };
             lists.entry(key).or_default().push(Row {
                 track: plan.track,
                 entitlement: e,
                 holder: inv.identity(&e.identity.value),
                 reviewer,
-                findings: open.get(&(plan.track, e.id.as_str())).cloned().unwrap_or_default(),
+                findings,
+                change,
+                previous,
+                carried,
             });
         }
         for rows in lists.values_mut() {
-            // Flagged first, most severe first; then by entitlement id.
+            // Against a baseline, new, changed and flagged rows first; then flagged first,
+            // most severe first; then by entitlement id.
             rows.sort_by(|a, b| {
-                b.severity()
-                    .cmp(&a.severity())
+                b.needs_attention()
+                    .cmp(&a.needs_attention())
+                    .then_with(|| b.severity().cmp(&a.severity()))
+                    .then_with(|| a.change.as_ref().map(|c| c.0).cmp(&b.change.as_ref().map(|c| c.0)))
                     .then_with(|| a.entitlement.id.cmp(&b.entitlement.id))
             });
         }
@@ -139,6 +193,13 @@ pub fn worklist_row(row: &Row<'_>) -> worklist::Row {
         decision: String::new(),
         decided_at: String::new(),
         rationale: String::new(),
+        change: row
+            .change
+            .as_ref()
+            .map(|(c, fields)| carry::change_cell(*c, fields))
+            .unwrap_or_default(),
+        previous_decision: row.previous.as_ref().map(Previous::describe).unwrap_or_default(),
+        baseline_campaign: String::new(),
     }
 }
 
@@ -146,13 +207,13 @@ fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A worklist as CSV: the header, then one row per entitlement.
-pub fn worklist_csv(rows: &[worklist::Row]) -> Vec<u8> {
+/// A worklist as CSV with `columns`: the header, then one row per entitlement.
+pub fn worklist_csv(columns: &[&str], rows: &[worklist::Row]) -> Vec<u8> {
     let mut w = ::csv::WriterBuilder::new().from_writer(Vec::new());
     // Writing to a `Vec` cannot fail.
-    let _ = w.write_record(worklist::COLUMNS);
+    let _ = w.write_record(columns);
     for r in rows {
-        let _ = w.write_record(r.csv_cells().iter().map(|c| c.as_bytes()));
+        let _ = w.write_record(r.csv_cells_of(columns).iter().map(|c| c.as_bytes()));
     }
     w.into_inner().unwrap_or_default()
 }
@@ -182,13 +243,22 @@ pub struct PlanSources<'a> {
     pub report: &'a Report,
     /// Every input read, with its hash.
     pub inputs: &'a [Input],
+    /// The baseline of a delta review (`--since`).
+    pub since: Option<&'a dyn Since>,
+    /// What the manifest says about the baseline (campaign, pack hash).
+    pub since_about: Option<serde_json::Value>,
 }
 
 /// Builds every file of the plan, `manifest.json` last, sorted by path before it; `Err`
 /// only if a workbook cannot be built.
 pub fn build(src: &PlanSources<'_>) -> Result<Vec<File>, Problem> {
     let mut files: Vec<File> = Vec::new();
-    let lists = worklists(src.campaign, src.inventory, src.report);
+    let lists = worklists(src.campaign, src.inventory, src.report, src.since);
+    let columns = if src.since.is_some() {
+        worklist::DELTA_COLUMNS
+    } else {
+        worklist::COLUMNS
+    };
     for plan in &src.campaign.tracks {
         let dir = plan.track.as_str();
         files.push((
@@ -197,9 +267,24 @@ pub fn build(src: &PlanSources<'_>) -> Result<Vec<File>, Problem> {
         ));
         for (reviewer, rows) in lists.get(&plan.track).into_iter().flatten() {
             let stem = file_stem(reviewer);
+            if *reviewer == CARRIED {
+                let label = src.since.map(|s| s.campaign()).unwrap_or_default();
+                let rows: Vec<worklist::Row> = rows
+                    .iter()
+                    .map(|r| worklist::Row {
+                        baseline_campaign: label.clone(),
+                        ..worklist_row(r)
+                    })
+                    .collect();
+                files.push((
+                    format!("{dir}/{stem}.csv"),
+                    worklist_csv(worklist::CARRIED_COLUMNS, &rows),
+                ));
+                continue;
+            }
             let rows: Vec<worklist::Row> = rows.iter().map(worklist_row).collect();
-            files.push((format!("{dir}/{stem}.csv"), worklist_csv(&rows)));
-            let book = xlsx::worklist(reviewer, &rows, src.report.as_of).map_err(|e| {
+            files.push((format!("{dir}/{stem}.csv"), worklist_csv(columns, &rows)));
+            let book = xlsx::worklist(reviewer, columns, &rows, src.report.as_of).map_err(|e| {
                 Problem::error(
                     Code::Io,
                     None,
@@ -230,6 +315,8 @@ fn manifest(src: &PlanSources<'_>, files: &[File]) -> Vec<u8> {
                 "reviewer": t.reviewer.as_str(),
                 "fallback": t.fallback.map(|f| f.as_str()),
                 "sla_days": t.sla_days.as_ref().map(|d| d.value),
+                "carry_forward": t.carry_forward.as_str(),
+                "carry_forward_max_days": t.carry_forward_max_days.as_ref().map(|d| d.value),
             })
         })
         .collect();
@@ -241,6 +328,10 @@ fn manifest(src: &PlanSources<'_>, files: &[File]) -> Vec<u8> {
         "note": "manifest.json lists every input read and every other file of the plan; it cannot hold its own hash",
         "files": list,
     });
+    let mut doc = doc;
+    if let (Some(about), Some(m)) = (&src.since_about, doc.as_object_mut()) {
+        m.insert("since".to_owned(), about.clone());
+    }
     let mut out = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     out.push(b'\n');
     out

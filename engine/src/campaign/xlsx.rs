@@ -10,7 +10,7 @@ use rust_xlsxwriter::{
     Workbook, XlsxError,
 };
 
-use crate::worklist::{Row, Verdict, COLUMNS, INPUT_COLUMNS};
+use crate::worklist::{Row, Verdict, INPUT_COLUMNS};
 
 /// The name of the worksheet.
 pub const SHEET: &str = "worklist";
@@ -19,8 +19,9 @@ pub const SHEET: &str = "worklist";
 /// add a row they were not given (it is checked like any other decision).
 const INPUT_ROWS_EXTRA: u32 = 50;
 
-/// The worklist `rows` of `reviewer` as XLSX bytes, dated `as_of`.
-pub fn worklist(reviewer: &str, rows: &[Row], as_of: DateTime<Utc>) -> Result<Vec<u8>, XlsxError> {
+/// The worklist `rows` of `reviewer` as XLSX bytes with `columns` (those of
+/// [`crate::worklist`]), dated `as_of`.
+pub fn worklist(reviewer: &str, columns: &[&str], rows: &[Row], as_of: DateTime<Utc>) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let day = ExcelDateTime::from_ymd(
         u16::try_from(as_of.year()).unwrap_or(2000),
@@ -38,7 +39,7 @@ pub fn worklist(reviewer: &str, rows: &[Row], as_of: DateTime<Utc>) -> Result<Ve
     let sheet = book.add_worksheet();
     sheet.set_name(SHEET)?;
     let is_input = |name: &str| INPUT_COLUMNS.contains(&name);
-    for (c, name) in (0u16..).zip(COLUMNS.iter()) {
+    for (c, name) in (0u16..).zip(columns.iter()) {
         sheet.write_string_with_format(0, c, *name, &header)?;
         let width = match *name {
             "findings" => 60.0,
@@ -52,7 +53,8 @@ pub fn worklist(reviewer: &str, rows: &[Row], as_of: DateTime<Utc>) -> Result<Ve
         }
     }
     for (r, row) in (1u32..).zip(rows) {
-        for ((c, name), value) in (0u16..).zip(COLUMNS.iter()).zip(row.cells()) {
+        for (c, name) in (0u16..).zip(columns.iter()) {
+            let value = row.cell(name);
             if is_input(name) {
                 sheet.write_string_with_format(r, c, value, &input)?;
             } else if !value.is_empty() {
@@ -63,7 +65,7 @@ pub fn worklist(reviewer: &str, rows: &[Row], as_of: DateTime<Utc>) -> Result<Ve
     let last = u32::try_from(rows.len())
         .unwrap_or(u32::MAX)
         .saturating_add(INPUT_ROWS_EXTRA);
-    if let Some(decision) = (0u16..).zip(COLUMNS.iter()).find(|(_, f)| **f == "decision") {
+    if let Some(decision) = (0u16..).zip(columns.iter()).find(|(_, f)| **f == "decision") {
         let choices: Vec<&str> = Verdict::CHOICES.iter().map(|(n, _)| *n).collect();
         let dv = DataValidation::new()
             .allow_list_strings(&choices)?
@@ -73,7 +75,7 @@ pub fn worklist(reviewer: &str, rows: &[Row], as_of: DateTime<Utc>) -> Result<Ve
         sheet.add_data_validation(1, decision.0, last, decision.0, &dv)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    let last_col = u16::try_from(COLUMNS.len().saturating_sub(1)).unwrap_or(0);
+    let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
     if !rows.is_empty() {
         sheet.autofilter(0, 0, u32::try_from(rows.len()).unwrap_or(u32::MAX), last_col)?;
     }

@@ -20,7 +20,7 @@ use crate::inventory::Entitlement;
 use crate::node::{Fields, Node};
 use crate::policy::{Category, Severity, Track};
 use crate::source::{Loc, Source};
-use crate::worklist::{Verdict, COLUMNS as WORKLIST_COLUMNS};
+use crate::worklist::{Verdict, READ_COLUMNS as WORKLIST_COLUMNS};
 
 /// Pseudo-rule: a revoked entitlement is still present after the track's SLA.
 pub const NOT_REMOVED: &str = "DEC-NOT-REMOVED";

@@ -11,14 +11,17 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::Value as Json;
 
 use crate::campaign::assign::{assign, is_self_review, Assignment};
+use crate::campaign::carry::{self, Previous, Since};
+use crate::campaign::CarryForward;
 use crate::diag::{did_you_mean, Code, Problem, Problems};
 use crate::exceptions::Exceptions;
+use crate::finding::Change;
 use crate::finding::{fingerprint, Evidence, Finding, FindingStatus};
 use crate::inventory::{Entitlement, Inventory};
 use crate::policy::Track;
 use crate::source::Loc;
 
-use super::{Decision, Decisions, Verdict};
+use super::{Decision, Decisions, Verdict, NOT_REMOVED};
 
 /// Pseudo-rule: an in-scope entitlement without a decision once the period has ended.
 pub const NOT_REVIEWED: &str = "DEC-NOT-REVIEWED";
@@ -32,6 +35,8 @@ pub const LATE: &str = "DEC-LATE";
 pub const NO_RATIONALE: &str = "DEC-NO-RATIONALE";
 /// Pseudo-rule: a reviewer's decisions show bulk approval.
 pub const RUBBER_STAMP: &str = "DEC-RUBBER-STAMP";
+/// Pseudo-rule: an approval from before the baseline carried where it may not be.
+pub const STALE_APPROVAL: &str = "DEC-STALE-APPROVAL";
 
 /// Approvals by one reviewer on one track with the same `decided_at` second that make a
 /// rubber stamp.
@@ -84,6 +89,10 @@ impl Seen {
 impl Decisions {
     /// The per-entitlement `DEC-*` findings among `ents` (one identity's, or all) on
     /// `tracks`, with `flagged` as given by [`flagged`]. Without a campaign, none.
+    /// Against a baseline (`since`): a row whose approval carries forward needs no
+    /// decision; an approval carried where it may not be is `DEC-STALE-APPROVAL`; and a
+    /// baseline revoke whose entitlement is still here past the SLA is `DEC-NOT-REMOVED`.
+    #[allow(clippy::too_many_arguments, reason = "the run's inputs, each needed")]
     pub fn verify(
         &self,
         inv: &Inventory,
@@ -91,6 +100,7 @@ impl Decisions {
         tracks: &[Track],
         ents: &[&Entitlement],
         flagged: &BTreeSet<(Track, String)>,
+        since: Option<&dyn Since>,
     ) -> (Vec<Finding>, Seen) {
         let mut out = Vec::new();
         let mut seen = Seen::default();
@@ -106,9 +116,12 @@ impl Decisions {
             }
         }
         let ended = campaign.period.is_some_and(|(_, end)| as_of >= end + Duration::days(1));
+        let changes: Vec<(Change, Vec<String>)> = since
+            .map(|s| ents.iter().map(|e| s.change(e, inv)).collect())
+            .unwrap_or_default();
         for plan in campaign.tracks.iter().filter(|p| tracks.contains(&p.track)) {
             let track = plan.track;
-            for e in ents {
+            for (i, e) in ents.iter().enumerate() {
                 let key = (track, e.id.clone());
                 let decision = self.latest.get(&key);
                 let assigned = match assign(plan, e, inv) {
@@ -116,6 +129,32 @@ impl Decisions {
                     Assignment::Reviewer(r) => Some(r),
                     Assignment::Unassigned { .. } => None,
                 };
+                let against = since.zip(changes.get(i));
+                if let Some((s, (change, fields))) = against {
+                    let previous = s.previous(track, &e.id);
+                    if decision.is_none() {
+                        if let Some(p) = previous.as_ref().filter(|p| p.verdict == Verdict::Revoke) {
+                            let sla = self.sla_days.get(&track).copied().unwrap_or(0);
+                            out.extend(revoked_still_present(s, p, sla, track, e, as_of));
+                        }
+                        let carried = carry::decide(
+                            plan,
+                            inv,
+                            *change,
+                            previous.as_ref(),
+                            assigned.unwrap_or_default(),
+                            flagged.contains(&key),
+                            as_of,
+                            &s.campaign(),
+                        );
+                        if carried.is_ok() {
+                            continue;
+                        }
+                    }
+                    if let Some(d) = decision {
+                        out.extend(stale_approval(s, plan, d, e, *change, fields, as_of, assigned));
+                    }
+                }
                 let Some(d) = decision else {
                     if ended {
                         let msg = format!(
@@ -304,6 +343,89 @@ fn decided(rule: &str, d: &Decision, e: &Entitlement, msg: String, assigned: Opt
     finding(rule, d.track, e, std::slice::from_ref(&e.id), msg, ev, &d.loc)
 }
 
+/// `DEC-NOT-REMOVED` for `e`, revoked in the baseline (`p`) and still here once `sla`
+/// days have passed since.
+pub fn revoked_still_present(
+    s: &dyn Since,
+    p: &Previous,
+    sla: u32,
+    track: Track,
+    e: &Entitlement,
+    as_of: DateTime<Utc>,
+) -> Option<Finding> {
+    let due = p.decided_at + Duration::days(i64::from(sla));
+    if as_of <= due {
+        return None;
+    }
+    let msg = format!(
+        "`{}` was revoked in {} ({}) and is still present, {} days after the decision",
+        e.id,
+        s.campaign(),
+        p.describe(),
+        (as_of - p.decided_at).num_days()
+    );
+    let mut ev = Evidence::default();
+    ev.insert(Arc::from("baseline.campaign"), Json::from(s.campaign()));
+    ev.insert(Arc::from("decision.reviewer"), Json::from(p.reviewer.clone()));
+    ev.insert(
+        Arc::from("decision.decided_at"),
+        Json::from(p.decided_at.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+    );
+    ev.insert(Arc::from("decision.due"), Json::from(day(due)));
+    Some(finding(
+        NOT_REMOVED,
+        track,
+        e,
+        std::slice::from_ref(&e.id),
+        msg,
+        ev,
+        &e.loc,
+    ))
+}
+
+/// `DEC-STALE-APPROVAL` when `d` approves `e` with a date on or before the baseline's
+/// review and that approval may not carry forward.
+#[allow(clippy::too_many_arguments, reason = "each is one condition of the carry rule")]
+fn stale_approval(
+    s: &dyn Since,
+    plan: &crate::campaign::TrackPlan,
+    d: &Decision,
+    e: &Entitlement,
+    change: Change,
+    fields: &[String],
+    as_of: DateTime<Utc>,
+    assigned: Option<&str>,
+) -> Option<Finding> {
+    if d.verdict != Verdict::Approve || d.decided_at > s.as_of() {
+        return None;
+    }
+    let age = (as_of - d.decided_at).num_days();
+    let why = if change != Change::Unchanged {
+        format!("it is {} since {}", carry::change_cell(change, fields), s.campaign())
+    } else if plan.carry_forward == CarryForward::Never {
+        format!("the {} track never carries approvals forward", plan.track.as_str())
+    } else if let Some(max) = plan
+        .carry_forward_max_days
+        .as_ref()
+        .filter(|m| age > i64::from(m.value))
+    {
+        format!(
+            "the approval is {age} days old, past carry_forward_max_days ({})",
+            max.value
+        )
+    } else {
+        return None;
+    };
+    let msg = format!(
+        "`{}` approved `{}` on {}, before {} was reviewed, and the approval may not carry: {why}",
+        d.reviewer,
+        e.id,
+        day(d.decided_at),
+        s.campaign()
+    );
+    Some(decided(STALE_APPROVAL, d, e, msg, assigned))
+}
+
 fn finding(
     rule: &str,
     track: Track,
@@ -376,12 +498,13 @@ pub fn apply_report(
     report: &mut crate::finding::Report,
     inv: &Inventory,
     exceptions: Option<&Exceptions>,
+    since: Option<&dyn Since>,
 ) -> Result<(), Problems> {
     let all: Vec<&Entitlement> = inv.entitlements.iter().collect();
     let (as_of, tracks) = (report.as_of, report.tracks.clone());
     let mut found = d.findings(as_of, &tracks, &all);
     let flagged = flagged(&report.findings, exceptions, as_of);
-    let (checked, seen) = d.verify(inv, as_of, &tracks, &all, &flagged);
+    let (checked, seen) = d.verify(inv, as_of, &tracks, &all, &flagged, since);
     found.extend(checked);
     let ids: Vec<&str> = inv.entitlements.iter().map(|e| e.id.as_str()).collect();
     let (stamps, problems) = d.finish(&tracks, &seen, &ids);

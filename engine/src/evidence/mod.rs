@@ -4,6 +4,7 @@
 //! here reads a clock or a random source: the same inputs and review date give the same
 //! bytes. Writing the files (atomically) is the CLI's job.
 
+pub mod delta;
 mod oscal;
 mod signoff;
 mod tables;
@@ -66,11 +67,15 @@ pub struct Sources<'a> {
     pub campaign: Option<&'a crate::campaign::Campaign>,
     /// Every input read, with its hash.
     pub inputs: &'a [Input],
+    /// The previous campaign's pack, for a delta review (adds each track's carried
+    /// approvals, the baseline's revokes checked, and a narrative section).
+    pub baseline: Option<&'a crate::baseline::Baseline>,
 }
 
 /// Builds every file of the pack, `manifest.json` last, sorted by path before it.
 pub fn build(src: &Sources<'_>) -> Vec<File> {
     let mut files: Vec<File> = Vec::new();
+    let deltas = src.baseline.map(|b| (b, delta::tracks(src, b)));
     let coverage = src
         .decisions
         .map(|d| crate::decisions::verify::coverage(d, src.inventory))
@@ -97,7 +102,19 @@ pub fn build(src: &Sources<'_>) -> Vec<File> {
             ));
         }
         files.push((format!("{dir}/summary.md"), text::summary(src, &ctx).into_bytes()));
-        files.push((format!("{dir}/narrative.md"), text::narrative(src, &ctx).into_bytes()));
+        let mut narrative = text::narrative(src, &ctx);
+        if let Some((b, ds)) = &deltas {
+            if let Some(t) = ds.iter().find(|t| t.track == track) {
+                narrative.push('\n');
+                narrative.push_str(&delta::narrative(t, b));
+                files.push((format!("{dir}/carried_forward.csv"), delta::carried_csv(t, b, src)));
+                files.push((
+                    format!("{dir}/baseline_revokes.csv"),
+                    delta::revokes_csv(t, b, src.report.as_of),
+                ));
+            }
+        }
+        files.push((format!("{dir}/narrative.md"), narrative.into_bytes()));
         files.push((format!("{dir}/findings.csv"), tables::findings_csv(src.report, track)));
         files.push((format!("{dir}/exceptions.csv"), tables::exception_log(&ctx)));
         if let Some(d) = src.decisions {
@@ -110,7 +127,22 @@ pub fn build(src: &Sources<'_>) -> Vec<File> {
         "oscal/assessment-results.json".to_owned(),
         oscal::assessment_results(src),
     ));
-    files.extend(crate::baseline::files(src.inventory, src.report, src.decisions));
+    // The next campaign's baseline: this campaign's decisions and the approvals it carried.
+    let carried: Vec<(Track, String, crate::campaign::carry::Previous)> = deltas
+        .iter()
+        .flat_map(|(_, ds)| ds.iter())
+        .flat_map(|t| {
+            t.carried
+                .iter()
+                .map(|c| (t.track, c.entitlement.clone(), c.previous.clone()))
+        })
+        .collect();
+    files.extend(crate::baseline::files(
+        src.inventory,
+        src.report,
+        src.decisions,
+        &carried,
+    ));
     files.sort();
     let manifest = manifest(src, &files);
     files.push(("manifest.json".to_owned(), manifest));
@@ -182,6 +214,7 @@ fn manifest(src: &Sources<'_>, files: &[File]) -> Vec<u8> {
         "format": crate::artefact::PACK_FORMAT,
         "generator": format!("dualtrack {}", env!("CARGO_PKG_VERSION")),
         "campaign": src.campaign.map(|c| c.id.as_str()),
+        "since": src.baseline.map(crate::baseline::Baseline::about),
         "as_of": text::timestamp(src.report.as_of),
         "sla_days": sla_days,
         "note": "manifest.json lists every input read and every other file of the pack; it cannot hold its own hash",

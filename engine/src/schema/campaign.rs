@@ -59,6 +59,23 @@ pub struct TrackPlan {
     /// entitlement still present later is a finding. SOX is usually stricter than SOC.
     #[schemars(range(min = 1))]
     pub sla_days: Option<u32>,
+    /// Against a baseline pack (`--since`): `unchanged` carries the baseline's approval of
+    /// an unchanged, unflagged entitlement forward when its reviewer is still active and
+    /// assigned; `never` (the default) sends every row to a reviewer again.
+    pub carry_forward: Option<CarryForward>,
+    /// The oldest a carried approval may be, in days at the review date.
+    #[schemars(range(min = 1))]
+    pub carry_forward_max_days: Option<u32>,
+}
+
+/// Whether approvals carry forward from a baseline.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+pub enum CarryForward {
+    /// Every row is reviewed again.
+    Never,
+    /// Unchanged, unflagged approvals carry forward.
+    Unchanged,
 }
 
 /// Which entitlements a track reviews.

@@ -15,6 +15,8 @@ pub struct Report {
     /// The review date (`--as-of`), RFC 3339 in UTC.
     #[schemars(extend("format" = "date-time"))]
     pub as_of: String,
+    /// With `--since PACK`: the baseline pack the findings were compared with.
+    pub baseline: Option<Baseline>,
     /// Counts of the run.
     pub summary: Summary,
     /// Every finding, sorted by identity, track, rule and entitlements.
@@ -73,8 +75,37 @@ pub struct Finding {
     pub remediation: String,
     /// Whether it still needs action.
     pub status: FindingStatus,
+    /// With `--since PACK`: what happened to its access since the baseline (the most
+    /// telling class among its entitlements, or its identity's when it lists none).
+    pub change: Option<Change>,
     /// The inventory record the finding is about.
     pub location: Location,
+}
+
+/// The baseline pack of a delta review.
+#[derive(JsonSchema)]
+pub struct Baseline {
+    /// The campaign id the pack was built with, or null.
+    pub campaign: Option<String>,
+    /// The pack's review date, RFC 3339 in UTC.
+    #[schemars(extend("format" = "date-time"))]
+    pub as_of: String,
+    /// The pack directory as given.
+    pub pack: String,
+    /// SHA-256 of the pack's `manifest.json`, lowercase hex.
+    pub manifest_sha256: String,
+}
+
+/// What happened to a finding's access since the baseline.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+pub enum Change {
+    /// Not in the baseline.
+    New,
+    /// A field of access of the entitlement, its holder or its system differs.
+    Changed,
+    /// As in the baseline (observations such as `last_used` aside).
+    Unchanged,
 }
 
 /// Whether a finding still needs action.
