@@ -396,7 +396,7 @@ fn read_csv(src: &Arc<Source>, section: &str, inv: &mut Inventory, sink: &mut Pr
 /// (unknown columns are reported and left out; bad rows are reported and skipped).
 pub(crate) fn csv_rows(src: &Arc<Source>, what: &str, allowed: &[&str], sink: &mut Problems) -> Vec<Node> {
     let delimiter = delimiter_of(src.text());
-    csv_rows_from(src, 0, delimiter, false, what, allowed, sink)
+    csv_rows_from(src, 0, delimiter, true, what, allowed, sink)
 }
 
 /// [`csv_rows`] of the text from byte `start` on (a line before the header is not data),
