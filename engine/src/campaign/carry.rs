@@ -127,3 +127,137 @@ pub fn decide(
         p.reviewer
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::campaign::{Reviewer, Scope};
+    use crate::node::{Spanned, Value};
+    use crate::source::Source;
+
+    fn inventory() -> Inventory {
+        let src = Source::new(
+            "t.yaml",
+            "identities:\n  - {id: olga, kind: human}\n  - {id: gone, kind: human, status: terminated}\n",
+        );
+        let root = crate::yaml::parse(&src).expect("parses");
+        let Value::Map(m) = &root.value else { panic!("a map") };
+        let ids = m.iter().find(|(k, _, _)| k == "identities").map(|(_, n, _)| n);
+        crate::inventory::load::from_nodes(None, ids, None).expect("valid")
+    }
+
+    fn plan(carry: CarryForward, max: Option<u32>) -> TrackPlan {
+        let loc = Source::new("c.yaml", "x").whole();
+        TrackPlan {
+            track: Track::Soc,
+            scope: Scope::All,
+            reviewer: Reviewer::Manager,
+            fallback: None,
+            population: Vec::new(),
+            sla_days: None,
+            carry_forward: carry,
+            carry_forward_max_days: max.map(|m| Spanned::new(m, loc.clone())),
+            loc,
+        }
+    }
+
+    fn day(d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 7, d, 0, 0, 0).single().expect("a date")
+    }
+
+    fn approve(by: &str) -> Previous {
+        Previous {
+            verdict: Verdict::Approve,
+            reviewer: by.to_owned(),
+            decided_at: day(1),
+        }
+    }
+
+    #[test]
+    fn an_approval_carries_only_when_every_condition_holds() {
+        let inv = inventory();
+        let as_of = day(31);
+        let unchanged = plan(CarryForward::Unchanged, Some(60));
+        let ok = approve("olga");
+        let decide = |p: &TrackPlan, change, prev: Option<&Previous>, reviewer, flagged, as_of| {
+            decide(p, &inv, change, prev, reviewer, flagged, as_of, "Q3")
+        };
+        let carried = decide(&unchanged, Change::Unchanged, Some(&ok), "olga", false, as_of);
+        assert!(
+            carried
+                .as_deref()
+                .is_ok_and(|r| r.contains("30 days") && r.contains("olga")),
+            "{carried:?}"
+        );
+        let refused = [
+            decide(
+                &plan(CarryForward::Never, None),
+                Change::Unchanged,
+                Some(&ok),
+                "olga",
+                false,
+                as_of,
+            ),
+            decide(&unchanged, Change::Changed, Some(&ok), "olga", false, as_of),
+            decide(&unchanged, Change::New, None, "olga", false, as_of),
+            decide(&unchanged, Change::Unchanged, None, "olga", false, as_of),
+            decide(
+                &unchanged,
+                Change::Unchanged,
+                Some(&Previous {
+                    verdict: Verdict::Revoke,
+                    ..ok.clone()
+                }),
+                "olga",
+                false,
+                as_of,
+            ),
+            decide(&unchanged, Change::Unchanged, Some(&ok), "olga", true, as_of),
+            decide(&unchanged, Change::Unchanged, Some(&ok), "tom", false, as_of),
+            decide(&unchanged, Change::Unchanged, Some(&ok), "", false, as_of),
+            decide(
+                &unchanged,
+                Change::Unchanged,
+                Some(&approve("gone")),
+                "gone",
+                false,
+                as_of,
+            ),
+            decide(
+                &unchanged,
+                Change::Unchanged,
+                Some(&approve("nobody")),
+                "nobody",
+                false,
+                as_of,
+            ),
+            decide(
+                &unchanged,
+                Change::Unchanged,
+                Some(&ok),
+                "olga",
+                false,
+                as_of + chrono::Duration::days(31),
+            ),
+        ];
+        let reasons: Vec<String> = refused.into_iter().map(|r| r.expect_err("refused")).collect();
+        assert_eq!(
+            reasons,
+            [
+                "the soc track never carries approvals forward",
+                "changed since Q3",
+                "new since Q3",
+                "Q3 has no decision on it",
+                "Q3 decided revoke by olga on 2026-07-01",
+                "an open finding lists it now",
+                "tom would review it now, not olga",
+                "nobody would be assigned now (olga approved it)",
+                "gone is no longer active",
+                "nobody is no longer active",
+                "the approval is 61 days old, past carry_forward_max_days (60)",
+            ]
+        );
+    }
+}
