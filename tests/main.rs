@@ -19,6 +19,7 @@ mod corpus;
 mod decisions;
 mod diff;
 mod docs;
+mod drift;
 mod evidence;
 mod exceptions;
 mod fuzz_regressions;
