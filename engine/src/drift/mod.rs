@@ -4,7 +4,7 @@
 //! side is a verified evidence pack, whose findings are the ones it recorded, or an
 //! inventory, evaluated here and reduced to its [`State`] and findings as it streams, so
 //! that a large inventory is never held whole. The report renders as JSON, text, Markdown
-//! and CSV ([`render`]).
+//! and CSV ([`json`], [`human`], [`markdown`], [`csv()`]).
 
 mod render;
 
