@@ -19,6 +19,13 @@ With `--shapes`, it measures each input shape of the same inventory instead (no 
   heavy-minified  the same on one line
   heavy-csv     the same as a CSV directory
 and reports the output size and rate (MB/s of JSON written) beside the times.
+
+With `--drift`, it measures `dualtrack drift` of each size's inventory (the base) against
+a copy a period later (the head, made once by `drift_head`: about 1% of entitlements
+removed, 1% added, 1% made privileged, 1% with a new justification, 1% of identities
+with a new manager and 0.5% terminated, and observations moved everywhere), beside one
+`check` of the head:
+  python3 bench/bench.py --drift --sizes 1000000 --no-peer
 """
 
 import argparse
@@ -157,6 +164,81 @@ def shapes_table(args):
               f"| {out_mb:.0f} | {out_mb / wall:.0f} |")
 
 
+def drift_head(base, head, seed=7):
+    """Writes `head`: the inventory `base` (one record per line, as `gen` writes it) a
+    period later, changed as the module doc says; read and written a line at a time."""
+    import json
+    import random
+    rng = random.Random(seed)
+    section, added = None, []
+    with open(base) as src, open(head + ".tmp", "w") as out:
+        for line in src:
+            stripped = line.strip()
+            if stripped.startswith('"') and stripped.endswith("["):
+                section = stripped.split('"')[1]
+                out.write(line)
+                continue
+            if not stripped.startswith("{\"id\""):
+                if section == "entitlements" and stripped == "]" and added:
+                    out.write(",\n" + ",\n".join("  " + json.dumps(r) for r in added) + "\n")
+                out.write(line)
+                continue
+            comma = stripped.endswith(",")
+            rec = json.loads(stripped.rstrip(","))
+            roll = rng.random()
+            if section == "identities":
+                if "last_seen" in rec:
+                    rec["last_seen"] = "2026-09-30"
+                if roll < 0.01 and rec.get("kind") == "human" and rec["id"] != "u0000000":
+                    rec["manager"] = "u0000000"
+                elif roll < 0.015 and rec.get("kind") == "human":
+                    rec["status"], rec["terminated_at"] = "terminated", "2026-09-01"
+            elif section == "entitlements":
+                if roll < 0.3:
+                    rec["last_used"] = "2026-09-30"
+                if roll < 0.01:
+                    # Removed: the previous record already ends with a comma, so this
+                    # one leaves its own (a last record is kept).
+                    if comma:
+                        continue
+                elif roll < 0.02:
+                    rec["privileged"] = True
+                elif roll < 0.03:
+                    rec["justification"] = "renewed"
+                elif roll < 0.04:
+                    new = dict(rec, id="d" + rec["id"][1:], permission=rec["permission"] + "_new")
+                    new["privileged"] = rng.random() < 0.25
+                    added.append(new)
+            out.write("  " + json.dumps(rec) + ("," if comma else "") + "\n")
+    os.replace(head + ".tmp", head)
+
+
+def drift_table(args):
+    rows = []
+    for n in [int(s) for s in args.sizes.split(",")]:
+        base = os.path.join(args.data, f"inventory-{n}.json")
+        if not os.path.exists(base):
+            bench_tool("gen", "--entitlements", str(n), "--out", base)
+        head = os.path.join(args.data, f"inventory-{n}-head.json")
+        if not os.path.exists(head):
+            drift_head(base, head)
+        drift_cmd = [os.path.join(BIN, "dualtrack"), "drift", "--base", base, "--head", head,
+                     "--as-of", "2026-10-01", "--format", "json"]
+        drifts, checks = [], []
+        for _ in range(args.repeat):
+            drifts.append(run_measured(drift_cmd)[:2])
+            checks.append(run_measured(check_cmd(head))[:2])
+        d = statistics.median(w for w, _ in drifts)
+        c = statistics.median(w for w, _ in checks)
+        rows.append((n, d, max(r for _, r in drifts), c, max(r for _, r in checks)))
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"medians of {args.repeat} runs\n")
+    print("| entitlements | drift wall s | drift peak RSS MiB | check wall s | check peak RSS MiB | drift / check |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for n, d, drss, c, crss in rows:
+        print(f"| {n:,} | {d:.2f} | {drss:.0f} | {c:.2f} | {crss:.0f} | {d / c:.2f}x |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -165,9 +247,12 @@ def main():
     ap.add_argument("--peer-repeat", type=int, default=1, help="runs of the (slow) Rego peer per size")
     ap.add_argument("--no-peer", action="store_true", help="skip the regorus peer")
     ap.add_argument("--shapes", help=f"`all` or a comma-separated list of {', '.join(SHAPES)}")
+    ap.add_argument("--drift", action="store_true", help="measure `drift` against a changed copy, beside `check`")
     args = ap.parse_args()
     os.makedirs(args.data, exist_ok=True)
-    if args.shapes:
+    if args.drift:
+        drift_table(args)
+    elif args.shapes:
         shapes_table(args)
     else:
         sizes_table(args)

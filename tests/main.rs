@@ -20,6 +20,7 @@ mod decisions;
 mod delta;
 mod diff;
 mod docs;
+mod drift;
 mod evidence;
 mod exceptions;
 mod fuzz_regressions;

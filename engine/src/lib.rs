@@ -9,6 +9,7 @@ pub mod decisions;
 pub mod derive;
 pub mod diag;
 pub mod diff;
+pub mod drift;
 pub mod escape;
 pub mod eval;
 pub mod evidence;

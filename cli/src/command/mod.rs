@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod check;
 pub mod compile;
 pub mod diff;
+pub mod drift;
 pub mod evidence;
 pub mod explain;
 pub mod import;
@@ -30,6 +31,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// The findings impact of a policy change: added, removed and changed findings.
     Diff(diff::DiffArgs),
+    /// What changed between two snapshots (inventories or evidence packs): access added, removed, changed and escalated; identities; findings new and resolved.
+    Drift(drift::DriftArgs),
     /// Write the audit evidence pack: per-track summaries, findings, exception logs and narratives, OSCAL results and a manifest.
     Evidence(evidence::EvidenceArgs),
     /// Explain a rule (documentation, controls, Cedar) or a finding (the values that made it fire).
@@ -50,6 +53,7 @@ pub fn run(command: &Command) -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Drift(args) => drift::run(args),
         Command::Evidence(args) => evidence::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Import(args) => import::run(args),

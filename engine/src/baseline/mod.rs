@@ -58,6 +58,20 @@ pub struct BaseFinding {
     pub entitlements: Vec<String>,
 }
 
+impl From<&crate::Finding> for BaseFinding {
+    fn from(f: &crate::Finding) -> Self {
+        BaseFinding {
+            id: f.id.clone(),
+            track: f.track,
+            rule: f.rule.to_string(),
+            severity: f.severity.as_str().to_owned(),
+            status: f.status.as_str().to_owned(),
+            identity: f.identity.clone(),
+            entitlements: f.entitlements.clone(),
+        }
+    }
+}
+
 /// One decision of the baseline campaign.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseDecision {

@@ -210,6 +210,14 @@ impl Sys {
 impl State {
     /// The state of a loaded inventory.
     pub fn of(inv: &Inventory) -> Self {
+        let mut s = State::of_holders(inv);
+        s.absorb(State::of_entitlements(&inv.entitlements));
+        s
+    }
+
+    /// The systems and identities of `inv`, without entitlements: a streamed run adds
+    /// those identity by identity ([`State::of_entitlements`], [`State::absorb`]).
+    pub fn of_holders(inv: &Inventory) -> Self {
         let mut s = State::default();
         for x in &inv.systems {
             s.systems.insert(x.id.as_str().into(), Sys::of(x));
@@ -217,10 +225,25 @@ impl State {
         for i in &inv.identities {
             s.identities.insert(i.id.as_str().into(), Ident::of(i));
         }
-        for e in &inv.entitlements {
+        s
+    }
+
+    /// The state of `ents` alone, such as one identity's entitlements.
+    pub fn of_entitlements<'a>(ents: impl IntoIterator<Item = &'a Entitlement>) -> Self {
+        let mut s = State::default();
+        for e in ents {
             s.add_entitlement(&write::entitlement(e));
         }
         s
+    }
+
+    /// Moves every record of `other` into this state; a record of the same id replaces
+    /// this state's.
+    pub fn absorb(&mut self, other: State) {
+        self.systems.extend(other.systems);
+        self.identities.extend(other.identities);
+        self.entitlements.extend(other.entitlements);
+        self.names.extend(other.names);
     }
 
     fn add_entitlement(&mut self, m: &Map<String, Json>) {

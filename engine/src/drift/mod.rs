@@ -1,0 +1,346 @@
+//! What changed between two snapshots of the estate (`dualtrack drift`): access added,
+//! removed and changed, identities and systems added, departed and changed (from
+//! [`crate::baseline::change::drift`]), and the findings that are new or resolved. Each
+//! side is a verified evidence pack, whose findings are the ones it recorded, or an
+//! inventory, evaluated here and reduced to its [`State`] and findings as it streams, so
+//! that a large inventory is never held whole. The report renders as JSON, text, Markdown
+//! and CSV ([`json`], [`human`], [`markdown`], [`csv()`]).
+
+mod render;
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Utc};
+
+use crate::baseline::change::{drift, Delta, Drift};
+use crate::baseline::{BaseFinding, Baseline, State};
+use crate::diag::Problems;
+use crate::eval::stream::{evaluate_streamed_with, Overlay};
+use crate::eval::Options;
+use crate::finding::Finding;
+use crate::inventory::{Entitlement, Indexed, Inventory};
+use crate::model::Model;
+use crate::policy::Pack;
+
+pub use render::{csv, human, json, markdown, CSV_HEADER};
+
+/// What one side of a comparison was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An inventory, a directory or a sources file, evaluated by this run.
+    Inventory,
+    /// An evidence pack, verified; its findings are those it recorded.
+    Pack,
+}
+
+crate::names!(Kind {
+    Inventory = "inventory",
+    Pack = "pack",
+});
+
+/// One side of a comparison, as the report names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Side {
+    /// The path as given.
+    pub path: String,
+    /// Inventory or pack.
+    pub kind: Kind,
+    /// The review date its findings are of: the pack's, or the one it was evaluated at.
+    pub as_of: DateTime<Utc>,
+    /// A pack's campaign id, when it was built with one.
+    pub campaign: Option<String>,
+}
+
+/// One side reduced to what a comparison needs.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Where it came from.
+    pub side: Side,
+    /// Its records, digested.
+    pub state: State,
+    /// Its findings, open and excepted.
+    pub findings: Vec<BaseFinding>,
+}
+
+impl Snapshot {
+    /// The snapshot a verified pack recorded.
+    pub fn of_pack(b: Baseline) -> Self {
+        Snapshot {
+            side: Side {
+                path: b.pack,
+                kind: Kind::Pack,
+                as_of: b.as_of,
+                campaign: b.campaign,
+            },
+            state: b.state,
+            findings: b.findings,
+        }
+    }
+
+    /// Evaluates the inventory `idx` (read from `path`) with `pack` and keeps its state and
+    /// findings; the entitlements are digested identity by identity as evaluation reads
+    /// them back. `Ok` carries the warnings; `Err` as for
+    /// [`evaluate_streamed_with`].
+    pub fn evaluate(
+        path: &str,
+        idx: &Indexed,
+        pack: &Pack,
+        model: &Model,
+        opts: &Options,
+    ) -> Result<(Self, Problems), Problems> {
+        let digest = Digest::default();
+        let mut findings = Vec::new();
+        let (_, warnings) = evaluate_streamed_with(
+            idx,
+            pack,
+            model,
+            opts,
+            &digest,
+            |found| Ok(found.iter().map(BaseFinding::from).collect::<Vec<_>>()),
+            |kept| {
+                findings.extend(kept);
+                Ok(())
+            },
+        )?;
+        let mut state = State::of_holders(&idx.inventory);
+        state.absorb(digest.kept.into_inner().unwrap_or_else(PoisonError::into_inner));
+        let side = Side {
+            path: path.to_owned(),
+            kind: Kind::Inventory,
+            as_of: opts.as_of,
+            campaign: None,
+        };
+        Ok((Snapshot { side, state, findings }, warnings))
+    }
+}
+
+/// The overlay that digests each identity's entitlements while evaluation has them, and
+/// changes no finding. Evaluation merges the digests; `finish` keeps them for the caller.
+#[derive(Default)]
+struct Digest {
+    kept: Mutex<State>,
+}
+
+impl Overlay for Digest {
+    type Seen = State;
+
+    fn identity(&self, _: &Inventory, _: &Options, ents: &[&Entitlement], _: &mut Vec<Finding>) -> State {
+        State::of_entitlements(ents.iter().copied())
+    }
+
+    fn merge(into: &mut State, other: State) {
+        into.absorb(other);
+    }
+
+    fn finish(&self, _: &Inventory, _: &Options, seen: State) -> (Vec<Vec<Finding>>, Problems) {
+        *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = seen;
+        (Vec::new(), Problems::default())
+    }
+}
+
+/// Findings that one side has and the other does not, matched by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Only the head has them.
+    pub new: Vec<BaseFinding>,
+    /// Only the base has them.
+    pub resolved: Vec<BaseFinding>,
+}
+
+/// Everything `drift` reports.
+#[derive(Debug)]
+pub struct Report {
+    /// The earlier snapshot.
+    pub base: Side,
+    /// The later snapshot.
+    pub head: Side,
+    /// Entitlements, identities and systems that differ, each sorted by id.
+    pub changes: Drift,
+    /// Findings new and resolved, sorted by identity, track, rule and entitlements.
+    pub findings: Findings,
+}
+
+/// Compares two snapshots. Only the findings of policy rules are compared: the review's
+/// own (`EXC-*`, `DEC-*`), which a pack may hold, are about that campaign's files, not
+/// about the estate.
+pub fn compare(base: Snapshot, head: Snapshot) -> Report {
+    let changes = drift(&base.state, &head.state);
+    let rule_findings = |fs: Vec<BaseFinding>| {
+        fs.into_iter()
+            .filter(|f| crate::pseudo::get(&f.rule).is_none())
+            .map(|f| (f.id.clone(), f))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let mut before = rule_findings(base.findings);
+    let mut new = Vec::new();
+    for (id, f) in rule_findings(head.findings) {
+        if before.remove(&id).is_none() {
+            new.push(f);
+        }
+    }
+    let mut resolved: Vec<BaseFinding> = before.into_values().collect();
+    let key = |f: &BaseFinding| {
+        (
+            f.identity.clone(),
+            f.track,
+            f.rule.clone(),
+            f.entitlements.clone(),
+            f.id.clone(),
+        )
+    };
+    new.sort_by_key(key);
+    resolved.sort_by_key(key);
+    Report {
+        base: base.side,
+        head: head.side,
+        changes,
+        findings: Findings { new, resolved },
+    }
+}
+
+/// How many records of each kind of change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Added.
+    pub added: usize,
+    /// Removed.
+    pub removed: usize,
+    /// Changed.
+    pub changed: usize,
+}
+
+impl Counts {
+    fn of(deltas: impl Iterator<Item = Delta>) -> Self {
+        let mut c = Counts::default();
+        for d in deltas {
+            match d {
+                Delta::Added => c.added += 1,
+                Delta::Removed => c.removed += 1,
+                Delta::Changed => c.changed += 1,
+            }
+        }
+        c
+    }
+}
+
+impl Report {
+    /// Entitlements added, removed and changed.
+    pub fn entitlement_counts(&self) -> Counts {
+        Counts::of(self.changes.entitlements.iter().map(|e| e.delta))
+    }
+
+    /// Identities added, removed and changed.
+    pub fn identity_counts(&self) -> Counts {
+        Counts::of(self.changes.identities.iter().map(|r| r.delta))
+    }
+
+    /// Systems added, removed and changed.
+    pub fn system_counts(&self) -> Counts {
+        Counts::of(self.changes.systems.iter().map(|r| r.delta))
+    }
+
+    /// Entitlements marked escalated.
+    pub fn escalated(&self) -> usize {
+        self.changes.entitlements.iter().filter(|e| e.escalated).count()
+    }
+
+    /// True when no record changed (findings may still differ, when the review date or
+    /// the policies did).
+    pub fn no_change(&self) -> bool {
+        self.changes.entitlements.is_empty() && self.changes.identities.is_empty() && self.changes.systems.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::Value;
+    use crate::policy::Track;
+    use crate::source::Source;
+
+    fn inventory(text: &str) -> Inventory {
+        let src = Source::new("test.yaml", text);
+        let root = crate::yaml::parse(&src).expect("test YAML parses");
+        let Value::Map(m) = &root.value else { panic!("a map") };
+        let get = |k: &str| m.iter().find(|(key, _, _)| key == k).map(|(_, n, _)| n);
+        crate::inventory::load::from_nodes(get("systems"), get("identities"), get("entitlements"))
+            .expect("test inventory is valid")
+    }
+
+    const ESTATE: &str = "
+systems:
+  - {id: erp, owner: olga, sox_in_scope: true}
+identities:
+  - {id: olga, kind: human}
+  - {id: ann, kind: human, manager: olga, status: terminated, terminated_at: 2026-06-01}
+  - {id: bob, kind: human, manager: olga}
+entitlements:
+  - {id: e1, identity: ann, system: erp, permission: pay}
+  - {id: e2, identity: bob, system: erp, permission: read}
+  - {id: e3, identity: bob, system: erp, permission: write, privileged: true}
+";
+
+    fn evaluated(text: &str) -> Snapshot {
+        let model = Model::load().expect("the model loads");
+        let pack = crate::policy::load(crate::policy::builtin_files(), &model).expect("the pack loads");
+        let idx = Indexed::from_loaded(inventory(text));
+        let opts = Options {
+            as_of: crate::node::parse_date("2026-10-01").expect("a date"),
+            tracks: Track::ALL.to_vec(),
+        };
+        Snapshot::evaluate("estate.yaml", &idx, &pack, &model, &opts)
+            .expect("evaluates")
+            .0
+    }
+
+    fn finding(id: &str, rule: &str) -> BaseFinding {
+        BaseFinding {
+            id: id.to_owned(),
+            track: Track::Soc,
+            rule: rule.to_owned(),
+            severity: "high".to_owned(),
+            status: "open".to_owned(),
+            identity: "ann".to_owned(),
+            entitlements: vec!["e1".to_owned()],
+        }
+    }
+
+    #[test]
+    fn a_streamed_snapshot_has_the_state_of_the_whole_inventory_and_its_findings() {
+        let s = evaluated(ESTATE);
+        let whole = State::of(&inventory(ESTATE));
+        assert_eq!(drift(&whole, &s.state), Drift::default());
+        assert_eq!(s.state.entitlements.len(), 3);
+        assert_eq!(s.state.identities.len(), 3);
+        // The terminated holder's access is a finding of each track.
+        assert!(s.findings.iter().any(|f| f.identity == "ann" && f.track == Track::Soc));
+        assert!(s.findings.iter().any(|f| f.identity == "ann" && f.track == Track::Sox));
+    }
+
+    #[test]
+    fn findings_are_matched_by_id_and_review_findings_are_left_out() {
+        let side = |findings| Snapshot {
+            side: Side {
+                path: "x".to_owned(),
+                kind: Kind::Pack,
+                as_of: DateTime::<Utc>::default(),
+                campaign: None,
+            },
+            state: State::default(),
+            findings,
+        };
+        let base = side(vec![
+            finding("a", "SOC-ORPH-003"),
+            finding("b", "SOC-STALE-001"),
+            finding("c", "DEC-NOT-REVIEWED"),
+        ]);
+        let head = side(vec![finding("a", "SOC-ORPH-003"), finding("d", "SOC-PRIV-001")]);
+        let r = compare(base, head);
+        let ids = |l: &[BaseFinding]| l.iter().map(|f| f.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&r.findings.new), ["d"]);
+        assert_eq!(ids(&r.findings.resolved), ["b"]);
+        assert!(r.no_change());
+        assert_eq!(r.escalated(), 0);
+    }
+}
