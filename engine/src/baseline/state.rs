@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json};
 
 use crate::inventory::{write, Entitlement, Identity, Inventory, Status, System};
@@ -77,6 +78,19 @@ pub struct Sys {
     digest: [u64; SYSTEM_FIELDS.len()],
 }
 
+/// `name` from `names`, added when new: holders and systems are shared by many
+/// entitlements and kept once.
+fn share(names: &mut BTreeSet<Arc<str>>, name: &str) -> Arc<str> {
+    match names.get(name) {
+        Some(a) => Arc::clone(a),
+        None => {
+            let a: Arc<str> = Arc::from(name);
+            names.insert(Arc::clone(&a));
+            a
+        }
+    }
+}
+
 /// A snapshot reduced for comparison, keyed by id.
 #[derive(Debug, Default)]
 pub struct State {
@@ -86,7 +100,7 @@ pub struct State {
     pub identities: HashMap<Box<str>, Ident>,
     /// Entitlements by id.
     pub entitlements: HashMap<Box<str>, Ent>,
-    /// Identity ids shared by the entitlements (one allocation per holder).
+    /// Identity and system ids shared by the entitlements (one allocation each).
     names: BTreeSet<Arc<str>>,
 }
 
@@ -138,24 +152,114 @@ fn text<'a>(m: &'a Map<String, Json>, key: &str) -> &'a str {
     m.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
+/// One entitlement line of a pack's `baseline/inventory.jsonl.gz`, as far as classification
+/// reads it (observations and other fields are passed over).
+#[derive(serde::Deserialize)]
+struct EntRecord {
+    id: String,
+    identity: String,
+    system: String,
+    permission: String,
+    #[serde(default)]
+    privileged: bool,
+    #[serde(default)]
+    functions: Vec<String>,
+    granted_at: Option<String>,
+    justification: Option<String>,
+    ticket: Option<String>,
+    expires_at: Option<String>,
+    source: Option<String>,
+}
+
+/// Digests of an entitlement's fields, in [`ENTITLEMENT_FIELDS`] order, from typed values:
+/// the same whether the values come from an inventory or from a pack's lines (a date
+/// digests as its instant, however it was written).
+#[allow(clippy::too_many_arguments, reason = "one per field digested")]
+fn entitlement_digest(
+    identity: &str,
+    system: &str,
+    permission: &str,
+    privileged: bool,
+    functions: &[&str],
+    granted_at: Option<DateTime<Utc>>,
+    justification: Option<&str>,
+    ticket: Option<&str>,
+    expires_at: Option<DateTime<Utc>>,
+    source: Option<&str>,
+) -> [u64; ENTITLEMENT_FIELDS.len()] {
+    fn one(v: impl Hash) -> u64 {
+        let mut h = DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish() | 1
+    }
+    let text = |t: Option<&str>| t.map_or(0, one);
+    let date = |d: Option<DateTime<Utc>>| d.map_or(0, |d| one((d.timestamp(), d.timestamp_subsec_nanos())));
+    [
+        one(identity),
+        one(system),
+        one(permission),
+        if privileged { one(true) } else { 0 },
+        if functions.is_empty() { 0 } else { one(functions) },
+        date(granted_at),
+        text(justification),
+        text(ticket),
+        date(expires_at),
+        text(source),
+    ]
+}
+
 impl Ent {
     /// The entitlement as classification sees it.
     pub fn of(e: &Entitlement) -> Self {
-        Self::from_record(&write::entitlement(e), |s| Arc::from(s))
+        Self::of_shared(e, |s| Arc::from(s))
     }
 
-    fn from_record(m: &Map<String, Json>, mut share: impl FnMut(&str) -> Arc<str>) -> Self {
+    fn of_shared(e: &Entitlement, mut share: impl FnMut(&str) -> Arc<str>) -> Self {
+        let functions: Vec<&str> = e.functions.iter().map(|f| f.value.as_str()).collect();
         Ent {
-            identity: share(text(m, "identity")),
-            system: Arc::from(text(m, "system")),
-            permission: text(m, "permission").into(),
-            privileged: m.get("privileged").and_then(Json::as_bool).unwrap_or(false),
-            functions: m
-                .get("functions")
-                .and_then(Json::as_array)
-                .map(|fs| fs.iter().filter_map(Json::as_str).map(Into::into).collect())
-                .unwrap_or_default(),
-            digest: digest(m, ENTITLEMENT_FIELDS),
+            identity: share(&e.identity.value),
+            system: share(&e.system.value),
+            permission: (*e.permission).into(),
+            privileged: e.privileged,
+            functions: functions.iter().map(|f| (*f).into()).collect(),
+            digest: entitlement_digest(
+                &e.identity.value,
+                &e.system.value,
+                &e.permission,
+                e.privileged,
+                &functions,
+                e.granted_at,
+                e.justification.as_deref(),
+                e.ticket.as_deref(),
+                e.expires_at,
+                e.source.as_deref(),
+            ),
+        }
+    }
+
+    fn of_record(r: &EntRecord, mut share: impl FnMut(&str) -> Arc<str>) -> Self {
+        let functions: Vec<&str> = r.functions.iter().map(String::as_str).collect();
+        // A date the pack wrote always reads back; one that did not would digest as absent
+        // and show as a change, never hide one.
+        let date = |d: &Option<String>| d.as_deref().and_then(crate::node::parse_date);
+        Ent {
+            identity: share(&r.identity),
+            system: share(&r.system),
+            permission: r.permission.as_str().into(),
+            privileged: r.privileged,
+            functions: functions.iter().map(|f| (*f).into()).collect(),
+            digest: entitlement_digest(
+                &r.identity,
+                &r.system,
+                &r.permission,
+                r.privileged,
+                &functions,
+                date(&r.granted_at),
+                r.justification.as_deref(),
+                r.ticket.as_deref(),
+                date(&r.expires_at),
+                r.source.as_deref(),
+            ),
         }
     }
 
@@ -232,7 +336,9 @@ impl State {
     pub fn of_entitlements<'a>(ents: impl IntoIterator<Item = &'a Entitlement>) -> Self {
         let mut s = State::default();
         for e in ents {
-            s.add_entitlement(&write::entitlement(e));
+            let names = &mut s.names;
+            let ent = Ent::of_shared(e, |n| share(names, n));
+            s.entitlements.insert(e.id.as_str().into(), ent);
         }
         s
     }
@@ -246,17 +352,10 @@ impl State {
         self.names.extend(other.names);
     }
 
-    fn add_entitlement(&mut self, m: &Map<String, Json>) {
+    fn add_entitlement(&mut self, r: &EntRecord) {
         let names = &mut self.names;
-        let ent = Ent::from_record(m, |id| match names.get(id) {
-            Some(a) => Arc::clone(a),
-            None => {
-                let a: Arc<str> = Arc::from(id);
-                names.insert(Arc::clone(&a));
-                a
-            }
-        });
-        self.entitlements.insert(text(m, "id").into(), ent);
+        let ent = Ent::of_record(r, |n| share(names, n));
+        self.entitlements.insert(r.id.as_str().into(), ent);
     }
 
     /// Reads the JSON Lines of [`write::json_lines`] as they come (a million records are
@@ -268,7 +367,15 @@ impl State {
             if line.is_empty() {
                 continue;
             }
-            let doc: Map<String, Json> = serde_json::from_slice(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            let bad = |e: serde_json::Error| format!("line {}: {e}", n + 1);
+            if line.starts_with(b"{\"entitlement\":") {
+                let r: BTreeMap<String, EntRecord> = serde_json::from_slice(&line).map_err(bad)?;
+                for r in r.values() {
+                    s.add_entitlement(r);
+                }
+                continue;
+            }
+            let doc: Map<String, Json> = serde_json::from_slice(&line).map_err(bad)?;
             let (key, record) = doc
                 .iter()
                 .next()
@@ -284,7 +391,6 @@ impl State {
                 "identity" => {
                     s.identities.insert(id.into(), Ident::from_record(record));
                 }
-                "entitlement" => s.add_entitlement(record),
                 other => return Err(format!("line {}: unknown record `{other}`", n + 1)),
             }
         }
