@@ -125,7 +125,9 @@ fn mark_changes(b: &Baseline, inv: &Inventory, ents: &[&Entitlement], findings: 
                     s
                 }
             };
-            let class = b.state.classify(&e.id, &Ent::of(e), holder.as_ref(), system.as_ref());
+            let class = b
+                .state
+                .classify(&e.id, &Ent::digest_of(e), holder.as_ref(), system.as_ref());
             (e.id.as_str(), class.change)
         })
         .collect();

@@ -78,7 +78,7 @@ fn snapshot(
     policies: &mut Option<(Model, policy::Pack)>,
 ) -> Result<Snapshot, Failure> {
     if path.join("manifest.json").is_file() {
-        return Ok(Snapshot::of_pack(baseline::load(path, flag)?));
+        return Ok(Snapshot::of_pack(baseline::load_with_findings(path, flag)?));
     }
     let (model, pack) = match policies {
         Some(loaded) => loaded,

@@ -63,20 +63,26 @@ pub fn pack(dir: &Path, flag: &str, keep: &str) -> Result<Verified, Problems> {
             ));
             continue;
         };
-        match std::fs::read(&path) {
+        // Files kept are read whole; the others (an OSCAL document of a million findings is
+        // close to a gigabyte) are hashed as they are read.
+        let read = if rel.starts_with(keep) {
+            std::fs::read(&path).map(|b| (sha256_hex(&b), Some(b)))
+        } else {
+            hash_file(&path).map(|h| (h, None))
+        };
+        match read {
             Err(_) => sink.push(tampered(
                 loc,
                 format!("`{rel}` is missing from the pack at `{}`", dir.display()),
             )),
-            Ok(b) if sha256_hex(&b) != *sha => sink.push(tampered(
+            Ok((h, _)) if h != *sha => sink.push(tampered(
                 loc,
                 format!("`{rel}` was modified: its SHA-256 is not the one the manifest lists"),
             )),
-            Ok(b) => {
-                if rel.starts_with(keep) {
-                    kept.insert(rel.clone(), b);
-                }
+            Ok((_, Some(b))) => {
+                kept.insert(rel.clone(), b);
             }
+            Ok((_, None)) => {}
         }
     }
     let mut found = Vec::new();
@@ -99,6 +105,23 @@ pub fn pack(dir: &Path, flag: &str, keep: &str) -> Result<Verified, Problems> {
         manifest_sha256,
         kept,
     })
+}
+
+/// Lowercase hex SHA-256 of the file at `path`, read in pieces.
+fn hash_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n).unwrap_or_default());
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn one(p: Problem) -> Problems {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::state::{Ent, Ident, State, Sys};
+use super::state::{Ent, EntDigest, Ident, State, Sys};
 
 pub use crate::finding::Change;
 
@@ -43,11 +43,11 @@ impl Classified {
 impl State {
     /// Classifies the current entitlement `id` (as `ent`), held by `holder` on `system`
     /// (each as the current snapshot has them; `None` when it has no such record).
-    pub fn classify(&self, id: &str, ent: &Ent, holder: Option<&Ident>, system: Option<&Sys>) -> Classified {
+    pub fn classify(&self, id: &str, ent: &EntDigest, holder: Option<&Ident>, system: Option<&Sys>) -> Classified {
         let Some(before) = self.entitlements.get(id) else {
             return Classified::new_record();
         };
-        let mut fields: Vec<String> = ent.changed_from(before).into_iter().map(str::to_owned).collect();
+        let mut fields: Vec<String> = before.differs_from(ent).into_iter().map(str::to_owned).collect();
         let then_holder = self.identities.get(&*before.identity);
         match (then_holder, holder) {
             (Some(a), Some(b)) => fields.extend(b.changed_from(a).into_iter().map(|f| format!("holder.{f}"))),
@@ -140,7 +140,7 @@ pub fn drift(base: &State, head: &State) -> Drift {
         e.functions.iter().any(|f| before.is_none_or(|b| !b.contains(&**f)))
     };
     let mut entitlements = Vec::new();
-    for (id, now) in &head.entitlements {
+    for (id, now) in head.entitlements.iter() {
         let (delta, fields, escalated) = match base.entitlements.get(id) {
             None => (Delta::Added, Vec::new(), now.privileged || new_function(now)),
             Some(then) => {
@@ -157,7 +157,7 @@ pub fn drift(base: &State, head: &State) -> Drift {
         };
         entitlements.push(entitlement_delta(id, now, delta, fields, escalated));
     }
-    for (id, then) in &base.entitlements {
+    for (id, then) in base.entitlements.iter() {
         if !head.entitlements.contains_key(id) {
             entitlements.push(entitlement_delta(id, then, Delta::Removed, Vec::new(), false));
         }
@@ -264,7 +264,7 @@ entitlements:
         let e = head.entitlements.iter().find(|e| e.id == id).expect("entitlement");
         let holder = head.identity(&e.identity.value).map(Ident::of);
         let system = head.system(&e.system.value).map(Sys::of);
-        base.classify(id, &Ent::of(e), holder.as_ref(), system.as_ref())
+        base.classify(id, &Ent::digest_of(e), holder.as_ref(), system.as_ref())
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub struct Baseline {
     pub sla_days: BTreeMap<Track, u32>,
     /// The inventory it reviewed.
     pub state: State,
-    /// Its findings, in report order.
+    /// Its findings, in report order (read by [`load_with_findings`] only).
     pub findings: Vec<BaseFinding>,
     /// Its decisions, by track and entitlement id.
     pub decisions: BTreeMap<(Track, String), BaseDecision>,
@@ -138,7 +138,7 @@ impl crate::campaign::carry::Since for Baseline {
         let system = inv.system(&e.system.value).map(Sys::of);
         let c = self
             .state
-            .classify(&e.id, &Ent::of(e), holder.as_ref(), system.as_ref());
+            .classify(&e.id, &Ent::digest_of(e), holder.as_ref(), system.as_ref());
         (c.change, c.fields)
     }
 
@@ -223,6 +223,16 @@ pub fn files(
 /// it. `Err` names every file that does not match the manifest, or says why the pack
 /// cannot serve (an older format, a baseline file that cannot be read).
 pub fn load(dir: &Path, flag: &str) -> Result<Baseline, Problems> {
+    read(dir, flag, false)
+}
+
+/// [`load`], with the pack's findings too (`drift` compares them; the delta review of a
+/// campaign does not need them, and a million-entitlement pack holds hundreds of thousands).
+pub fn load_with_findings(dir: &Path, flag: &str) -> Result<Baseline, Problems> {
+    read(dir, flag, true)
+}
+
+fn read(dir: &Path, flag: &str, with_findings: bool) -> Result<Baseline, Problems> {
     let verified = artefact::verify::pack(dir, flag, "baseline/")?;
     let manifest = &verified.manifest;
     let at = |key: &str| match &manifest.value {
@@ -262,7 +272,11 @@ pub fn load(dir: &Path, flag: &str) -> Result<Baseline, Problems> {
     // The pack matches its manifest, so what inflates here is what `evidence` wrote.
     let unzip = |name: &str| file(name).map(|b| std::io::BufReader::new(GzDecoder::new(b)));
     let state = State::from_json_lines(unzip(INVENTORY)?).map_err(|e| bad(format!("`{INVENTORY}`: {e}")))?;
-    let findings = read_findings(unzip(FINDINGS)?).map_err(|e| bad(format!("`{FINDINGS}`: {e}")))?;
+    let findings = if with_findings {
+        read_findings(unzip(FINDINGS)?).map_err(|e| bad(format!("`{FINDINGS}`: {e}")))?
+    } else {
+        Vec::new()
+    };
     let decisions = if verified.kept.contains_key(DECISIONS) {
         read_decisions(file(DECISIONS)?).map_err(|e| bad(format!("`{DECISIONS}`: {e}")))?
     } else {

@@ -91,6 +91,84 @@ fn share(names: &mut BTreeSet<Arc<str>>, name: &str) -> Arc<str> {
     }
 }
 
+/// Entitlements by id: a list sorted by id once built, searched by halves. A hash map of a
+/// million would take twice the memory (its buckets are sized in powers of two).
+#[derive(Debug, Default)]
+pub struct Entitlements {
+    rows: Vec<(Box<str>, Ent)>,
+    /// Sorted by id with one row per id; until [`Entitlements::seal`], lookups scan.
+    sealed: bool,
+}
+
+impl Entitlements {
+    /// Adds `ent` under `id` (a later one of the same id replaces it once sealed).
+    pub fn insert(&mut self, id: Box<str>, ent: Ent) {
+        self.rows.push((id, ent));
+        self.sealed = false;
+    }
+
+    /// Sorts by id, keeps the last row of an id, and frees the spare capacity.
+    pub fn seal(&mut self) {
+        if self.sealed {
+            return;
+        }
+        // Stable: rows of one id stay in insertion order, and the last is kept.
+        self.rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut out: Vec<(Box<str>, Ent)> = Vec::with_capacity(self.rows.len());
+        for row in self.rows.drain(..) {
+            match out.last_mut() {
+                Some(last) if last.0 == row.0 => *last = row,
+                _ => out.push(row),
+            }
+        }
+        out.shrink_to_fit();
+        self.rows = out;
+        self.sealed = true;
+    }
+
+    /// The entitlement `id`.
+    pub fn get(&self, id: &str) -> Option<&Ent> {
+        if self.sealed {
+            let i = self.rows.binary_search_by(|(k, _)| (**k).cmp(id)).ok()?;
+            self.rows.get(i).map(|(_, e)| e)
+        } else {
+            self.rows.iter().rev().find(|(k, _)| &**k == id).map(|(_, e)| e)
+        }
+    }
+
+    /// True when `id` is here.
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// How many (once sealed, one per id).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Every entitlement with its id (by id once sealed).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Ent)> {
+        self.rows.iter().map(|(k, e)| (&**k, e))
+    }
+
+    /// The ents alone.
+    pub fn values(&self) -> impl Iterator<Item = &Ent> {
+        self.rows.iter().map(|(_, e)| e)
+    }
+
+    fn extend(&mut self, other: Entitlements) {
+        if !other.rows.is_empty() {
+            self.rows.extend(other.rows);
+            self.sealed = false;
+        }
+    }
+}
+
 /// A snapshot reduced for comparison, keyed by id.
 #[derive(Debug, Default)]
 pub struct State {
@@ -99,7 +177,7 @@ pub struct State {
     /// Identities by id.
     pub identities: HashMap<Box<str>, Ident>,
     /// Entitlements by id.
-    pub entitlements: HashMap<Box<str>, Ent>,
+    pub entitlements: Entitlements,
     /// Identity and system ids shared by the entitlements (one allocation each).
     names: BTreeSet<Arc<str>>,
 }
@@ -267,7 +345,35 @@ impl Ent {
     pub fn changed_from(&self, other: &Ent) -> Vec<&'static str> {
         differing(&other.digest, &self.digest, ENTITLEMENT_FIELDS)
     }
+
+    /// The fields of `other` that differ from this one's digest `digest` (of
+    /// [`Ent::digest_of`]).
+    pub fn differs_from(&self, digest: &EntDigest) -> Vec<&'static str> {
+        differing(&self.digest, &digest.0, ENTITLEMENT_FIELDS)
+    }
+
+    /// The digest of `e` alone, for classifying it without keeping a copy: what a streamed
+    /// run does for every entitlement.
+    pub fn digest_of(e: &Entitlement) -> EntDigest {
+        let functions: Vec<&str> = e.functions.iter().map(|f| f.value.as_str()).collect();
+        EntDigest(entitlement_digest(
+            &e.identity.value,
+            &e.system.value,
+            &e.permission,
+            e.privileged,
+            &functions,
+            e.granted_at,
+            e.justification.as_deref(),
+            e.ticket.as_deref(),
+            e.expires_at,
+            e.source.as_deref(),
+        ))
+    }
 }
+
+/// An entitlement's field digests (see [`Ent::digest_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntDigest([u64; ENTITLEMENT_FIELDS.len()]);
 
 impl Ident {
     /// The identity as classification sees it.
@@ -316,6 +422,7 @@ impl State {
     pub fn of(inv: &Inventory) -> Self {
         let mut s = State::of_holders(inv);
         s.absorb(State::of_entitlements(&inv.entitlements));
+        s.seal();
         s
     }
 
@@ -343,8 +450,13 @@ impl State {
         s
     }
 
+    /// Readies the entitlements for lookups (call once every part is absorbed).
+    pub fn seal(&mut self) {
+        self.entitlements.seal();
+    }
+
     /// Moves every record of `other` into this state; a record of the same id replaces
-    /// this state's.
+    /// this state's (entitlements once [`State::seal`]ed).
     pub fn absorb(&mut self, other: State) {
         self.systems.extend(other.systems);
         self.identities.extend(other.identities);
@@ -394,6 +506,7 @@ impl State {
                 other => return Err(format!("line {}: unknown record `{other}`", n + 1)),
             }
         }
+        s.seal();
         Ok(s)
     }
 

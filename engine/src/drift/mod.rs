@@ -105,6 +105,7 @@ impl Snapshot {
         )?;
         let mut state = State::of_holders(&idx.inventory);
         state.absorb(digest.kept.into_inner().unwrap_or_else(PoisonError::into_inner));
+        state.seal();
         let side = Side {
             path: path.to_owned(),
             kind: Kind::Inventory,
