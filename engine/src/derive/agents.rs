@@ -21,7 +21,7 @@ struct Held {
 }
 
 /// The access of every sponsor and delegator of the inventory's agents, and the SoD
-/// matrix's conflicts, for the facts of [`agent_facts`].
+/// matrix's conflicts, for the agent facts of [`super::view`].
 #[derive(Debug, Default)]
 pub struct Delegation {
     /// By identity id; only people some agent names and the inventory holds.
