@@ -221,7 +221,7 @@ fn oscal_results_per_track_with_stable_linked_uuids() {
         .map(|o| o["uuid"].as_str().unwrap())
         .collect();
     let findings = sox["findings"].as_array().unwrap();
-    assert_eq!(findings.len(), 9, "one OSCAL finding per SOX finding");
+    assert_eq!(findings.len(), 12, "one OSCAL finding per SOX finding");
     for f in findings {
         let obs = f["related-observations"][0]["observation-uuid"].as_str().unwrap();
         assert!(observations.contains(obs));

@@ -13,6 +13,7 @@
 
 mod common;
 
+mod agents;
 mod campaign;
 mod cli;
 mod corpus;

@@ -317,7 +317,8 @@ fn day_facts(
     let identity = inv.identities.iter().find(|i| i.id == "p1").unwrap();
     let ents: Vec<_> = inv.entitlements.iter().collect();
     let catalog = dualtrack_engine::policy::FunctionCatalog::default();
-    let view = derive::view(&inv, &table, &catalog, as_of, identity, &ents);
+    let delegation = derive::Delegation::default();
+    let view = derive::view(&inv, &table, &catalog, &delegation, as_of, identity, &ents);
     let mut out = std::collections::BTreeMap::new();
     for (k, v) in view.facts.iter() {
         out.insert(format!("identity.{k}"), v.clone());

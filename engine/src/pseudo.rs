@@ -140,7 +140,7 @@ pub const ALL: &[PseudoRule] = &[
         severity: [Severity::High, Severity::High],
         soc_controls: AUTHORITY_SOC,
         sox_controls: AUTHORITY_SOX,
-        description: "The decision's reviewer holds the entitlement, or owns the non-human identity that holds it. Nobody may certify their own access.",
+        description: "The decision's reviewer holds the entitlement, owns the non-human identity that holds it, or, on the SOX track, is one of the delegators of the AI agent that holds access to an in-scope system. Nobody may certify their own access, or authority exercised on their behalf.",
         remediation: "Have the assigned independent reviewer decide again.",
     },
     PseudoRule {

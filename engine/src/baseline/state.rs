@@ -33,7 +33,16 @@ pub const ENTITLEMENT_FIELDS: [&str; 10] = [
 ];
 
 /// An identity's fields that change what its access means.
-pub const IDENTITY_FIELDS: [&str; 4] = ["kind", "status", "manager", "owner"];
+pub const IDENTITY_FIELDS: [&str; 8] = [
+    "kind",
+    "status",
+    "manager",
+    "owner",
+    "sponsors",
+    "acts",
+    "delegators",
+    "parent",
+];
 
 /// A system's fields that change what access to it means.
 pub const SYSTEM_FIELDS: [&str; 2] = ["sox_in_scope", "owner"];

@@ -38,6 +38,7 @@ pub fn text(campaign: &Campaign, plan: &TrackPlan) -> String {
     let who = |r: Reviewer| match r {
         Reviewer::SystemOwner => "the owner of the system",
         Reviewer::Manager => "the holder's manager (for a non-human identity, its owner's manager)",
+        Reviewer::Sponsor => "the AI agent's first active sponsor (other identities go to the fallback)",
     };
     let _ = writeln!(s, "## What you are asked to do\n");
     let _ = writeln!(

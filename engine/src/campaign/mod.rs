@@ -54,11 +54,14 @@ pub enum Reviewer {
     SystemOwner,
     /// The holder's manager; for a non-human identity, its owner's manager.
     Manager,
+    /// For an AI agent, its first active sponsor; nobody for any other identity.
+    Sponsor,
 }
 
 crate::names!(Reviewer {
     SystemOwner = "system_owner",
     Manager = "manager",
+    Sponsor = "sponsor",
 });
 
 /// Whether a delta review (`--since`) may carry the baseline's approvals forward.

@@ -188,11 +188,17 @@ impl Decisions {
                         slot.1.push(e.id.clone());
                     }
                 }
-                if is_self_review(&d.reviewer, e, inv) {
+                if is_self_review(&d.reviewer, track, e, inv) {
                     let how = if *e.identity.value == *d.reviewer {
                         "their own access"
-                    } else {
+                    } else if inv
+                        .identity(&e.identity.value)
+                        .and_then(|h| h.owner.as_ref())
+                        .is_some_and(|o| o.value == d.reviewer)
+                    {
                         "a non-human identity they own"
+                    } else {
+                        "the in-scope access of an AI agent that acts for them"
                     };
                     let msg = format!("`{}` decided on `{}`, {how}", d.reviewer, e.id);
                     out.push(decided(SELF_REVIEW, d, e, msg, assigned));

@@ -113,6 +113,16 @@ pub fn finding(rule: &Rule, shared: &SharedRules, view: &View<'_>, ent: Option<(
         systems.dedup();
         evidence.insert(Arc::from("systems"), Json::from(systems));
     }
+    // A count says that something holds; the evidence also says what: the conflicts an
+    // agent completes, the statuses of its sponsors.
+    for (read, shown) in [
+        ("identity.delegation_conflict_count", "identity.delegation_conflicts"),
+        ("identity.active_sponsor_count", "identity.sponsor_statuses"),
+    ] {
+        if identity.is_agent() && rule.reads.iter().any(|p| p == read) {
+            evidence.insert(Arc::from(shown), evidence_value(shown, view, ent));
+        }
+    }
     if let Some(owner) = &identity.owner {
         if rule.reads.iter().any(|p| p.starts_with("identity.owner")) {
             evidence.insert(Arc::from("identity.owner"), Json::String(owner.value.clone()));
@@ -185,6 +195,12 @@ fn render_message(template: &str, view: &View<'_>, ent: Option<(&Entitlement, &F
                 match value {
                     Json::String(s) => out.push_str(s),
                     Json::Null => out.push_str(UNKNOWN),
+                    // A set of names reads as a list in a sentence.
+                    Json::Array(items) if items.is_empty() => out.push_str("none"),
+                    Json::Array(items) if items.iter().all(Json::is_string) => {
+                        let names: Vec<&str> = items.iter().filter_map(Json::as_str).collect();
+                        out.push_str(&names.join(", "));
+                    }
                     other => {
                         let _ = write!(out, "{other}");
                     }

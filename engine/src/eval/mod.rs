@@ -98,6 +98,8 @@ struct Plan<'a> {
     systems: SystemEntities,
     /// Facts of every system, aligned with the inventory's systems.
     system_facts: Vec<Facts>,
+    /// What the sponsors and delegators of AI agents hold.
+    delegation: derive::Delegation,
     /// Answers Cedar gave, by rule and the values it read.
     memo: Memo,
 }
@@ -182,7 +184,7 @@ struct Outcome {
 impl<'a> Plan<'a> {
     /// Groups the rules of the evaluated tracks with their guards, and builds what every
     /// request shares.
-    fn new(inv: &Inventory, pack: &'a Pack, opts: &Options) -> Result<Self, Problems> {
+    fn new(inv: &Inventory, pack: &'a Pack, opts: &Options, delegation: derive::Delegation) -> Result<Self, Problems> {
         let mut groups: BTreeMap<(Track, Subject), Group<'a>> = BTreeMap::new();
         for (id, rule) in pack.rules.iter().filter(|r| opts.tracks.contains(&r.track)).enumerate() {
             let json = rule.policy.to_json().ok();
@@ -233,6 +235,7 @@ impl<'a> Plan<'a> {
             shared: SharedRules::new(&pack.rules),
             systems: SystemEntities::new(inv).map_err(|p| Problems(vec![p]))?,
             system_facts: derive::system_table(inv),
+            delegation,
             memo: Memo::default(),
         })
     }
@@ -252,7 +255,8 @@ pub fn evaluate_counted(
     opts: &Options,
     evaluated: &(dyn Fn() + Sync),
 ) -> Result<Report, Problems> {
-    let plan = Plan::new(inv, pack, opts)?;
+    let delegation = derive::Delegation::of(inv, &pack.functions, pack.sod_conflicts());
+    let plan = Plan::new(inv, pack, opts, delegation)?;
     let mut by_identity: HashMap<&str, Vec<&Entitlement>> = HashMap::new();
     for e in &inv.entitlements {
         by_identity.entry(&*e.identity.value).or_default().push(e);
@@ -327,7 +331,15 @@ fn one_identity(
     ents: &[&Entitlement],
 ) -> Outcome {
     let mut out = Outcome::default();
-    let view = derive::view(inv, &plan.system_facts, &pack.functions, opts.as_of, identity, ents);
+    let view = derive::view(
+        inv,
+        &plan.system_facts,
+        &pack.functions,
+        &plan.delegation,
+        opts.as_of,
+        identity,
+        ents,
+    );
     let mut pending = Vec::new();
     for track in &opts.tracks {
         *out.evaluated.entry(*track).or_default() += view.entitlements.len();

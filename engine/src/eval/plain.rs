@@ -36,6 +36,7 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
     }
     let rules: HashMap<&str, &Rule> = pack.rules.iter().map(|r| (r.id.as_str(), r)).collect();
     let system_table = derive::system_table(inv);
+    let delegation = derive::Delegation::of(inv, &pack.functions, pack.sod_conflicts());
     let mut by_identity: BTreeMap<&str, Vec<&Entitlement>> = BTreeMap::new();
     for e in &inv.entitlements {
         by_identity.entry(&*e.identity.value).or_default().push(e);
@@ -48,7 +49,15 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
             .get(identity.id.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let view = derive::view(inv, &system_table, &pack.functions, opts.as_of, identity, ents);
+        let view = derive::view(
+            inv,
+            &system_table,
+            &pack.functions,
+            &delegation,
+            opts.as_of,
+            identity,
+            ents,
+        );
         let store = match entities(&view, Some(&model.schema), None, None) {
             Ok(e) => e,
             Err(p) => {

@@ -22,6 +22,25 @@ const BATCH: usize = 4096;
 /// Errors kept in full; past this only their number is reported.
 const MAX_ERRORS: usize = 1000;
 
+/// What the sponsors and delegators of the agents of `idx` hold, read back once before
+/// evaluation (each such person's records are read again when their turn comes; problems
+/// in them are reported then).
+fn delegation(idx: &Indexed, pack: &Pack) -> crate::derive::Delegation {
+    let inv = &idx.inventory;
+    let mut d = crate::derive::Delegation::new(inv, pack.sod_conflicts());
+    let wanted: Vec<usize> = d
+        .people()
+        .filter_map(|id| inv.identities.binary_search_by(|i| i.id.as_str().cmp(id)).ok())
+        .collect();
+    for i in wanted {
+        let fetched = idx.fetch(i);
+        for e in fetched.entitlements.iter().chain(idx.held(i)) {
+            d.add(inv, &pack.functions, e);
+        }
+    }
+    d
+}
+
 /// Evaluates `idx`, handing each identity's findings (sorted, as in a report) to `prepare`
 /// on the worker that made them, in parallel (to serialise them, say), then what `prepare`
 /// made of them to `on_findings`, in output order on the calling thread; returns the counts
@@ -91,7 +110,7 @@ pub fn evaluate_streamed_with<T: Send, R: Overlay>(
     mut on_findings: impl FnMut(T) -> std::io::Result<()>,
 ) -> Result<(Tally, Problems), Problems> {
     let inv = &idx.inventory;
-    let plan = Plan::new(inv, pack, opts)?;
+    let plan = Plan::new(inv, pack, opts, delegation(idx, pack))?;
     let mut tally = Tally {
         as_of: opts.as_of,
         tracks: opts.tracks.clone(),

@@ -4,6 +4,7 @@
 //! here reads a clock or a random source: the same inputs and review date give the same
 //! bytes. Writing the files (atomically) is the CLI's job.
 
+mod agents;
 pub mod delta;
 mod oscal;
 mod signoff;

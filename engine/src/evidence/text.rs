@@ -259,6 +259,7 @@ pub fn narrative(src: &Sources<'_>, ctx: &TrackView<'_>) -> String {
         );
     }
 
+    super::agents::section(&mut out, src.inventory, ctx);
     both_tracks(&mut out, src);
     exceptions(&mut out, ctx);
     out

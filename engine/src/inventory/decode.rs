@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::node::{Fields, Node, Spanned};
 use crate::source::Loc;
 
-use super::{Entitlement, Identity, IdentityKind, Status, System};
+use super::{Acts, Entitlement, Identity, IdentityKind, Status, System};
 
 /// Field names of a system record.
 pub const SYSTEM_FIELDS: &[&str] = &["id", "name", "owner", "sox_in_scope", "environment", "tags"];
@@ -29,6 +29,10 @@ pub const IDENTITY_FIELDS: &[&str] = &[
     "credential_expires_at",
     "interactive_login",
     "uncorrelated",
+    "sponsors",
+    "acts",
+    "delegators",
+    "parent",
     "tags",
 ];
 
@@ -99,7 +103,9 @@ pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
                     Some(f.loc().clone()),
                     "identity has no `kind`; read as `human`",
                 )
-                .with_help("write `kind:` (human, service_account, api_key, token or workload) so NHI rules apply"),
+                .with_help(
+                    "write `kind:` (human, service_account, api_key, token, workload or ai_agent) so NHI rules apply",
+                ),
             );
             Some(IdentityKind::Human)
         }
@@ -120,6 +126,10 @@ pub fn identity(node: &Node, sink: &mut Problems) -> Option<Identity> {
         credential_expires_at: f.opt_date("credential_expires_at", sink),
         interactive_login: f.opt_bool("interactive_login", sink).unwrap_or(false),
         uncorrelated: f.opt_bool("uncorrelated", sink).unwrap_or(false),
+        sponsors: f.opt_list("sponsors", sink),
+        acts: f.opt_enum("acts", Acts::CHOICES, sink),
+        delegators: f.opt_list("delegators", sink),
+        parent: f.opt_str("parent", sink),
         tags: f.opt_map("tags", sink),
         loc: f.loc().clone(),
     };

@@ -635,6 +635,9 @@ pub(crate) fn release_text(inv: &mut Inventory) {
         i.owner
             .iter_mut()
             .chain(i.manager.iter_mut())
+            .chain(i.parent.iter_mut())
+            .chain(i.sponsors.iter_mut())
+            .chain(i.delegators.iter_mut())
             .for_each(|o| swap(&mut o.loc));
     }
     for e in &mut inv.entitlements {

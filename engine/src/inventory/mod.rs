@@ -33,6 +33,8 @@ pub enum IdentityKind {
     Token,
     /// A workload identity (pod, function, VM role …).
     Workload,
+    /// An AI agent: an NHI whose accountability comes from its sponsors.
+    AiAgent,
 }
 
 crate::names!(IdentityKind {
@@ -41,6 +43,7 @@ crate::names!(IdentityKind {
     ApiKey = "api_key",
     Token = "token",
     Workload = "workload",
+    AiAgent = "ai_agent",
 });
 
 impl IdentityKind {
@@ -49,6 +52,20 @@ impl IdentityKind {
         self != Self::Human
     }
 }
+
+/// How an AI agent acts: with its own authority, or for the people who delegate to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Acts {
+    /// On its own authority.
+    Autonomous,
+    /// On behalf of its delegators.
+    OnBehalfOf,
+}
+
+crate::names!(Acts {
+    Autonomous = "autonomous",
+    OnBehalfOf = "on_behalf_of",
+});
 
 /// Lifecycle status of an identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -118,10 +135,25 @@ pub struct Identity {
     /// A human account that no HR person matched when the inventory was assembled from
     /// exports (see `sources`): nobody is known to be accountable for it.
     pub uncorrelated: bool,
+    /// An AI agent's sponsors: the people accountable for its purpose and lifecycle.
+    pub sponsors: Vec<Spanned<String>>,
+    /// How an AI agent acts.
+    pub acts: Option<Acts>,
+    /// The identities an on-behalf-of agent acts for.
+    pub delegators: Vec<Spanned<String>>,
+    /// The blueprint or application identity an agent derives from.
+    pub parent: Option<Spanned<String>>,
     /// Free-form tags, sorted by key.
     pub tags: Vec<(String, String)>,
     /// Where the record is.
     pub loc: Loc,
+}
+
+impl Identity {
+    /// True for an AI agent.
+    pub fn is_agent(&self) -> bool {
+        self.kind == IdentityKind::AiAgent
+    }
 }
 
 /// One permission an identity holds on a system.

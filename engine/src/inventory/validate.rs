@@ -52,6 +52,17 @@ pub(crate) fn dangling(what: &str, field: &str, given: &str, loc: &Loc, known: &
         Problem::warning(Code::DanglingReference, Some(loc.clone()), message).with_help(format!(
             "if the owner left, the identity is reported as orphaned (owner unknown); otherwise {help}"
         ))
+    } else if matches!(field, "sponsors" | "delegators") {
+        // An agent's sponsor or delegator outside the extract counts for nothing: a sponsor
+        // of unknown status is no active sponsor, and a delegator nobody knows holds no
+        // access the agent could act with (fail closed, docs/inventory.md).
+        Problem::warning(Code::DanglingReference, Some(loc.clone()), message).with_help(format!(
+            "an unknown {} counts as none: the agent may be reported as unsponsored or wider than its delegators; {help}",
+            if field == "sponsors" { "sponsor" } else { "delegator" }
+        ))
+    } else if field == "parent" {
+        Problem::warning(Code::DanglingReference, Some(loc.clone()), message)
+            .with_help(format!("the agent's parent is not in the review; {help}"))
     } else if field == "manager" {
         Problem::warning(Code::DanglingReference, Some(loc.clone()), message).with_help(format!(
             "the manager is left out: this person has no manager for the review; {help}"
@@ -86,6 +97,17 @@ pub fn check(inv: &mut Inventory, sink: &mut Problems) {
         if let Some(o) = &i.owner {
             if !has(&identities, o.value.as_str()) {
                 dangling("identity", "owner", &o.value, &o.loc, &identities, sink);
+            }
+        }
+        for (field, r) in i
+            .sponsors
+            .iter()
+            .map(|r| ("sponsors", r))
+            .chain(i.delegators.iter().map(|r| ("delegators", r)))
+            .chain(i.parent.iter().map(|r| ("parent", r)))
+        {
+            if !has(&identities, r.value.as_str()) {
+                dangling("identity", field, &r.value, &r.loc, &identities, sink);
             }
         }
         if let Some(m) = &i.manager {

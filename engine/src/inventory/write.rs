@@ -45,6 +45,10 @@ fn text(s: Option<&str>) -> Option<Json> {
     s.map(|s| Json::String(s.to_owned()))
 }
 
+fn list(items: &[crate::node::Spanned<String>]) -> Option<Json> {
+    (!items.is_empty()).then(|| Json::Array(items.iter().map(|f| Json::String(f.value.clone())).collect()))
+}
+
 fn flag(b: bool) -> Option<Json> {
     b.then_some(Json::Bool(true))
 }
@@ -84,6 +88,10 @@ pub(crate) fn identity(i: &Identity) -> Map<String, Json> {
     put(&mut m, "credential_expires_at", date(i.credential_expires_at));
     put(&mut m, "interactive_login", flag(i.interactive_login));
     put(&mut m, "uncorrelated", flag(i.uncorrelated));
+    put(&mut m, "sponsors", list(&i.sponsors));
+    put(&mut m, "acts", text(i.acts.map(super::Acts::as_str)));
+    put(&mut m, "delegators", list(&i.delegators));
+    put(&mut m, "parent", text(i.parent.as_ref().map(|p| p.value.as_str())));
     put(&mut m, "tags", tags(&i.tags));
     m
 }
@@ -95,12 +103,7 @@ pub(crate) fn entitlement(e: &Entitlement) -> Map<String, Json> {
     put(&mut m, "system", text(Some(&e.system.value)));
     put(&mut m, "permission", text(Some(&e.permission)));
     put(&mut m, "privileged", flag(e.privileged));
-    let functions: Vec<Json> = e.functions.iter().map(|f| Json::String(f.value.clone())).collect();
-    put(
-        &mut m,
-        "functions",
-        (!functions.is_empty()).then_some(Json::Array(functions)),
-    );
+    put(&mut m, "functions", list(&e.functions));
     put(&mut m, "granted_at", date(e.granted_at));
     put(&mut m, "last_used", date(e.last_used));
     put(&mut m, "justification", text(e.justification.as_deref()));

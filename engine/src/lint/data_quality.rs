@@ -26,7 +26,13 @@ pub fn check(inv: &Inventory, sink: &mut Problems) {
     let mut no_owner = Vec::new();
     let mut no_usage = Vec::new();
     for i in inv.identities.iter().filter(|i| i.kind.is_nhi()) {
-        if i.owner.is_none() {
+        // An AI agent answers to its sponsors: with an active one, no owner is needed.
+        let sponsored = i.is_agent()
+            && i.sponsors.iter().any(|s| {
+                inv.identity(&s.value)
+                    .is_some_and(|p| !p.kind.is_nhi() && p.status == crate::inventory::Status::Active)
+            });
+        if i.owner.is_none() && !sponsored {
             no_owner.push(
                 Problem::warning(
                     Code::NhiWithoutOwner,

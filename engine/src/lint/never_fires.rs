@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::diag::{suggest, Code, Problem, Problems};
-use crate::inventory::{IdentityKind, Status};
+use crate::inventory::{Acts, IdentityKind, Status};
 use crate::model::{AttrType, Model};
 use crate::node::{Node, Value};
 use crate::policy::{sod_pair_key, FunctionCatalog, Pack, Rule};
@@ -84,7 +84,16 @@ fn attr(path: &str, model: &Model, functions: &FunctionCatalog) -> Option<Attr> 
                 .flat_map(|a| ids.iter().filter(move |b| a < *b).map(move |b| sod_pair_key(a, b)));
             Domain::Strings(pairs.collect())
         }
-        ("identity", "entitlement_count" | "privileged_count" | "sox_entitlement_count") => Domain::NonNegative,
+        ("identity", "acts") => Domain::Strings(Acts::CHOICES.iter().map(|(k, _)| (*k).to_owned()).collect()),
+        (
+            "identity",
+            "entitlement_count"
+            | "privileged_count"
+            | "sox_entitlement_count"
+            | "sponsor_count"
+            | "active_sponsor_count"
+            | "delegation_conflict_count",
+        ) => Domain::NonNegative,
         _ => Domain::Any,
     };
     Some(Attr {

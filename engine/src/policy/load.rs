@@ -39,6 +39,27 @@ impl Pack {
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
+
+    /// The conflicting function pairs of the SoD matrix, read from the rules it compiled
+    /// to (one `SOX-SOD-nnn` per conflict), sorted and without repeats.
+    pub fn sod_conflicts(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .rules
+            .iter()
+            .filter(|r| r.origin == super::Origin::SodMatrix && r.track == super::Track::Sox)
+            .filter_map(|r| match r.functions.as_slice() {
+                [a, b] => Some(if a <= b {
+                    (a.clone(), b.clone())
+                } else {
+                    (b.clone(), a.clone())
+                }),
+                _ => None,
+            })
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        pairs
+    }
 }
 
 fn is_pack_file(path: &str) -> bool {

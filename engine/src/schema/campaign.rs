@@ -96,4 +96,7 @@ pub enum Reviewer {
     SystemOwner,
     /// The holder's `manager`; for a non-human identity, its owner's manager.
     Manager,
+    /// For an AI agent, its first active sponsor (on SOX, never a sponsor the agent acts
+    /// for); for any other identity nobody, so the `fallback` applies.
+    Sponsor,
 }

@@ -87,6 +87,18 @@ pub struct Identity {
     /// rules report it as orphaned. Default `false`.
     #[schemars(extend("default" = false))]
     pub uncorrelated: Option<bool>,
+    /// For an `ai_agent`: identity ids of its sponsors, the people accountable for its
+    /// purpose and lifecycle. An agent with an active sponsor is not orphaned for lacking
+    /// an `owner`; one with none is an orphaned finding.
+    pub sponsors: Option<Vec<Id>>,
+    /// For an `ai_agent`: whether it acts on its own authority or on behalf of its
+    /// `delegators`.
+    pub acts: Option<Acts>,
+    /// For an `ai_agent` that acts `on_behalf_of`: identity ids of the people it acts for.
+    /// Access none of them holds is an excessive finding.
+    pub delegators: Option<Vec<Id>>,
+    /// For an `ai_agent`: the identity id of the blueprint or application it derives from.
+    pub parent: Option<Id>,
     /// Free-form labels (`key: value`); `shared` or `generic` set to `"true"` marks a
     /// shared account. Rules can test them as `identity.tags.<key>`.
     pub tags: Option<BTreeMap<String, TagValue>>,
@@ -106,6 +118,18 @@ pub enum IdentityKind {
     Token,
     /// A workload identity (pod, function, VM role …).
     Workload,
+    /// An AI agent; its accountability comes from its `sponsors`.
+    AiAgent,
+}
+
+/// How an AI agent acts.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "snake_case")]
+pub enum Acts {
+    /// On its own authority.
+    Autonomous,
+    /// On behalf of its delegators.
+    OnBehalfOf,
 }
 
 /// Lifecycle status of an identity.

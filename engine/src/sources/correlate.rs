@@ -249,6 +249,10 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
             credential_expires_at: None,
             interactive_login: false,
             uncorrelated: false,
+            sponsors: Vec::new(),
+            acts: None,
+            delegators: Vec::new(),
+            parent: None,
             tags: Vec::new(),
             loc: p.loc.clone(),
         });
@@ -283,6 +287,10 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
                 credential_expires_at: a.credential_expires_at,
                 interactive_login: false,
                 uncorrelated: has_people && kind == IdentityKind::Human,
+                sponsors: Vec::new(),
+                acts: None,
+                delegators: Vec::new(),
+                parent: None,
                 tags,
                 loc: a.loc.clone(),
             });

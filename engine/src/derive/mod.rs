@@ -2,6 +2,10 @@
 //! days, credential age, owner status, the SoD functions it holds across systems. Policies
 //! then compare plain numbers, strings and sets. An absent fact means missing data.
 
+mod agents;
+
+pub use agents::Delegation;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
@@ -43,6 +47,8 @@ impl Fact {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[allow(missing_docs)]
 pub enum Attr {
+    ActiveSponsorCount,
+    Acts,
     Broad,
     CredentialAgeDays,
     CredentialExpiresInDays,
@@ -52,6 +58,9 @@ pub enum Attr {
     DaysSinceSeen,
     DaysSinceTerminated,
     DaysUntilExpiry,
+    DelegationConflictCount,
+    DelegationConflicts,
+    DelegatorHolds,
     Department,
     EntitlementCount,
     Environment,
@@ -62,6 +71,7 @@ pub enum Attr {
     HasTicket,
     HasUsageData,
     InteractiveLogin,
+    IsAgent,
     IsNhi,
     IsShared,
     Kind,
@@ -75,6 +85,8 @@ pub enum Attr {
     SoxFunctions,
     SoxInScope,
     SoxSameSystemPairs,
+    SponsorCount,
+    SponsorStatuses,
     Status,
     System,
     Uncorrelated,
@@ -82,7 +94,9 @@ pub enum Attr {
 
 impl Attr {
     /// Every attribute, in the order of their names.
-    pub const ALL: [Attr; 35] = [
+    pub const ALL: [Attr; 43] = [
+        Attr::ActiveSponsorCount,
+        Attr::Acts,
         Attr::Broad,
         Attr::CredentialAgeDays,
         Attr::CredentialExpiresInDays,
@@ -92,6 +106,9 @@ impl Attr {
         Attr::DaysSinceSeen,
         Attr::DaysSinceTerminated,
         Attr::DaysUntilExpiry,
+        Attr::DelegationConflictCount,
+        Attr::DelegationConflicts,
+        Attr::DelegatorHolds,
         Attr::Department,
         Attr::EntitlementCount,
         Attr::Environment,
@@ -102,6 +119,7 @@ impl Attr {
         Attr::HasTicket,
         Attr::HasUsageData,
         Attr::InteractiveLogin,
+        Attr::IsAgent,
         Attr::IsNhi,
         Attr::IsShared,
         Attr::Kind,
@@ -115,6 +133,8 @@ impl Attr {
         Attr::SoxFunctions,
         Attr::SoxInScope,
         Attr::SoxSameSystemPairs,
+        Attr::SponsorCount,
+        Attr::SponsorStatuses,
         Attr::Status,
         Attr::System,
         Attr::Uncorrelated,
@@ -123,6 +143,8 @@ impl Attr {
     /// The attribute's name, as policies write it.
     pub fn name(self) -> &'static str {
         match self {
+            Attr::ActiveSponsorCount => "active_sponsor_count",
+            Attr::Acts => "acts",
             Attr::Broad => "broad",
             Attr::CredentialAgeDays => "credential_age_days",
             Attr::CredentialExpiresInDays => "credential_expires_in_days",
@@ -132,6 +154,9 @@ impl Attr {
             Attr::DaysSinceSeen => "days_since_seen",
             Attr::DaysSinceTerminated => "days_since_terminated",
             Attr::DaysUntilExpiry => "days_until_expiry",
+            Attr::DelegationConflictCount => "delegation_conflict_count",
+            Attr::DelegationConflicts => "delegation_conflicts",
+            Attr::DelegatorHolds => "delegator_holds",
             Attr::Department => "department",
             Attr::EntitlementCount => "entitlement_count",
             Attr::Environment => "environment",
@@ -142,6 +167,7 @@ impl Attr {
             Attr::HasTicket => "has_ticket",
             Attr::HasUsageData => "has_usage_data",
             Attr::InteractiveLogin => "interactive_login",
+            Attr::IsAgent => "is_agent",
             Attr::IsNhi => "is_nhi",
             Attr::IsShared => "is_shared",
             Attr::Kind => "kind",
@@ -155,6 +181,8 @@ impl Attr {
             Attr::SoxFunctions => "sox_functions",
             Attr::SoxInScope => "sox_in_scope",
             Attr::SoxSameSystemPairs => "sox_same_system_pairs",
+            Attr::SponsorCount => "sponsor_count",
+            Attr::SponsorStatuses => "sponsor_statuses",
             Attr::Status => "status",
             Attr::System => "system",
             Attr::Uncorrelated => "uncorrelated",
@@ -164,6 +192,8 @@ impl Attr {
     /// The attribute named `name`; `None` for a name that is not a derived fact.
     pub fn of(name: &str) -> Option<Attr> {
         Some(match name {
+            "active_sponsor_count" => Attr::ActiveSponsorCount,
+            "acts" => Attr::Acts,
             "broad" => Attr::Broad,
             "credential_age_days" => Attr::CredentialAgeDays,
             "credential_expires_in_days" => Attr::CredentialExpiresInDays,
@@ -173,6 +203,9 @@ impl Attr {
             "days_since_seen" => Attr::DaysSinceSeen,
             "days_since_terminated" => Attr::DaysSinceTerminated,
             "days_until_expiry" => Attr::DaysUntilExpiry,
+            "delegation_conflict_count" => Attr::DelegationConflictCount,
+            "delegation_conflicts" => Attr::DelegationConflicts,
+            "delegator_holds" => Attr::DelegatorHolds,
             "department" => Attr::Department,
             "entitlement_count" => Attr::EntitlementCount,
             "environment" => Attr::Environment,
@@ -183,6 +216,7 @@ impl Attr {
             "has_ticket" => Attr::HasTicket,
             "has_usage_data" => Attr::HasUsageData,
             "interactive_login" => Attr::InteractiveLogin,
+            "is_agent" => Attr::IsAgent,
             "is_nhi" => Attr::IsNhi,
             "is_shared" => Attr::IsShared,
             "kind" => Attr::Kind,
@@ -196,6 +230,8 @@ impl Attr {
             "sox_functions" => Attr::SoxFunctions,
             "sox_in_scope" => Attr::SoxInScope,
             "sox_same_system_pairs" => Attr::SoxSameSystemPairs,
+            "sponsor_count" => Attr::SponsorCount,
+            "sponsor_statuses" => Attr::SponsorStatuses,
             "status" => Attr::Status,
             "system" => Attr::System,
             "uncorrelated" => Attr::Uncorrelated,
@@ -309,11 +345,13 @@ pub fn functions_of(e: &Entitlement, catalog: &FunctionCatalog) -> Vec<String> {
     set.into_iter().collect()
 }
 
-/// Derives the facts of `identity` and `entitlements` (all of its entitlements).
+/// Derives the facts of `identity` and `entitlements` (all of its entitlements);
+/// `delegation` holds what the people tied to agents hold.
 pub fn view<'a>(
     inv: &'a Inventory,
     system_table: &'a [Facts],
     catalog: &FunctionCatalog,
+    delegation: &Delegation,
     as_of: DateTime<Utc>,
     identity: &'a Identity,
     entitlements: &[&'a Entitlement],
@@ -368,6 +406,10 @@ pub fn view<'a>(
             Attr::Source,
             e.source.as_deref().map(|s| Fact::Str(s.to_owned())),
         );
+        if agents::on_behalf_of(identity) {
+            let held = delegation.any_holds(&identity.delegators, &e.system.value, &e.permission);
+            f.insert(Attr::DelegatorHolds, Fact::Bool(held));
+        }
         ents.push((*e, f));
     }
     let mut pairs = BTreeSet::new();
@@ -384,6 +426,24 @@ pub fn view<'a>(
     let mut f = Facts::new();
     f.insert(Attr::Kind, Fact::Str(i.kind.as_str().to_owned()));
     f.insert(Attr::IsNhi, Fact::Bool(i.kind.is_nhi()));
+    f.insert(Attr::IsAgent, Fact::Bool(i.is_agent()));
+    let (listed, active, statuses) = agents::sponsors(inv, i);
+    f.insert(Attr::SponsorCount, Fact::Long(listed));
+    f.insert(Attr::ActiveSponsorCount, Fact::Long(active));
+    f.insert(Attr::SponsorStatuses, Fact::Set(statuses));
+    if i.is_agent() {
+        insert_opt(&mut f, Attr::Acts, i.acts.map(|a| Fact::Str(a.as_str().to_owned())));
+    }
+    let conflicts = if i.is_agent() {
+        delegation.conflicts(i, &sox_functions)
+    } else {
+        Vec::new()
+    };
+    f.insert(
+        Attr::DelegationConflictCount,
+        Fact::Long(i64::try_from(conflicts.len()).unwrap_or(i64::MAX)),
+    );
+    f.insert(Attr::DelegationConflicts, Fact::Set(conflicts));
     f.insert(Attr::Status, Fact::Str(i.status.as_str().to_owned()));
     f.insert(Attr::HasOwner, Fact::Bool(i.owner.is_some()));
     f.insert(Attr::OwnerStatus, Fact::Str(status.to_owned()));
