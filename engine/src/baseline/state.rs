@@ -10,10 +10,11 @@
 //! record gives the same digests either way.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use hashbrown::HashTable;
 use serde_json::{Map, Value as Json};
 
 use crate::inventory::{write, Entitlement, Identity, Inventory, Status, System};
@@ -100,57 +101,67 @@ fn share(names: &mut BTreeSet<Arc<str>>, name: &str) -> Arc<str> {
     }
 }
 
-/// Entitlements by id: a list sorted by id once built, searched by halves. A hash map of a
-/// million would take twice the memory (its buckets are sized in powers of two).
-#[derive(Debug, Default)]
+/// Entitlements by id: the rows in a list, found through a table of their positions. A
+/// map keyed by the ids would take twice the memory at a million (its buckets hold the
+/// keys and are sized in powers of two); this table holds four bytes a slot.
+#[derive(Default)]
 pub struct Entitlements {
     rows: Vec<(Box<str>, Ent)>,
-    /// Sorted by id with one row per id; until [`Entitlements::seal`], lookups scan.
-    sealed: bool,
+    at: HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl std::fmt::Debug for Entitlements {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
 }
 
 impl Entitlements {
-    /// Adds `ent` under `id` (a later one of the same id replaces it once sealed).
-    pub fn insert(&mut self, id: Box<str>, ent: Ent) {
-        self.rows.push((id, ent));
-        self.sealed = false;
+    fn position(&self, id: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        self.at
+            .find(hash, |&i| self.rows.get(i as usize).is_some_and(|(k, _)| &**k == id))
+            .map(|&i| i as usize)
     }
 
-    /// Sorts by id, keeps the last row of an id, and frees the spare capacity.
-    pub fn seal(&mut self) {
-        if self.sealed {
+    /// Adds `ent` under `id`, replacing an entitlement of the same id.
+    pub fn insert(&mut self, id: Box<str>, ent: Ent) {
+        if let Some(row) = self.position(&id).and_then(|i| self.rows.get_mut(i)) {
+            row.1 = ent;
             return;
         }
-        // Stable: rows of one id stay in insertion order, and the last is kept.
-        self.rows.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Box<str>, Ent)> = Vec::with_capacity(self.rows.len());
-        for row in self.rows.drain(..) {
-            match out.last_mut() {
-                Some(last) if last.0 == row.0 => *last = row,
-                _ => out.push(row),
-            }
-        }
-        out.shrink_to_fit();
-        self.rows = out;
-        self.sealed = true;
+        let Ok(i) = u32::try_from(self.rows.len()) else {
+            // Past four billion entitlements the input limits have long refused the file.
+            return;
+        };
+        let hash = self.hasher.hash_one(&*id);
+        self.rows.push((id, ent));
+        let (rows, hasher) = (&self.rows, &self.hasher);
+        self.at.insert_unique(hash, i, |&j| {
+            rows.get(j as usize).map_or(0, |(k, _)| hasher.hash_one(&**k))
+        });
+    }
+
+    /// Frees the spare capacity once every entitlement is in.
+    pub fn seal(&mut self) {
+        self.rows.shrink_to_fit();
+        let (rows, hasher) = (&self.rows, &self.hasher);
+        self.at
+            .shrink_to_fit(|&j| rows.get(j as usize).map_or(0, |(k, _)| hasher.hash_one(&**k)));
     }
 
     /// The entitlement `id`.
     pub fn get(&self, id: &str) -> Option<&Ent> {
-        if self.sealed {
-            let i = self.rows.binary_search_by(|(k, _)| (**k).cmp(id)).ok()?;
-            self.rows.get(i).map(|(_, e)| e)
-        } else {
-            self.rows.iter().rev().find(|(k, _)| &**k == id).map(|(_, e)| e)
-        }
+        self.position(id).and_then(|i| self.rows.get(i)).map(|(_, e)| e)
     }
 
     /// True when `id` is here.
     pub fn contains_key(&self, id: &str) -> bool {
-        self.get(id).is_some()
+        self.position(id).is_some()
     }
 
-    /// How many (once sealed, one per id).
+    /// How many.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -160,20 +171,19 @@ impl Entitlements {
         self.rows.is_empty()
     }
 
-    /// Every entitlement with its id (by id once sealed).
+    /// Every entitlement with its id, in the order first added.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Ent)> {
         self.rows.iter().map(|(k, e)| (&**k, e))
     }
 
-    /// The ents alone.
+    /// The entitlements alone.
     pub fn values(&self) -> impl Iterator<Item = &Ent> {
         self.rows.iter().map(|(_, e)| e)
     }
 
     fn extend(&mut self, other: Entitlements) {
-        if !other.rows.is_empty() {
-            self.rows.extend(other.rows);
-            self.sealed = false;
+        for (id, ent) in other.rows {
+            self.insert(id, ent);
         }
     }
 }
