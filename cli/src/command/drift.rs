@@ -77,7 +77,7 @@ fn snapshot(
     dir: Option<&Path>,
     policies: &mut Option<(Model, policy::Pack)>,
 ) -> Result<Snapshot, Failure> {
-    if path.join("manifest.json").is_file() {
+    if is_pack(path) {
         return Ok(Snapshot::of_pack(baseline::load_with_findings(path, flag)?));
     }
     let (model, pack) = match policies {
@@ -96,6 +96,11 @@ fn snapshot(
     Ok(snapshot)
 }
 
+/// True when `path` is an evidence pack (a directory with a `manifest.json`).
+fn is_pack(path: &Path) -> bool {
+    path.join("manifest.json").is_file()
+}
+
 /// Runs `drift`.
 pub fn run(args: &DriftArgs) -> Result<ExitCode, Failure> {
     let now = Utc::now();
@@ -105,8 +110,22 @@ pub fn run(args: &DriftArgs) -> Result<ExitCode, Failure> {
     let dir = args.policies.as_deref();
     // One side at a time: the base is reduced to its state and findings (and its inventory
     // dropped) before the head is read.
-    let base = snapshot(&args.base, "--base", base_as_of, dir, &mut policies)?;
-    let head = snapshot(&args.head, "--head", head_as_of, dir, &mut policies)?;
+    let (base, head) = if is_pack(&args.base) {
+        // A pack is read, not evaluated: it is verified and read on a thread of its own
+        // while the head is evaluated (its state is held either way).
+        std::thread::scope(|s| {
+            let base = s.spawn(|| snapshot(&args.base, "--base", base_as_of, dir, &mut None));
+            let head = snapshot(&args.head, "--head", head_as_of, dir, &mut policies);
+            let base = base
+                .join()
+                .unwrap_or_else(|_| Err(Failure::Error("reading the base pack failed".to_owned())));
+            (base, head)
+        })
+    } else {
+        let base = snapshot(&args.base, "--base", base_as_of, dir, &mut policies)?;
+        (Ok(base), snapshot(&args.head, "--head", head_as_of, dir, &mut policies))
+    };
+    let (base, head) = (base?, head?);
     let report = drift::compare(base, head);
     let text = match args.format {
         DriftFormat::Human => drift::human(&report),

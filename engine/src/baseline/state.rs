@@ -90,7 +90,7 @@ pub struct Sys {
 
 /// `name` from `names`, added when new: holders and systems are shared by many
 /// entitlements and kept once.
-fn share(names: &mut BTreeSet<Arc<str>>, name: &str) -> Arc<str> {
+fn share(names: &mut hashbrown::HashSet<Arc<str>>, name: &str) -> Arc<str> {
     match names.get(name) {
         Some(a) => Arc::clone(a),
         None => {
@@ -198,7 +198,7 @@ pub struct State {
     /// Entitlements by id.
     pub entitlements: Entitlements,
     /// Identity and system ids shared by the entitlements (one allocation each).
-    names: BTreeSet<Arc<str>>,
+    names: hashbrown::HashSet<Arc<str>>,
 }
 
 fn feed(h: &mut DefaultHasher, v: &Json) {
