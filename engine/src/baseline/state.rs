@@ -249,6 +249,40 @@ fn text<'a>(m: &'a Map<String, Json>, key: &str) -> &'a str {
     m.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
+/// One line of a pack's inventory, parsed (on a worker) and digested.
+enum Line {
+    Empty,
+    System(Box<str>, Sys),
+    Identity(Box<str>, Ident),
+    Entitlement(Box<(EntRecord, EntDigest)>),
+}
+
+fn parse_line(line: &[u8]) -> Result<Line, String> {
+    if line.is_empty() {
+        return Ok(Line::Empty);
+    }
+    if line.starts_with(b"{\"entitlement\":") {
+        let r: BTreeMap<String, EntRecord> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+        return r
+            .into_values()
+            .next()
+            .map(|r| {
+                let d = Ent::digest_of_record(&r);
+                Line::Entitlement(Box::new((r, d)))
+            })
+            .ok_or_else(|| "an empty record".to_owned());
+    }
+    let doc: Map<String, Json> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    let (key, record) = doc.iter().next().ok_or_else(|| "an empty record".to_owned())?;
+    let record = record.as_object().ok_or_else(|| format!("`{key}` is not an object"))?;
+    let id: Box<str> = text(record, "id").into();
+    match key.as_str() {
+        "system" => Ok(Line::System(id, Sys::from_record(record))),
+        "identity" => Ok(Line::Identity(id, Ident::from_record(record))),
+        other => Err(format!("unknown record `{other}`")),
+    }
+}
+
 /// One entitlement line of a pack's `baseline/inventory.jsonl.gz`, as far as classification
 /// reads it (observations and other fields are passed over).
 #[derive(serde::Deserialize)]
@@ -268,6 +302,13 @@ struct EntRecord {
     source: Option<String>,
 }
 
+/// The hasher of the entitlement digests: seeded once per process (digests are only
+/// compared within one run), and several times faster than SipHash on short fields.
+fn digest_hasher() -> &'static hashbrown::DefaultHashBuilder {
+    static H: std::sync::OnceLock<hashbrown::DefaultHashBuilder> = std::sync::OnceLock::new();
+    H.get_or_init(hashbrown::DefaultHashBuilder::default)
+}
+
 /// Digests of an entitlement's fields, in [`ENTITLEMENT_FIELDS`] order, from typed values:
 /// the same whether the values come from an inventory or from a pack's lines (a date
 /// digests as its instant, however it was written).
@@ -285,9 +326,7 @@ fn entitlement_digest(
     source: Option<&str>,
 ) -> [u64; ENTITLEMENT_FIELDS.len()] {
     fn one(v: impl Hash) -> u64 {
-        let mut h = DefaultHasher::new();
-        v.hash(&mut h);
-        h.finish() | 1
+        digest_hasher().hash_one(v) | 1
     }
     let text = |t: Option<&str>| t.map_or(0, one);
     let date = |d: Option<DateTime<Utc>>| d.map_or(0, |d| one((d.timestamp(), d.timestamp_subsec_nanos())));
@@ -334,30 +373,35 @@ impl Ent {
         }
     }
 
-    fn of_record(r: &EntRecord, mut share: impl FnMut(&str) -> Arc<str>) -> Self {
-        let functions: Vec<&str> = r.functions.iter().map(String::as_str).collect();
-        // A date the pack wrote always reads back; one that did not would digest as absent
-        // and show as a change, never hide one.
-        let date = |d: &Option<String>| d.as_deref().and_then(crate::node::parse_date);
+    fn of_record(r: &EntRecord, digest: EntDigest, mut share: impl FnMut(&str) -> Arc<str>) -> Self {
         Ent {
             identity: share(&r.identity),
             system: share(&r.system),
             permission: r.permission.as_str().into(),
             privileged: r.privileged,
-            functions: functions.iter().map(|f| (*f).into()).collect(),
-            digest: entitlement_digest(
-                &r.identity,
-                &r.system,
-                &r.permission,
-                r.privileged,
-                &functions,
-                date(&r.granted_at),
-                r.justification.as_deref(),
-                r.ticket.as_deref(),
-                date(&r.expires_at),
-                r.source.as_deref(),
-            ),
+            functions: r.functions.iter().map(|f| f.as_str().into()).collect(),
+            digest: digest.0,
         }
+    }
+
+    /// The digest of a pack's entitlement line.
+    fn digest_of_record(r: &EntRecord) -> EntDigest {
+        let functions: Vec<&str> = r.functions.iter().map(String::as_str).collect();
+        // A date the pack wrote always reads back; one that did not would digest as absent
+        // and show as a change, never hide one.
+        let date = |d: &Option<String>| d.as_deref().and_then(crate::node::parse_date);
+        EntDigest(entitlement_digest(
+            &r.identity,
+            &r.system,
+            &r.permission,
+            r.privileged,
+            &functions,
+            date(&r.granted_at),
+            r.justification.as_deref(),
+            r.ticket.as_deref(),
+            date(&r.expires_at),
+            r.source.as_deref(),
+        ))
     }
 
     /// The fields of its own that differ from `other`.
@@ -483,46 +527,59 @@ impl State {
         self.names.extend(other.names);
     }
 
-    fn add_entitlement(&mut self, r: &EntRecord) {
+    fn add_entitlement(&mut self, r: &EntRecord, digest: EntDigest) {
         let names = &mut self.names;
-        let ent = Ent::of_record(r, |n| share(names, n));
+        let ent = Ent::of_record(r, digest, |n| share(names, n));
         self.entitlements.insert(r.id.as_str().into(), ent);
     }
 
-    /// Reads the JSON Lines of [`write::json_lines`] as they come (a million records are
-    /// never all text in memory); `Err` names the first line that is not one of its records.
-    pub fn from_json_lines(input: impl std::io::BufRead) -> Result<Self, String> {
+    /// Reads the JSON Lines of [`write::json_lines`] as they come, a batch of lines at a
+    /// time parsed in parallel (a million records are never all text in memory); `Err`
+    /// names the first line that is not one of its records.
+    pub fn from_json_lines(mut input: impl std::io::BufRead) -> Result<Self, String> {
+        use rayon::prelude::*;
+        const BATCH: usize = 16_384;
         let mut s = State::default();
-        for (n, line) in input.split(b'\n').enumerate() {
-            let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
-            if line.is_empty() {
-                continue;
+        let mut first = 0usize;
+        loop {
+            let mut lines: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
+            while lines.len() < BATCH {
+                let mut line = Vec::new();
+                let n = input
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| format!("line {}: {e}", first + lines.len() + 1))?;
+                if n == 0 {
+                    break;
+                }
+                if line.last() == Some(&b'\n') {
+                    line.pop();
+                }
+                lines.push(line);
             }
-            let bad = |e: serde_json::Error| format!("line {}: {e}", n + 1);
-            if line.starts_with(b"{\"entitlement\":") {
-                let r: BTreeMap<String, EntRecord> = serde_json::from_slice(&line).map_err(bad)?;
-                for r in r.values() {
-                    s.add_entitlement(r);
-                }
-                continue;
+            if lines.is_empty() {
+                break;
             }
-            let doc: Map<String, Json> = serde_json::from_slice(&line).map_err(bad)?;
-            let (key, record) = doc
-                .iter()
-                .next()
-                .ok_or_else(|| format!("line {}: an empty record", n + 1))?;
-            let record = record
-                .as_object()
-                .ok_or_else(|| format!("line {}: `{key}` is not an object", n + 1))?;
-            let id = text(record, "id");
-            match key.as_str() {
-                "system" => {
-                    s.systems.insert(id.into(), Sys::from_record(record));
+            let parsed: Vec<Result<Line, String>> = lines
+                .par_iter()
+                .enumerate()
+                .map(|(i, line)| parse_line(line).map_err(|e| format!("line {}: {e}", first + i + 1)))
+                .collect();
+            first += lines.len();
+            drop(lines);
+            for line in parsed {
+                match line? {
+                    Line::Empty => {}
+                    Line::System(id, x) => {
+                        s.systems.insert(id, x);
+                    }
+                    Line::Identity(id, x) => {
+                        s.identities.insert(id, x);
+                    }
+                    Line::Entitlement(parsed) => {
+                        let (r, digest) = *parsed;
+                        s.add_entitlement(&r, digest);
+                    }
                 }
-                "identity" => {
-                    s.identities.insert(id.into(), Ident::from_record(record));
-                }
-                other => return Err(format!("line {}: unknown record `{other}`", n + 1)),
             }
         }
         s.seal();
