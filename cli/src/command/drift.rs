@@ -110,23 +110,30 @@ pub fn run(args: &DriftArgs) -> Result<ExitCode, Failure> {
     let dir = args.policies.as_deref();
     // One side at a time: the base is reduced to its state and findings (and its inventory
     // dropped) before the head is read.
-    let (base, head) = if is_pack(&args.base) {
-        // A pack is read, not evaluated: it is verified and read on a thread of its own
-        // while the head is evaluated (its state is held either way).
-        std::thread::scope(|s| {
-            let base = s.spawn(|| snapshot(&args.base, "--base", base_as_of, dir, &mut None));
-            let head = snapshot(&args.head, "--head", head_as_of, dir, &mut policies);
-            let base = base
-                .join()
-                .unwrap_or_else(|_| Err(Failure::Error("reading the base pack failed".to_owned())));
-            (base, head)
-        })
+    // One side at a time: the base is reduced to its state and findings (and its inventory
+    // dropped) before the head is read. An inventory head is compared with the base as it
+    // streams, so only what differs is held of it.
+    let base = snapshot(&args.base, "--base", base_as_of, dir, &mut policies)?;
+    let report = if is_pack(&args.head) {
+        let head = snapshot(&args.head, "--head", head_as_of, dir, &mut policies)?;
+        drift::compare(base, head)
     } else {
-        let base = snapshot(&args.base, "--base", base_as_of, dir, &mut policies)?;
-        (Ok(base), snapshot(&args.head, "--head", head_as_of, dir, &mut policies))
+        let (model, pack) = match &mut policies {
+            Some(loaded) => loaded,
+            None => policies.insert(load::pack(dir)?),
+        };
+        let idx = load::index(&args.head)?;
+        let opts = eval::Options {
+            as_of: head_as_of,
+            tracks: Track::ALL.to_vec(),
+        };
+        let (report, warnings) =
+            drift::compare_streamed(base, &args.head.display().to_string(), &idx, pack, model, &opts)?;
+        if !warnings.0.is_empty() {
+            diagnostics::eprint(&warnings);
+        }
+        report
     };
-    let (base, head) = (base?, head?);
-    let report = drift::compare(base, head);
     let text = match args.format {
         DriftFormat::Human => drift::human(&report),
         DriftFormat::Json => drift::json(&report),

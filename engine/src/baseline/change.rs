@@ -2,7 +2,7 @@
 //! [`State`]: what a delta review re-certifies (`new`, `changed`) and what it may carry
 //! forward (`unchanged`), and what [`drift`] lists between any two snapshots.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::state::{Ent, EntDigest, Ident, State, Sys};
 
@@ -132,6 +132,23 @@ pub struct Drift {
     pub systems: Vec<RecordDelta>,
 }
 
+/// The identities and systems that differ from `base` to `head`.
+pub fn holder_drift(base: &State, head: &State) -> (Vec<RecordDelta>, Vec<RecordDelta>) {
+    (
+        records(&base.identities, &head.identities, Ident::changed_from),
+        records(&base.systems, &head.systems, Sys::changed_from),
+    )
+}
+
+/// Whether an entitlement `now` (added, or changed from `then`) escalates its holder's
+/// access: it is (or became) privileged, or gives a function the holder held nowhere in
+/// the base (`held_before`, of [`State::functions_by_identity`]).
+pub fn escalates(now: &Ent, then: Option<&Ent>, held_before: &BTreeMap<&str, BTreeSet<&str>>) -> bool {
+    let became_privileged = now.privileged && then.is_none_or(|t| !t.privileged);
+    let before = held_before.get(&*now.identity);
+    became_privileged || now.functions.iter().any(|f| before.is_none_or(|b| !b.contains(&**f)))
+}
+
 /// What differs from `base` to `head`.
 pub fn drift(base: &State, head: &State) -> Drift {
     let held_before = base.functions_by_identity();
@@ -170,7 +187,14 @@ pub fn drift(base: &State, head: &State) -> Drift {
     }
 }
 
-fn entitlement_delta(id: &str, e: &Ent, delta: Delta, fields: Vec<&'static str>, escalated: bool) -> EntitlementDelta {
+/// One entitlement's delta, described by `e` (the head's, or the base's when removed).
+pub fn entitlement_delta(
+    id: &str,
+    e: &Ent,
+    delta: Delta,
+    fields: Vec<&'static str>,
+    escalated: bool,
+) -> EntitlementDelta {
     EntitlementDelta {
         id: id.to_owned(),
         identity: e.identity.to_string(),

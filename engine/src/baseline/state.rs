@@ -151,6 +151,16 @@ impl Entitlements {
             .shrink_to_fit(|&j| rows.get(j as usize).map_or(0, |(k, _)| hasher.hash_one(&**k)));
     }
 
+    /// Where `id` is (an index for [`Entitlements::at`]).
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.position(id)
+    }
+
+    /// The entitlement at `index`, with its id.
+    pub fn at(&self, index: usize) -> Option<(&str, &Ent)> {
+        self.rows.get(index).map(|(k, e)| (&**k, e))
+    }
+
     /// The entitlement `id`.
     pub fn get(&self, id: &str) -> Option<&Ent> {
         self.position(id).and_then(|i| self.rows.get(i)).map(|(_, e)| e)

@@ -13,7 +13,8 @@ use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::baseline::change::{drift, Delta, Drift};
+use crate::baseline::change::{drift, entitlement_delta, escalates, holder_drift, Delta, Drift, EntitlementDelta};
+use crate::baseline::state::Ent;
 use crate::baseline::{BaseFinding, Baseline, State};
 use crate::diag::Problems;
 use crate::eval::stream::{evaluate_streamed_with, Overlay};
@@ -160,6 +161,187 @@ pub struct Report {
     pub changes: Drift,
     /// Findings new and resolved, sorted by identity, track, rule and entitlements.
     pub findings: Findings,
+}
+
+/// A head finding as it streams: matched with the base's by id, or new.
+enum Met {
+    Known(String),
+    New(BaseFinding),
+}
+
+/// What the head's identities left: entitlements added or changed (with the head's view
+/// of each) and the positions of the base's entitlements met.
+#[derive(Default)]
+struct Against {
+    deltas: Vec<(String, Ent, Delta, Vec<&'static str>)>,
+    met: Vec<u32>,
+}
+
+/// Classifies each of the head's entitlements against the base as evaluation hands them
+/// over: only what differs is kept, never a copy of the head.
+struct Classify<'a> {
+    base: &'a State,
+    kept: Mutex<Against>,
+}
+
+impl Overlay for Classify<'_> {
+    type Seen = Against;
+
+    fn identity(&self, _: &Inventory, _: &Options, ents: &[&Entitlement], _: &mut Vec<Finding>) -> Against {
+        let mut out = Against::default();
+        for e in ents {
+            match self.base.entitlements.index_of(&e.id) {
+                None => out.deltas.push((e.id.clone(), Ent::of(e), Delta::Added, Vec::new())),
+                Some(i) => {
+                    out.met.push(u32::try_from(i).unwrap_or(u32::MAX));
+                    let fields = self
+                        .base
+                        .entitlements
+                        .at(i)
+                        .map(|(_, then)| then.differs_from(&Ent::digest_of(e)))
+                        .unwrap_or_default();
+                    if !fields.is_empty() {
+                        out.deltas.push((e.id.clone(), Ent::of(e), Delta::Changed, fields));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn merge(into: &mut Against, other: Against) {
+        into.deltas.extend(other.deltas);
+        into.met.extend(other.met);
+    }
+
+    fn finish(&self, _: &Inventory, _: &Options, seen: Against) -> (Vec<Vec<Finding>>, Problems) {
+        *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = seen;
+        (Vec::new(), Problems::default())
+    }
+}
+
+/// Compares `base` with the inventory `idx` (at `path`), evaluated with `pack` as it
+/// streams: each entitlement is classified against the base as it comes and each finding
+/// matched with the base's, so memory holds the base, the evaluation and what differs —
+/// not a second state. Gives what [`compare`] gives for the same two snapshots (tests).
+pub fn compare_streamed(
+    base: Snapshot,
+    path: &str,
+    idx: &Indexed,
+    pack: &Pack,
+    model: &Model,
+    opts: &Options,
+) -> Result<(Report, Problems), Problems> {
+    let known: std::collections::HashSet<&str> = base
+        .findings
+        .iter()
+        .filter(|f| crate::pseudo::get(&f.rule).is_none())
+        .map(|f| f.id.as_str())
+        .collect();
+    let classify = Classify {
+        base: &base.state,
+        kept: Mutex::new(Against::default()),
+    };
+    let mut met_findings: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut new = Vec::new();
+    let (_, warnings) = evaluate_streamed_with(
+        idx,
+        pack,
+        model,
+        opts,
+        &classify,
+        |found| {
+            Ok(found
+                .iter()
+                .filter(|f| crate::pseudo::get(&f.rule).is_none())
+                .map(|f| {
+                    if known.contains(f.id.as_str()) {
+                        Met::Known(f.id.clone())
+                    } else {
+                        Met::New(BaseFinding::from(f))
+                    }
+                })
+                .collect::<Vec<_>>())
+        },
+        |batch| {
+            for m in batch {
+                match m {
+                    Met::Known(id) => {
+                        met_findings.insert(id);
+                    }
+                    Met::New(f) => new.push(f),
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let against = classify.kept.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let held_before = base.state.functions_by_identity();
+    let mut entitlements: Vec<EntitlementDelta> = against
+        .deltas
+        .iter()
+        .map(|(id, now, delta, fields)| {
+            let then = base.state.entitlements.get(id);
+            let escalated = escalates(now, then, &held_before);
+            entitlement_delta(id, now, *delta, fields.clone(), escalated)
+        })
+        .collect();
+    let mut met = vec![false; base.state.entitlements.len()];
+    for i in against.met {
+        if let Some(m) = met.get_mut(i as usize) {
+            *m = true;
+        }
+    }
+    for (i, seen) in met.iter().enumerate() {
+        if !seen {
+            if let Some((id, then)) = base.state.entitlements.at(i) {
+                entitlements.push(entitlement_delta(id, then, Delta::Removed, Vec::new(), false));
+            }
+        }
+    }
+    entitlements.sort_by(|a, b| a.id.cmp(&b.id));
+    let head_holders = State::of_holders(&idx.inventory);
+    let (identities, systems) = holder_drift(&base.state, &head_holders);
+    let mut resolved: Vec<BaseFinding> = base
+        .findings
+        .iter()
+        .filter(|f| crate::pseudo::get(&f.rule).is_none() && !met_findings.contains(&f.id))
+        .cloned()
+        .collect();
+    sort_findings(&mut new);
+    sort_findings(&mut resolved);
+    let head = Side {
+        path: path.to_owned(),
+        kind: Kind::Inventory,
+        as_of: opts.as_of,
+        campaign: None,
+    };
+    Ok((
+        Report {
+            base: base.side,
+            head,
+            changes: Drift {
+                entitlements,
+                identities,
+                systems,
+            },
+            findings: Findings { new, resolved },
+        },
+        warnings,
+    ))
+}
+
+/// Findings in report order: by identity, track, rule, entitlements, id.
+fn sort_findings(list: &mut [BaseFinding]) {
+    list.sort_by(|a, b| {
+        (&a.identity, a.track, &a.rule, &a.entitlements, &a.id).cmp(&(
+            &b.identity,
+            b.track,
+            &b.rule,
+            &b.entitlements,
+            &b.id,
+        ))
+    });
 }
 
 /// Compares two snapshots. Only the findings of policy rules are compared: the review's
@@ -317,6 +499,50 @@ entitlements:
         // The terminated holder's access is a finding of each track.
         assert!(s.findings.iter().any(|f| f.identity == "ann" && f.track == Track::Soc));
         assert!(s.findings.iter().any(|f| f.identity == "ann" && f.track == Track::Sox));
+    }
+
+    #[test]
+    fn the_streamed_comparison_gives_what_comparing_two_states_gives() {
+        // The estate a period later: ann's access removed (she left), bob's read became
+        // privileged, a new grant for bob, olga now manages nobody and owns erp's finance.
+        let later = ESTATE
+            .replace("  - {id: e1, identity: ann, system: erp, permission: pay}\n", "")
+            .replace("permission: read}", "permission: read, privileged: true}")
+            .replace(
+                "  - {id: e3,",
+                "  - {id: e4, identity: bob, system: erp, permission: pay, privileged: true}\n  - {id: e3,",
+            )
+            .replace("{id: bob, kind: human, manager: olga}", "{id: bob, kind: human}");
+        let model = Model::load().expect("the model loads");
+        let pack = crate::policy::load(crate::policy::builtin_files(), &model).expect("the pack loads");
+        let opts = Options {
+            as_of: crate::node::parse_date("2026-10-01").expect("a date"),
+            tracks: Track::ALL.to_vec(),
+        };
+        let held = compare(evaluated(ESTATE), evaluated(&later));
+        let idx = Indexed::from_loaded(inventory(&later));
+        let (streamed, _) =
+            compare_streamed(evaluated(ESTATE), "estate.yaml", &idx, &pack, &model, &opts).expect("compares");
+        assert_eq!(streamed.changes, held.changes);
+        assert_eq!(streamed.findings, held.findings);
+        assert_eq!(streamed.head, held.head);
+        // And it saw something: e1 removed, e2 changed and escalated, e4 added, bob changed.
+        let ents: Vec<(&str, Delta, bool)> = streamed
+            .changes
+            .entitlements
+            .iter()
+            .map(|e| (e.id.as_str(), e.delta, e.escalated))
+            .collect();
+        assert_eq!(
+            ents,
+            [
+                ("e1", Delta::Removed, false),
+                ("e2", Delta::Changed, true),
+                ("e4", Delta::Added, true)
+            ]
+        );
+        assert_eq!(streamed.changes.identities.len(), 1);
+        assert!(!streamed.findings.resolved.is_empty(), "ann's findings are resolved");
     }
 
     #[test]
