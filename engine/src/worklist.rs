@@ -28,31 +28,9 @@ pub const COLUMNS: &[&str] = &[
     "rationale",
 ];
 
-/// The columns of a delta review's worklist (`campaign plan --since`): [`COLUMNS`] with
-/// what happened since the baseline and the baseline's decision, before the input columns.
-pub const DELTA_COLUMNS: &[&str] = &[
-    "track",
-    "entitlement",
-    "reviewer",
-    "identity",
-    "kind",
-    "owner",
-    "system",
-    "permission",
-    "privileged",
-    "last_used",
-    "severity",
-    "findings",
-    "recommended",
-    "change",
-    "previous_decision",
-    "decision",
-    "decided_at",
-    "rationale",
-];
-
 /// The columns of `_carried.csv`: the rows carried forward from the baseline, which no
-/// reviewer is asked about, with the baseline campaign they were approved in.
+/// reviewer is asked about, with the baseline campaign they were approved in. The other
+/// column lists are its first columns.
 pub const CARRIED_COLUMNS: &[&str] = &[
     "track",
     "entitlement",
@@ -74,6 +52,10 @@ pub const CARRIED_COLUMNS: &[&str] = &[
     "rationale",
     "baseline_campaign",
 ];
+
+/// The columns of a delta review's worklist (`campaign plan --since`): [`COLUMNS`] with
+/// what happened since the baseline and the baseline's decision, before the input columns.
+pub const DELTA_COLUMNS: &[&str] = CARRIED_COLUMNS.split_at(CARRIED_COLUMNS.len() - 1).0;
 
 /// Every column a decisions file may have: the information columns are read past.
 pub const READ_COLUMNS: &[&str] = CARRIED_COLUMNS;
@@ -207,6 +189,18 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_delta_columns_are_the_plain_ones_with_change_and_previous_decision_before_the_inputs() {
+        let plain: Vec<&str> = DELTA_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| !["change", "previous_decision"].contains(c))
+            .collect();
+        assert_eq!(plain, COLUMNS);
+        assert_eq!(DELTA_COLUMNS.get(DELTA_COLUMNS.len() - 3..), Some(INPUT_COLUMNS));
+        assert_eq!(CARRIED_COLUMNS.last(), Some(&"baseline_campaign"));
+    }
 
     #[test]
     fn cells_follow_the_columns_and_only_free_text_is_guarded() {

@@ -239,17 +239,10 @@ fn records<T>(
 mod tests {
     use super::*;
     use crate::inventory::Inventory;
-    use crate::node::Value;
-    use crate::source::Source;
 
     /// An inventory from YAML with `systems`, `identities` and `entitlements` keys.
     fn inventory(text: &str) -> Inventory {
-        let src = Source::new("test.yaml", text);
-        let root = crate::yaml::parse(&src).expect("test YAML parses");
-        let Value::Map(m) = &root.value else { panic!("a map") };
-        let get = |k: &str| m.iter().find(|(key, _, _)| key == k).map(|(_, n, _)| n);
-        crate::inventory::load::from_nodes(get("systems"), get("identities"), get("entitlements"))
-            .expect("test inventory is valid")
+        crate::inventory::load::from_yaml(text)
     }
 
     const BASE: &str = "
@@ -328,6 +321,11 @@ entitlements:
         }
         assert_eq!(drift(&read, &State::of(&head)), drift(&direct, &State::of(&head)));
         assert!(State::from_json_lines(&b"{\"table\": {}}\n"[..]).is_err());
+        // A line that never ends is refused once it is longer than a record may be.
+        use std::io::Read;
+        let endless = std::io::BufReader::new(std::io::repeat(b' ').take(17 << 20));
+        let refused = State::from_json_lines(endless).expect_err("an endless line");
+        assert!(refused.contains("longer than 16 MiB"), "{refused}");
     }
 
     #[test]

@@ -298,10 +298,12 @@ fn track_of(name: &str) -> Option<Track> {
     Track::CHOICES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
-fn read_findings(input: impl std::io::BufRead) -> Result<Vec<BaseFinding>, String> {
+fn read_findings(mut input: impl std::io::BufRead) -> Result<Vec<BaseFinding>, String> {
     let mut out = Vec::new();
-    for (n, line) in input.split(b'\n').enumerate() {
-        let line = line.map_err(|e| format!("line {}: {e}", n + 1))?;
+    for n in 0.. {
+        let Some(line) = state::read_line(&mut input, n + 1)? else {
+            break;
+        };
         if line.is_empty() {
             continue;
         }

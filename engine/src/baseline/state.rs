@@ -259,6 +259,30 @@ fn text<'a>(m: &'a Map<String, Json>, key: &str) -> &'a str {
     m.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
+/// The next line of a pack's JSON Lines file (without its newline), `None` at the end. A
+/// line longer than a record may be ([`crate::limits::MAX_RECORD_BYTES`]) is refused
+/// before it is read whole: the pack is hashed, not signed, so its bytes can be made to
+/// hurt.
+pub(crate) fn read_line(input: &mut impl std::io::BufRead, number: usize) -> Result<Option<Vec<u8>>, String> {
+    use std::io::{BufRead, Read};
+    let max = crate::limits::MAX_RECORD_BYTES;
+    let mut line = Vec::new();
+    let n = input
+        .by_ref()
+        .take(max as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| format!("line {number}: {e}"))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > max {
+        return Err(format!("line {number} is longer than {} MiB", max >> 20));
+    }
+    Ok(Some(line))
+}
+
 /// One line of a pack's inventory, parsed (on a worker) and digested.
 enum Line {
     Empty,
@@ -361,25 +385,13 @@ impl Ent {
     }
 
     fn of_shared(e: &Entitlement, mut share: impl FnMut(&str) -> Arc<str>) -> Self {
-        let functions: Vec<&str> = e.functions.iter().map(|f| f.value.as_str()).collect();
         Ent {
             identity: share(&e.identity.value),
             system: share(&e.system.value),
             permission: (*e.permission).into(),
             privileged: e.privileged,
-            functions: functions.iter().map(|f| (*f).into()).collect(),
-            digest: entitlement_digest(
-                &e.identity.value,
-                &e.system.value,
-                &e.permission,
-                e.privileged,
-                &functions,
-                e.granted_at,
-                e.justification.as_deref(),
-                e.ticket.as_deref(),
-                e.expires_at,
-                e.source.as_deref(),
-            ),
+            functions: e.functions.iter().map(|f| f.value.as_str().into()).collect(),
+            digest: Self::digest_of(e).0,
         }
     }
 
@@ -554,17 +566,10 @@ impl State {
         loop {
             let mut lines: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
             while lines.len() < BATCH {
-                let mut line = Vec::new();
-                let n = input
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| format!("line {}: {e}", first + lines.len() + 1))?;
-                if n == 0 {
-                    break;
+                match read_line(&mut input, first + lines.len() + 1)? {
+                    Some(line) => lines.push(line),
+                    None => break,
                 }
-                if line.last() == Some(&b'\n') {
-                    line.pop();
-                }
-                lines.push(line);
             }
             if lines.is_empty() {
                 break;

@@ -363,17 +363,8 @@ pub fn compare(base: Snapshot, head: Snapshot) -> Report {
         }
     }
     let mut resolved: Vec<BaseFinding> = before.into_values().collect();
-    let key = |f: &BaseFinding| {
-        (
-            f.identity.clone(),
-            f.track,
-            f.rule.clone(),
-            f.entitlements.clone(),
-            f.id.clone(),
-        )
-    };
-    new.sort_by_key(key);
-    resolved.sort_by_key(key);
+    sort_findings(&mut new);
+    sort_findings(&mut resolved);
     Report {
         base: base.side,
         head: head.side,
@@ -438,17 +429,10 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::node::Value;
     use crate::policy::Track;
-    use crate::source::Source;
 
     fn inventory(text: &str) -> Inventory {
-        let src = Source::new("test.yaml", text);
-        let root = crate::yaml::parse(&src).expect("test YAML parses");
-        let Value::Map(m) = &root.value else { panic!("a map") };
-        let get = |k: &str| m.iter().find(|(key, _, _)| key == k).map(|(_, n, _)| n);
-        crate::inventory::load::from_nodes(get("systems"), get("identities"), get("entitlements"))
-            .expect("test inventory is valid")
+        crate::inventory::load::from_yaml(text)
     }
 
     const ESTATE: &str = "

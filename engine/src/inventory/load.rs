@@ -647,3 +647,21 @@ pub(crate) fn release_text(inv: &mut Inventory) {
         e.functions.iter_mut().for_each(|f| swap(&mut f.loc));
     }
 }
+
+/// An inventory from YAML text with `systems`, `identities` and `entitlements` keys, for
+/// unit tests elsewhere in the engine; panics on text that is not one.
+#[cfg(test)]
+#[allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a broken test fixture is a failed test"
+)]
+pub(crate) fn from_yaml(text: &str) -> Inventory {
+    let src = Source::new("test.yaml", text);
+    let root = crate::yaml::parse(&src).expect("test YAML parses");
+    let Value::Map(m) = &root.value else {
+        panic!("test YAML is a map")
+    };
+    let get = |k: &str| m.iter().find(|(key, _, _)| key == k).map(|(_, n, _)| n);
+    from_nodes(get("systems"), get("identities"), get("entitlements")).expect("test inventory is valid")
+}
