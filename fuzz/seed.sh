@@ -39,6 +39,10 @@ for f in "$S"/entra/graph/*.json "$S"/graph-ps51/graph/*.json; do seed source_en
 for f in "$S"/entra-csv/*.csv; do seed source_entra_csv "$(flat "$f")" "$f"; done
 for f in "$S"/okta/export/*.json; do seed source_okta "$(flat "$f")" "$f"; done
 for f in "$S"/baton/export/*.json; do seed source_baton "$(flat "$f")" "$f"; done
+# AI agents come through the same importers (tests/fixtures/sources/agents).
+for f in "$S"/agents/entra/*.json; do seed source_entra "$(flat "$f")" "$f"; done
+for f in "$S"/agents/okta/*.json "$S"/agents/okta/ai-agents/*/owners.json; do seed source_okta "$(flat "$f")" "$f"; done
+for f in "$S"/agents/scim/*.json; do seed source_scim "$(flat "$f")" "$f"; done
 # Workbooks: written by the tests at run time; any .xlsx under fuzz/seeds/xlsx is a seed.
 for f in seeds/xlsx/*.xlsx; do
   [ -e "$f" ] && seed source_hr_xlsx "$(basename "$f")" "$f" && seed decisions_xlsx "$(basename "$f")" "$f"

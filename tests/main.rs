@@ -13,6 +13,7 @@
 
 mod common;
 
+mod agent_sources;
 mod agents;
 mod campaign;
 mod cli;

@@ -48,6 +48,9 @@ impl Account {
             owner: None,
             manager: None,
             manager_at: None,
+            sponsors: Vec::new(),
+            acts: None,
+            parent: None,
             tags: Vec::new(),
             grants: Vec::new(),
             loc: loc.clone(),
@@ -106,6 +109,11 @@ impl Account {
             self.manager = other.manager;
             self.manager_at = other.manager_at;
         }
+        if self.sponsors.is_empty() {
+            self.sponsors = other.sponsors;
+        }
+        take(&mut self.acts, other.acts);
+        take(&mut self.parent, other.parent);
         for t in other.tags {
             if !self.tags.iter().any(|(k, _)| *k == t.0) {
                 self.tags.push(t);

@@ -270,6 +270,19 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
                 let at = a.manager_at.clone().unwrap_or_else(|| a.loc.clone());
                 Spanned::new(resolve(m, &at, sink), at)
             });
+            // Sorted, each person once: two owners' entries that resolve to one person
+            // (an id and an email) name one sponsor.
+            let mut sponsors: Vec<Spanned<String>> = a
+                .sponsors
+                .iter()
+                .map(|(r, at)| Spanned::new(resolve(r, at, sink), at.clone()))
+                .collect();
+            sponsors.sort_by(|x, y| x.value.cmp(&y.value));
+            sponsors.dedup_by(|x, y| x.value == y.value);
+            let parent = a
+                .parent
+                .as_ref()
+                .map(|(r, at)| Spanned::new(resolve(r, at, sink), at.clone()));
             let mut tags = a.tags.clone();
             tags.sort();
             inv.identities.push(Identity {
@@ -287,10 +300,10 @@ pub fn run(cfg: &Config, imp: Import, inv: &mut Inventory, sink: &mut Problems) 
                 credential_expires_at: a.credential_expires_at,
                 interactive_login: false,
                 uncorrelated: has_people && kind == IdentityKind::Human,
-                sponsors: Vec::new(),
-                acts: None,
+                sponsors,
+                acts: a.acts,
                 delegators: Vec::new(),
-                parent: None,
+                parent,
                 tags,
                 loc: a.loc.clone(),
             });

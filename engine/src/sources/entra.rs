@@ -2,8 +2,10 @@
 //! them, each a `{"value": [...]}` page, a plain array or one object. Users (enabled,
 //! leave date, sign-in activity, manager), service principals and applications (owners,
 //! client secrets and certificates), app role assignments and directory role assignments
-//! (privileged). Objects are told apart by `@odata.type`, else by the page's
-//! `@odata.context`, else by the properties only one type has.
+//! (privileged), and Entra Agent ID's agent identities, blueprints, blueprint principals
+//! and agent users (AI agents with their sponsors and parent blueprint). Objects are told
+//! apart by `@odata.type`, else by the page's `@odata.context`, else by the properties
+//! only one type has.
 
 use std::collections::BTreeMap;
 
@@ -30,23 +32,52 @@ enum Type {
     RoleAssignment,
     RoleDefinition,
     DirectoryRole,
+    /// An agent identity (`#microsoft.graph.agentIdentity`, a service principal).
+    AgentIdentity,
+    /// An agent identity blueprint (`#microsoft.graph.agentIdentityBlueprint`, an
+    /// application), the template agent identities are created from.
+    AgentBlueprint,
+    /// A blueprint's service principal in the tenant
+    /// (`#microsoft.graph.agentIdentityBlueprintPrincipal`).
+    AgentBlueprintPrincipal,
+    /// An agent user (`#microsoft.graph.agentUser`, a user tied to one agent identity).
+    AgentUser,
 }
 
 impl Type {
-    /// By `@odata.type` (`#microsoft.graph.user`) or an entity-set name (`users`).
+    /// By `@odata.type` (`#microsoft.graph.user`) or an entity-set name (`users`), in any
+    /// case: Graph's own examples write `Microsoft.Graph.AgentIdentity` in paths and the
+    /// PowerShell SDK `#Microsoft.Graph.AgentIdentity` in its models.
     fn named(name: &str) -> Option<Self> {
-        let n = name.trim_start_matches('#').trim_start_matches("microsoft.graph.");
+        let lower = name.trim_start_matches('#').to_ascii_lowercase();
+        let n = lower.trim_start_matches("microsoft.graph.");
         Some(match n {
             "user" | "users" => Self::User,
-            "servicePrincipal" | "servicePrincipals" => Self::ServicePrincipal,
+            "serviceprincipal" | "serviceprincipals" => Self::ServicePrincipal,
             "application" | "applications" => Self::Application,
             "group" | "groups" => Self::Group,
-            "appRoleAssignment" | "appRoleAssignments" | "appRoleAssignedTo" => Self::AppRoleAssignment,
-            "unifiedRoleAssignment" | "roleAssignments" => Self::RoleAssignment,
-            "unifiedRoleDefinition" | "roleDefinitions" => Self::RoleDefinition,
-            "directoryRole" | "directoryRoles" => Self::DirectoryRole,
+            "approleassignment" | "approleassignments" | "approleassignedto" => Self::AppRoleAssignment,
+            "unifiedroleassignment" | "roleassignments" => Self::RoleAssignment,
+            "unifiedroledefinition" | "roledefinitions" => Self::RoleDefinition,
+            "directoryrole" | "directoryroles" => Self::DirectoryRole,
+            "agentidentity" | "agentidentities" => Self::AgentIdentity,
+            "agentidentityblueprint" | "agentidentityblueprints" => Self::AgentBlueprint,
+            "agentidentityblueprintprincipal" | "agentidentityblueprintprincipals" => Self::AgentBlueprintPrincipal,
+            "agentuser" | "agentusers" => Self::AgentUser,
             _ => return None,
         })
+    }
+
+    /// The Graph type this one derives from, for what they share (ids, owners,
+    /// credentials): agent identities and blueprint principals are service principals, a
+    /// blueprint an application, an agent user a user.
+    fn base(self) -> Self {
+        match self {
+            Self::AgentIdentity | Self::AgentBlueprintPrincipal => Self::ServicePrincipal,
+            Self::AgentBlueprint => Self::Application,
+            Self::AgentUser => Self::User,
+            t => t,
+        }
     }
 
     /// By the properties only one type has.
@@ -60,6 +91,11 @@ impl Type {
             Self::RoleDefinition
         } else if has("roleTemplateId") {
             Self::DirectoryRole
+        } else if has("agentIdentityBlueprintId") {
+            // Graph's own list example of agent identities carries no `@odata.type`.
+            Self::AgentIdentity
+        } else if has("identityParentId") {
+            Self::AgentUser
         } else if has("userPrincipalName") {
             Self::User
         } else if has("servicePrincipalType") || has("servicePrincipalNames") {
@@ -172,36 +208,53 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     let system = imp.system(spec, "entra", Some("Microsoft Entra ID".to_owned()));
     // Graph object id → account id (an application and its service principal share one).
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
-    for u in objs.of(Type::User) {
-        let oid = util::text(u, "id").or_else(|| util::text(u, "objectId"));
-        if let (Some(oid), Some(local)) = (oid, user_local(u)) {
-            ids.insert(oid, account_id(&system, &local));
+    for t in USERS {
+        for u in objs.of(t) {
+            let oid = util::text(u, "id").or_else(|| util::text(u, "objectId"));
+            if let (Some(oid), Some(local)) = (oid, user_local(u)) {
+                ids.insert(oid, account_id(&system, &local));
+            }
         }
     }
-    for t in [Type::ServicePrincipal, Type::Application] {
+    for t in APPS {
         for a in objs.of(t) {
             if let (Some(oid), Some(local)) = (util::text(a, "id"), app_local(a)) {
                 ids.insert(oid, account_id(&system, &local));
             }
         }
     }
-    // An application and its service principal are one account.
+    // An application and its service principal are one account (a blueprint and its
+    // principal too: they share the `appId`).
     let mut accounts = Accounts::default();
-    for u in objs.of(Type::User) {
-        if let Some(acc) = user(u, &system, &ids, &spec.date_formats, sink) {
-            accounts.add(acc);
+    for t in USERS {
+        for u in objs.of(t) {
+            if let Some(mut acc) = user(u, &system, &ids, &spec.date_formats, sink) {
+                if t == Type::AgentUser {
+                    agent_user(u, &mut acc, &system, &ids);
+                }
+                accounts.add(acc);
+            }
         }
     }
     let mut creds = Vec::new();
-    for t in [Type::ServicePrincipal, Type::Application] {
+    for t in APPS {
         for a in objs.of(t) {
-            if let Some(acc) = app(a, t, &system, &ids, &mut creds, sink) {
+            if let Some(mut acc) = app(a, t.base(), &system, &ids, &mut creds, sink) {
+                agent(a, t, &mut acc, &system, &ids);
                 accounts.add(acc);
             }
         }
     }
     let members = group_members(objs.of(Type::Group), &ids);
-    let roles = app_roles(objs.of(Type::ServicePrincipal));
+    let principals: Vec<&Node> = [
+        Type::ServicePrincipal,
+        Type::AgentBlueprintPrincipal,
+        Type::AgentIdentity,
+    ]
+    .into_iter()
+    .flat_map(|t| objs.of(t).iter().copied())
+    .collect();
+    let roles = app_roles(&principals);
     for a in objs.of(Type::AppRoleAssignment) {
         app_role_assignment(a, &roles, &ids, &members, &mut accounts, sink);
     }
@@ -228,6 +281,65 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     }
     imp.accounts.extend(accounts.into_sorted());
     imp.accounts.extend(creds);
+}
+
+/// The types read as users and as applications or service principals, in the order read.
+const USERS: [Type; 2] = [Type::User, Type::AgentUser];
+const APPS: [Type; 5] = [
+    Type::ServicePrincipal,
+    Type::Application,
+    Type::AgentBlueprint,
+    Type::AgentBlueprintPrincipal,
+    Type::AgentIdentity,
+];
+
+/// The people or objects an expanded `sponsors` list names, each with where it does.
+fn sponsors(o: &Node, ids: &BTreeMap<String, String>) -> Vec<(Ref, Loc)> {
+    util::items(o, "sponsors")
+        .iter()
+        .filter_map(|s| Some((reference(s, ids)?, s.loc.clone())))
+        .collect()
+}
+
+/// What an agent identity, blueprint or blueprint principal adds to its account: an agent
+/// identity is an `ai_agent` derived from its blueprint (`agentIdentityBlueprintId`, the
+/// blueprint's `appId`); every one of them keeps its expanded `sponsors` and says what it
+/// is in the tag `entra_type`. Graph does not say whether an agent acts on its own or for
+/// a user, so `acts` stays unset.
+fn agent(a: &Node, t: Type, acc: &mut Account, system: &str, ids: &BTreeMap<String, String>) {
+    let name = match t {
+        Type::AgentIdentity => "agentIdentity",
+        Type::AgentBlueprint => "agentIdentityBlueprint",
+        Type::AgentBlueprintPrincipal => "agentIdentityBlueprintPrincipal",
+        _ => return,
+    };
+    acc.tags.push(("entra_type".to_owned(), name.to_owned()));
+    acc.sponsors = sponsors(a, ids);
+    if t == Type::AgentIdentity {
+        acc.kind = Some(IdentityKind::AiAgent);
+        if let Some(bp) = util::get(a, "agentIdentityBlueprintId") {
+            if let Some(app) = bp.scalar_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+                acc.parent = Some((Ref::Account(account_id(system, &format!("app:{app}"))), bp.loc.clone()));
+            }
+        }
+    }
+}
+
+/// An agent user: an `ai_agent` (never a person to correlate) whose parent is its agent
+/// identity (`identityParentId`, an object id), with its expanded `sponsors`.
+fn agent_user(u: &Node, acc: &mut Account, system: &str, ids: &BTreeMap<String, String>) {
+    acc.kind = Some(IdentityKind::AiAgent);
+    acc.tags.push(("entra_type".to_owned(), "agentUser".to_owned()));
+    acc.sponsors = sponsors(u, ids);
+    if let Some(p) = util::get(u, "identityParentId") {
+        if let Some(oid) = p.scalar_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+            let parent = ids
+                .get(&oid)
+                .cloned()
+                .unwrap_or_else(|| account_id(system, &format!("object:{oid}")));
+            acc.parent = Some((Ref::Account(parent), p.loc.clone()));
+        }
+    }
 }
 
 /// The users of a CSV export: the Entra admin center's *Download users* (`userPrincipalName`,
@@ -364,7 +476,7 @@ fn app(
     let owners = util::items(a, "owners");
     acc.owner = owners
         .iter()
-        .find(|o| util::text(o, "@odata.type").is_none_or(|t| t.ends_with(".user")))
+        .find(|o| util::text(o, "@odata.type").is_none_or(|t| t.to_ascii_lowercase().ends_with(".user")))
         .and_then(|o| reference(o, ids));
     let name = acc.display_name.clone().unwrap_or_else(|| acc.id.clone());
     for key in ["passwordCredentials", "keyCredentials", "owners"] {
@@ -573,5 +685,25 @@ mod tests {
             Some(Type::Application)
         );
         assert_eq!(t("no fragment"), None);
+        assert_eq!(
+            t("https://graph.microsoft.com/beta/$metadata#servicePrincipals/microsoft.graph.agentIdentity"),
+            Some(Type::AgentIdentity)
+        );
+    }
+
+    #[test]
+    fn agent_types_are_named_in_any_case_and_read_as_their_base_type() {
+        assert_eq!(Type::named("#Microsoft.Graph.AgentIdentity"), Some(Type::AgentIdentity));
+        assert_eq!(Type::named("#microsoft.graph.agentUser"), Some(Type::AgentUser));
+        assert_eq!(
+            Type::named("microsoft.graph.agentIdentityBlueprintPrincipal"),
+            Some(Type::AgentBlueprintPrincipal)
+        );
+        assert_eq!(Type::named("#MICROSOFT.GRAPH.USER"), Some(Type::User));
+        assert_eq!(Type::named("#microsoft.graph.directoryObject"), None);
+        assert_eq!(Type::AgentIdentity.base(), Type::ServicePrincipal);
+        assert_eq!(Type::AgentBlueprint.base(), Type::Application);
+        assert_eq!(Type::AgentUser.base(), Type::User);
+        assert_eq!(Type::Group.base(), Type::Group);
     }
 }

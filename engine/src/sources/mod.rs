@@ -23,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::diag::{Code, Problem, Problems};
-use crate::inventory::{IdentityKind, Inventory, Status, System};
+use crate::inventory::{Acts, IdentityKind, Inventory, Status, System};
 use crate::node::Node;
 use crate::source::{Loc, Source};
 
@@ -100,6 +100,14 @@ pub(crate) struct Account {
     pub manager: Option<Ref>,
     /// Where the export names the manager (the record when it cannot say finer).
     pub manager_at: Option<Loc>,
+    /// An AI agent's sponsors (Entra `sponsors`, Okta and SCIM `owners`), each with where
+    /// the export names it; resolved like the owner.
+    pub sponsors: Vec<(Ref, Loc)>,
+    /// How an AI agent acts, when the export says it.
+    pub acts: Option<Acts>,
+    /// The blueprint, application or agent an AI agent derives from, with where the export
+    /// names it.
+    pub parent: Option<(Ref, Loc)>,
     pub tags: Vec<(String, String)>,
     pub grants: Vec<Grant>,
     pub loc: Loc,

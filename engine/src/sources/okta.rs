@@ -1,14 +1,16 @@
 //! `okta`: Okta Management API responses saved as JSON, one file or a directory of them,
 //! each under its API path (`users.json`, `groups.json`, `apps.json`, `api-tokens.json`,
 //! `groups/<groupId>/users.json`, `users/<userId>/groups.json`, `apps/<appId>/users.json`,
-//! `apps/<appId>/groups.json`). Users with their lifecycle status, group memberships, app
-//! assignments (USER or GROUP scope) and API tokens.
+//! `apps/<appId>/groups.json`, `ai-agents.json`, `ai-agents/<agentId>/owners.json`). Users
+//! with their lifecycle status, group memberships, app assignments (USER or GROUP scope),
+//! API tokens, and AI agents (Okta for AI Agents) whose owners are their sponsors.
 
 use std::collections::BTreeMap;
 
 use crate::diag::{suggest, Code, Problem, Problems};
 use crate::inventory::{IdentityKind, Status};
 use crate::node::{Node, Value};
+use crate::source::Loc;
 
 use super::util::{self, date_at};
 use super::{json_tree, shape, Account, Grant, Import, Ref, Spec};
@@ -37,6 +39,10 @@ enum Type {
     /// An app group (`/apps/{appId}/groups`): an assignment of the app to a group.
     AppGroup,
     ApiToken,
+    /// An AI agent (Okta for AI Agents, `/workload-principals/api/v1/ai-agents`).
+    AiAgent,
+    /// An owner of an AI agent, listed in `ai-agents/<agentId>/owners.json`.
+    AgentOwner,
 }
 
 /// An object and what its file's API path says about it: the group whose members a
@@ -47,6 +53,8 @@ struct Item<'a> {
     group: Option<String>,
     user: Option<String>,
     app: Option<String>,
+    /// The AI agent whose owners `ai-agents/<id>/owners.json` lists.
+    agent: Option<String>,
 }
 
 fn by_shape(o: &Node) -> Option<Type> {
@@ -63,6 +71,9 @@ fn by_shape(o: &Node) -> Option<Type> {
         Type::User
     } else if has("signOnMode") || has("label") {
         Type::App
+    } else if in_profile("name") && has("status") && !has("objectClass") {
+        // A group's profile has a name too, but a group has no lifecycle status.
+        Type::AiAgent
     } else if in_profile("name") || has("objectClass") {
         Type::Group
     } else {
@@ -90,11 +101,21 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             ["users", id, "groups"] => (Some(Type::Group), None, Some(id), None),
             ["apps", id, "users"] => (Some(Type::AppUser), None, None, Some(id)),
             ["apps", id, "groups"] => (Some(Type::AppGroup), None, None, Some(id)),
+            ["ai-agents"] => (Some(Type::AiAgent), None, None, None),
+            ["ai-agents", _, "owners"] => (Some(Type::AgentOwner), None, None, None),
             _ => (None, None, None, None),
+        };
+        let agent = match path.as_slice() {
+            ["ai-agents", id, "owners"] => Some((*id).to_owned()),
+            _ => None,
         };
         let list: &[Node] = match &doc.value {
             Value::Seq(list) => list,
-            Value::Map(_) => std::slice::from_ref(doc),
+            // The AI agents API pages its listings as `{"data": [...], "_links": …}`.
+            Value::Map(_) => match util::get(doc, "data").map(|d| &d.value) {
+                Some(Value::Seq(list)) => list,
+                _ => std::slice::from_ref(doc),
+            },
             _ => {
                 sink.push(shape(
                     doc.loc.clone(),
@@ -111,10 +132,11 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
                     group: group.map(|g| (*g).to_owned()),
                     user: user.map(|u| (*u).to_owned()),
                     app: app.map(|a| (*a).to_owned()),
+                    agent: agent.clone(),
                 }),
                 None => sink.push(shape(
                     o.loc.clone(),
-                    "not an Okta user, group, app, app assignment or API token",
+                    "not an Okta user, group, app, app assignment, API token or AI agent",
                     "save each API response under its path (`users.json`, `groups/<id>/users.json` …)",
                 )),
             }
@@ -257,8 +279,159 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             tokens.push(t);
         }
     }
+    // Agent id → the owners its `owners.json` lists.
+    let mut owners: BTreeMap<&str, Vec<&Node>> = BTreeMap::new();
+    for it in of(Type::AgentOwner) {
+        if let Some(a) = &it.agent {
+            owners.entry(a.as_str()).or_default().push(it.node);
+        }
+    }
+    let mut agents = Vec::new();
+    for it in of(Type::AiAgent) {
+        let listed = util::text(it.node, "id")
+            .and_then(|id| owners.get(id.as_str()))
+            .map_or(&[][..], Vec::as_slice);
+        if let Some(a) = ai_agent(it.node, listed, &system, &accounts, &members, &apps, sink) {
+            agents.push(a);
+        }
+    }
     imp.accounts.extend(accounts.into_values());
     imp.accounts.extend(tokens);
+    imp.accounts.extend(agents);
+}
+
+/// AI agent statuses (Okta for AI Agents): (status, inventory status, never activated).
+/// A registered agent is `STAGED` until an owner, a credential and a linked app let it be
+/// activated; like a staged user it stays reviewable, tagged `never_activated`.
+const AGENT_STATUSES: &[(&str, Status, bool)] = &[
+    ("ACTIVE", Status::Active, false),
+    ("STAGED", Status::Active, true),
+    ("OPERATION-STARTED", Status::Active, true),
+    ("INACTIVE", Status::Disabled, false),
+    ("DELETED", Status::Terminated, false),
+];
+
+/// An AI agent: an `ai_agent` identity `<system>:agent:<id>` whose owners are its sponsors.
+/// Owners come from the agent's own `owners` list or from `ai-agents/<id>/owners.json`;
+/// each is a user (by id, login or ORN `orn:okta:directory:…:users:<id>`) or a group,
+/// which stands for its members when the export lists them. The linked app
+/// (`signOnProvider.appInstanceId`, formerly `appId`) is kept as the tag `okta_app`: Okta
+/// says the agent then acts for the user signed in to that app, but not who those users
+/// are, so `acts` is left for the native inventory to say.
+fn ai_agent(
+    a: &Node,
+    listed: &[&Node],
+    system: &str,
+    accounts: &BTreeMap<String, Account>,
+    members: &BTreeMap<String, Vec<String>>,
+    apps: &BTreeMap<String, String>,
+    sink: &mut Problems,
+) -> Option<Account> {
+    let Some(id) = util::text(a, "id") else {
+        sink.push(shape(
+            a.loc.clone(),
+            "Okta AI agent without `id`",
+            "Okta lists every AI agent with its `id`",
+        ));
+        return None;
+    };
+    let mut acc = Account::new(system, &format!("agent:{id}"), &a.loc);
+    acc.kind = Some(IdentityKind::AiAgent);
+    let profile = util::get(a, "profile");
+    acc.display_name = profile.and_then(|p| util::text(p, "name"));
+    acc.created_at = date_at(a, "created", sink);
+    if let Some(node) = util::get(a, "status") {
+        let s = node.scalar_text().unwrap_or_default();
+        match AGENT_STATUSES.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(s.trim())) {
+            Some((name, status, never)) => {
+                acc.status = Some(*status);
+                acc.tags.push(("okta_status".to_owned(), (*name).to_owned()));
+                if *never {
+                    acc.tags.push(("never_activated".to_owned(), "true".to_owned()));
+                }
+            }
+            None => {
+                let names: Vec<&str> = AGENT_STATUSES.iter().map(|(n, _, _)| *n).collect();
+                sink.push(
+                    Problem::error(
+                        Code::BadValue,
+                        Some(node.loc.clone()),
+                        format!("unknown Okta AI agent status `{s}`"),
+                    )
+                    .with_label("not an AI agent status")
+                    .with_help(suggest(&s, &names)),
+                );
+            }
+        }
+    }
+    if let Some(p) = profile.and_then(|p| util::text(p, "platform")) {
+        acc.tags.push(("platform".to_owned(), p));
+    }
+    let app = util::get(a, "signOnProvider")
+        .and_then(|p| util::text(p, "appInstanceId"))
+        .or_else(|| util::text(a, "appId"));
+    if let Some(app) = app {
+        acc.tags
+            .push(("okta_app".to_owned(), apps.get(&app).cloned().unwrap_or(app)));
+    }
+    let own = util::items(a, "owners");
+    for o in own.iter().chain(listed.iter().copied()) {
+        owner(o, accounts, members, &mut acc.sponsors);
+    }
+    Some(acc)
+}
+
+/// The sponsors one owner entry names: a user's account (else the id or login as written,
+/// to correlate), or each member of a group the export lists.
+fn owner(
+    o: &Node,
+    accounts: &BTreeMap<String, Account>,
+    members: &BTreeMap<String, Vec<String>>,
+    out: &mut Vec<(Ref, Loc)>,
+) {
+    let (id, group) = match o.scalar_text() {
+        Some(text) => orn(text.trim()),
+        None => {
+            let group = util::text(o, "type").is_some_and(|t| t.eq_ignore_ascii_case("GROUP"));
+            let id = util::text(o, "id")
+                .or_else(|| util::text(o, "orn"))
+                .or_else(|| util::get(o, "profile").and_then(|p| util::text(p, "login")));
+            match id {
+                Some(id) => {
+                    let (id, by_orn) = orn(&id);
+                    (id, group || by_orn)
+                }
+                None => return,
+            }
+        }
+    };
+    if id.is_empty() {
+        return;
+    }
+    if group {
+        if let Some(list) = members.get(&id).filter(|l| !l.is_empty()) {
+            for m in list {
+                if let Some(acc) = accounts.get(m) {
+                    out.push((Ref::Account(acc.id.clone()), o.loc.clone()));
+                }
+            }
+            return;
+        }
+    }
+    let r = accounts
+        .get(&id)
+        .map_or_else(|| Ref::Hint(id.clone()), |acc| Ref::Account(acc.id.clone()));
+    out.push((r, o.loc.clone()));
+}
+
+/// The Okta id an ORN names (`orn:okta:directory:<org>:users:<id>`), and whether it is a
+/// group's; any other text is taken as written, as a user.
+fn orn(text: &str) -> (String, bool) {
+    let parts: Vec<&str> = text.split(':').collect();
+    match parts.as_slice() {
+        ["orn", .., kind, id] => ((*id).to_owned(), kind.eq_ignore_ascii_case("groups")),
+        _ => (text.to_owned(), false),
+    }
 }
 
 fn unknown_user(id: &str, at: &Node) -> Problem {
@@ -357,4 +530,22 @@ fn token(t: &Node, system: &str, accounts: &BTreeMap<String, Account>, sink: &mu
             .expires(expires),
     );
     Some(acc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::orn;
+
+    #[test]
+    fn an_orn_names_a_user_or_a_group_and_other_text_is_a_user() {
+        assert_eq!(
+            orn("orn:okta:directory:00o1n8sbwArJ7OQRw406:users:00u1"),
+            ("00u1".to_owned(), false)
+        );
+        assert_eq!(
+            orn("orn:okta:directory:00o1n8sbwArJ7OQRw406:groups:00g1"),
+            ("00g1".to_owned(), true)
+        );
+        assert_eq!(orn("ann.lee@acme.example"), ("ann.lee@acme.example".to_owned(), false));
+    }
 }
