@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::common::{dualtrack, parts, root};
+use crate::common::{dualtrack, dualtrack_in, parts, root};
 
 const SOURCES: &str = "tests/fixtures/sources/agents/sources.yaml";
 const AGENTS: &str = "tests/fixtures/agents/inventory.yaml";
@@ -207,6 +207,18 @@ fn okta_and_scim_agents_take_their_owners_as_sponsors() {
     assert_eq!(eu["parent"], "agenthub:agent:Helpdesk bot");
 }
 
+/// Every imported agent as `import` writes it, for review: a change in what an importer
+/// reads shows up here.
+#[test]
+fn imported_agents_as_written() {
+    let mut agents: Vec<Json> = identities(SOURCES)
+        .into_iter()
+        .filter(|i| i["kind"] == "ai_agent" || i["tags"]["entra_type"].is_string())
+        .collect();
+    agents.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    insta::assert_json_snapshot!("imported_agents", agents);
+}
+
 #[test]
 fn scim_agent_entitlements_are_access_on_the_scim_system() {
     let tmp = tempfile::tempdir().unwrap();
@@ -296,5 +308,64 @@ fn agent_fields_survive_the_csv_inventory_form() {
         let (_, b, stderr) = check(csv_dir.to_str().unwrap());
         assert_eq!(agent_findings(&a), agent_findings(&b), "{label}: {stderr}");
         assert!(!agent_findings(&a).is_empty(), "{label}");
+    }
+}
+
+#[test]
+fn bad_agent_input_is_a_coded_diagnostic_at_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "sources.yaml",
+            "sources:\n  - type: okta\n    path: okta/\n  - type: scim\n    path: scim.json\n  - type: entra\n    path: entra.json\n",
+        ),
+        (
+            "okta/ai-agents.json",
+            "{\"data\": [\n  {\"id\": \"wlp1\", \"status\": \"RETIRED\", \"profile\": {\"name\": \"A\"}},\n  {\"status\": \"ACTIVE\", \"profile\": {\"name\": \"B\"}}\n]}\n",
+        ),
+        (
+            "scim.json",
+            "{\"Resources\": [\n  {\"schemas\": [\"urn:ietf:params:scim:schemas:core:2.0:Agent\"], \"active\": true},\n  {\"schemas\": [\"urn:ietf:params:scim:schemas:core:2.0:Agent\"], \"name\": \"c\",\n   \"owners\": [{\"display\": \"no value\"}]}\n]}\n",
+        ),
+        (
+            "entra.json",
+            "[\n  {\"@odata.type\": \"#microsoft.graph.agentIdentity\", \"displayName\": \"no id\"},\n  {\"agentIdentityBlueprintId\": \"bp\", \"id\": \"x1\", \"createdDateTime\": \"last week\"}\n]\n",
+        ),
+    ];
+    for (name, text) in files {
+        let path = tmp.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let (code, _, stderr) = parts(&dualtrack_in(
+        tmp.path(),
+        &["check", "--inventory", "sources.yaml", "--as-of", "2026-10-01"],
+    ));
+    assert_eq!(code, 3, "{stderr}");
+    for (what, code, at) in [
+        ("unknown AI agent status", "DT108", "okta/ai-agents.json:2"),
+        ("agent without id", "DT901", "okta/ai-agents.json:3"),
+        ("SCIM agent without name or id", "DT901", "scim.json:2"),
+        ("owner without value", "DT901", "scim.json:4"),
+        ("Entra agent without appId or id", "DT901", "entra.json:2"),
+        ("bad date", "DT107", "entra.json:3"),
+    ] {
+        // Each diagnostic starts with its code line, then its message and location.
+        let located = format!("─[{at}:");
+        let found = stderr
+            .split('\n')
+            .fold(Vec::<String>::new(), |mut blocks, line| {
+                if line.starts_with("DT") || blocks.is_empty() {
+                    blocks.push(String::new());
+                }
+                if let Some(b) = blocks.last_mut() {
+                    b.push_str(line);
+                    b.push('\n');
+                }
+                blocks
+            })
+            .iter()
+            .any(|b| b.starts_with(code) && b.contains(&located));
+        assert!(found, "{what}: {code} at {at}: {stderr}");
     }
 }
