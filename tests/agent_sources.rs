@@ -120,7 +120,7 @@ fn each_importer_gives_the_agent_findings_of_its_exports() {
     // The unknown sponsors stay visible: a DT106 warning each, at the line naming them
     // (the blueprint outside the export is the fourth).
     for (name, at) in [
-        ("ex.contractor@partner.example", "entra/agent-by-powershell.json:11:"),
+        ("ex.contractor@partner.example", "entra/agent-by-powershell.json:12:"),
         ("00u9gone0000000g4", "okta/ai-agents.json:27:"),
         ("0d7f6e5c-4b3a-4291-8e7d-6c5b4a392817", "scim/agents.json:67:"),
     ] {
@@ -168,10 +168,12 @@ fn entra_agents_keep_their_sponsors_blueprint_and_assignments() {
     assert!(triage.get("acts").is_none(), "Graph does not say how an agent acts");
     assert_eq!(sponsors(by_id(&ids, PAYABLES)), ["P2"], "Raj by his mail");
     assert!(by_id(&ids, FORECAST).get("sponsors").is_none());
-    // Windows PowerShell's form: the agent's own properties in `AdditionalProperties`.
+    // Windows PowerShell 5.1's form (UTF-16LE, `\/Date(ms)\/`): the agent's own
+    // properties in `AdditionalProperties`.
     let vendor = by_id(&ids, VENDOR);
     assert_eq!(vendor["kind"], "ai_agent");
     assert_eq!(vendor["status"], "disabled");
+    assert_eq!(vendor["created_at"], "2026-01-01T00:00:00Z");
     assert_eq!(sponsors(vendor), ["ex.contractor@partner.example"]);
     // The blueprint and its principal are one application identity, owned by Ann.
     let blueprint = by_id(&ids, BLUEPRINT);
@@ -182,7 +184,7 @@ fn entra_agents_keep_their_sponsors_blueprint_and_assignments() {
     let user = by_id(&ids, AGENT_USER);
     assert_eq!(user["kind"], "ai_agent");
     assert_eq!(user["parent"], TRIAGE, "its `identityParentId`");
-    assert_eq!(sponsors(user), ["P3"]);
+    assert_eq!(sponsors(user), ["P3"], "its sponsor is a group: Mia, its member");
     assert!(user.get("uncorrelated").is_none(), "{user}");
 }
 

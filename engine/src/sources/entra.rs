@@ -223,6 +223,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
             }
         }
     }
+    let members = group_members(objs.of(Type::Group), &ids);
     // An application and its service principal are one account (a blueprint and its
     // principal too: they share the `appId`).
     let mut accounts = Accounts::default();
@@ -230,7 +231,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
         for u in objs.of(t) {
             if let Some(mut acc) = user(u, &system, &ids, &spec.date_formats, sink) {
                 if t == Type::AgentUser {
-                    agent_user(u, &mut acc, &system, &ids);
+                    agent_user(u, &mut acc, &system, &ids, &members);
                 }
                 accounts.add(acc);
             }
@@ -240,12 +241,11 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     for t in APPS {
         for a in objs.of(t) {
             if let Some(mut acc) = app(a, t.base(), &system, &ids, &mut creds, sink) {
-                agent(a, t, &mut acc, &system, &ids);
+                agent(a, t, &mut acc, &system, &ids, &members);
                 accounts.add(acc);
             }
         }
     }
-    let members = group_members(objs.of(Type::Group), &ids);
     let principals: Vec<&Node> = [
         Type::ServicePrincipal,
         Type::AgentBlueprintPrincipal,
@@ -293,12 +293,23 @@ const APPS: [Type; 5] = [
     Type::AgentIdentity,
 ];
 
-/// The people or objects an expanded `sponsors` list names, each with where it does.
-fn sponsors(o: &Node, ids: &BTreeMap<String, String>) -> Vec<(Ref, Loc)> {
-    util::items(o, "sponsors")
-        .iter()
-        .filter_map(|s| Some((reference(s, ids)?, s.loc.clone())))
-        .collect()
+/// Direct members of each group (object id → (name, account ids)).
+type Members = BTreeMap<String, (String, Vec<String>)>;
+
+/// The people or objects an expanded `sponsors` list names, each with where it does: a
+/// group of the export (sponsors may be groups) stands for its direct members.
+fn sponsors(o: &Node, ids: &BTreeMap<String, String>, members: &Members) -> Vec<(Ref, Loc)> {
+    let mut out = Vec::new();
+    for s in util::items(o, "sponsors") {
+        let group = util::text(s, "id")
+            .and_then(|id| members.get(&id))
+            .filter(|(_, m)| !m.is_empty());
+        match group {
+            Some((_, list)) => out.extend(list.iter().map(|m| (Ref::Account(m.clone()), s.loc.clone()))),
+            None => out.extend(reference(s, ids).map(|r| (r, s.loc.clone()))),
+        }
+    }
+    out
 }
 
 /// What an agent identity, blueprint or blueprint principal adds to its account: an agent
@@ -306,7 +317,7 @@ fn sponsors(o: &Node, ids: &BTreeMap<String, String>) -> Vec<(Ref, Loc)> {
 /// blueprint's `appId`); every one of them keeps its expanded `sponsors` and says what it
 /// is in the tag `entra_type`. Graph does not say whether an agent acts on its own or for
 /// a user, so `acts` stays unset.
-fn agent(a: &Node, t: Type, acc: &mut Account, system: &str, ids: &BTreeMap<String, String>) {
+fn agent(a: &Node, t: Type, acc: &mut Account, system: &str, ids: &BTreeMap<String, String>, members: &Members) {
     let name = match t {
         Type::AgentIdentity => "agentIdentity",
         Type::AgentBlueprint => "agentIdentityBlueprint",
@@ -314,7 +325,7 @@ fn agent(a: &Node, t: Type, acc: &mut Account, system: &str, ids: &BTreeMap<Stri
         _ => return,
     };
     acc.tags.push(("entra_type".to_owned(), name.to_owned()));
-    acc.sponsors = sponsors(a, ids);
+    acc.sponsors = sponsors(a, ids, members);
     if t == Type::AgentIdentity {
         acc.kind = Some(IdentityKind::AiAgent);
         if let Some(bp) = util::get(a, "agentIdentityBlueprintId") {
@@ -327,10 +338,10 @@ fn agent(a: &Node, t: Type, acc: &mut Account, system: &str, ids: &BTreeMap<Stri
 
 /// An agent user: an `ai_agent` (never a person to correlate) whose parent is its agent
 /// identity (`identityParentId`, an object id), with its expanded `sponsors`.
-fn agent_user(u: &Node, acc: &mut Account, system: &str, ids: &BTreeMap<String, String>) {
+fn agent_user(u: &Node, acc: &mut Account, system: &str, ids: &BTreeMap<String, String>, members: &Members) {
     acc.kind = Some(IdentityKind::AiAgent);
     acc.tags.push(("entra_type".to_owned(), "agentUser".to_owned()));
-    acc.sponsors = sponsors(u, ids);
+    acc.sponsors = sponsors(u, ids, members);
     if let Some(p) = util::get(u, "identityParentId") {
         if let Some(oid) = p.scalar_text().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
             let parent = ids
@@ -520,7 +531,7 @@ fn app(
 }
 
 /// Direct members of each group (by object id), as account ids.
-fn group_members(groups: &[&Node], ids: &BTreeMap<String, String>) -> BTreeMap<String, (String, Vec<String>)> {
+fn group_members(groups: &[&Node], ids: &BTreeMap<String, String>) -> Members {
     groups
         .iter()
         .filter_map(|g| {
@@ -557,7 +568,7 @@ fn app_roles(sps: &[&Node]) -> BTreeMap<(String, String), String> {
 fn give(
     oid: &str,
     ids: &BTreeMap<String, String>,
-    members: &BTreeMap<String, (String, Vec<String>)>,
+    members: &Members,
     accounts: &mut Accounts,
     sink: &mut Problems,
     grant: &Grant,
@@ -592,7 +603,7 @@ fn app_role_assignment(
     a: &Node,
     roles: &BTreeMap<(String, String), String>,
     ids: &BTreeMap<String, String>,
-    members: &BTreeMap<String, (String, Vec<String>)>,
+    members: &Members,
     accounts: &mut Accounts,
     sink: &mut Problems,
 ) {
@@ -628,7 +639,7 @@ fn role_assignment(
     r: &Node,
     definitions: &BTreeMap<String, String>,
     ids: &BTreeMap<String, String>,
-    members: &BTreeMap<String, (String, Vec<String>)>,
+    members: &Members,
     accounts: &mut Accounts,
     sink: &mut Problems,
 ) {
