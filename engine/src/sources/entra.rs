@@ -80,6 +80,17 @@ impl Type {
         }
     }
 
+    /// The agent type a service principal or user is when its properties say so: a
+    /// `GET /servicePrincipals` or `GET /users` page lists agent identities and agent users
+    /// among the others, under the page's type and maybe without their own.
+    fn refined(self, o: &Node) -> Self {
+        match self {
+            Self::ServicePrincipal if util::get(o, "agentIdentityBlueprintId").is_some() => Self::AgentIdentity,
+            Self::User if util::get(o, "identityParentId").is_some() => Self::AgentUser,
+            t => t,
+        }
+    }
+
     /// By the properties only one type has.
     fn by_shape(o: &Node) -> Option<Self> {
         let has = |k: &str| util::get(o, k).is_some();
@@ -173,7 +184,8 @@ fn collect<'a>(doc: &'a Node, objs: &mut Objects<'a>, sink: &mut Problems) {
         let t = util::text(o, "@odata.type")
             .and_then(|t| Type::named(&t))
             .or(from_context)
-            .or_else(|| Type::by_shape(o));
+            .or_else(|| Type::by_shape(o))
+            .map(|t| t.refined(o));
         match t {
             Some(t) => objs.push(t, o),
             None => sink.push(shape(
@@ -716,5 +728,20 @@ mod tests {
         assert_eq!(Type::AgentBlueprint.base(), Type::Application);
         assert_eq!(Type::AgentUser.base(), Type::User);
         assert_eq!(Type::Group.base(), Type::Group);
+    }
+
+    #[test]
+    fn an_agent_in_a_page_of_service_principals_or_users_is_an_agent() {
+        let doc = |text: &str| {
+            let src = crate::source::Source::new("page.json", text);
+            crate::json::value(&src).unwrap_or_else(|p| panic!("{p:?}"))
+        };
+        let sp = doc(r#"{"id": "1", "agentIdentityBlueprintId": "bp"}"#);
+        assert_eq!(Type::ServicePrincipal.refined(&sp), Type::AgentIdentity);
+        let user = doc(r#"{"id": "2", "identityParentId": "1"}"#);
+        assert_eq!(Type::User.refined(&user), Type::AgentUser);
+        let plain = doc(r#"{"id": "3", "appId": "a"}"#);
+        assert_eq!(Type::ServicePrincipal.refined(&plain), Type::ServicePrincipal);
+        assert_eq!(Type::Group.refined(&sp), Type::Group);
     }
 }
