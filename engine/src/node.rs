@@ -374,10 +374,18 @@ pub fn parse_date(text: &str) -> Option<DateTime<Utc>> {
             return date.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|dt| dt.and_utc());
         }
     }
-    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
+    // A longer text is never a bare date: RFC 3339 first (an evidence pack writes every
+    // date so), without trying chrono's slower format-string parser on it.
+    if text.len() > 10 {
+        if let Ok(d) = DateTime::parse_from_rfc3339(text) {
+            return Some(d.with_timezone(&Utc));
+        }
     }
-    DateTime::parse_from_rfc3339(text).ok().map(|d| d.with_timezone(&Utc))
+    // (RFC 3339 needs more than ten characters, so it has been tried when it could match.)
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|dt| dt.and_utc())
 }
 
 /// Builds a map node for one CSV row: each cell keeps the row's line.

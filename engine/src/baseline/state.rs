@@ -9,6 +9,7 @@
 //! both go through the native record form of [`crate::inventory::write`], so the same
 //! record gives the same digests either way.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
@@ -283,28 +284,90 @@ pub(crate) fn read_line(input: &mut impl std::io::BufRead, number: usize) -> Res
     Ok(Some(line))
 }
 
+/// Up to [`Batch::LINES`] lines of a JSON Lines file, in one buffer.
+struct Batch {
+    text: Vec<u8>,
+    /// Each line's span in `text`, without its newline.
+    lines: Vec<std::ops::Range<usize>>,
+    /// The number of lines before this batch.
+    first: usize,
+}
+
+impl Batch {
+    const LINES: usize = 16_384;
+
+    /// The next lines of `input`, the first of them line `first + 1`. A line longer than a
+    /// record may be ([`crate::limits::MAX_RECORD_BYTES`]) is refused before it is read
+    /// whole, as [`read_line`] does.
+    fn read(input: &mut impl std::io::BufRead, first: usize) -> Result<Self, String> {
+        use std::io::{BufRead, Read};
+        let max = crate::limits::MAX_RECORD_BYTES;
+        let mut batch = Batch {
+            text: Vec::new(),
+            lines: Vec::with_capacity(Self::LINES),
+            first,
+        };
+        while batch.lines.len() < Self::LINES {
+            let number = first + batch.lines.len() + 1;
+            let start = batch.text.len();
+            let n = input
+                .by_ref()
+                .take(max as u64 + 1)
+                .read_until(b'\n', &mut batch.text)
+                .map_err(|e| format!("line {number}: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            let mut end = batch.text.len();
+            if batch.text.last() == Some(&b'\n') {
+                end -= 1;
+            } else if n > max {
+                return Err(format!("line {number} is longer than {} MiB", max >> 20));
+            }
+            batch.lines.push(start..end);
+        }
+        Ok(batch)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// The number of lines up to the end of this batch.
+    fn after(&self) -> usize {
+        self.first + self.lines.len()
+    }
+
+    /// Every line parsed and digested, in parallel, in order.
+    fn parse(&self) -> Vec<Result<Line<'_>, String>> {
+        use rayon::prelude::*;
+        self.lines
+            .par_iter()
+            .enumerate()
+            .map(|(i, span)| {
+                parse_line(self.text.get(span.clone()).unwrap_or_default())
+                    .map_err(|e| format!("line {}: {e}", self.first + i + 1))
+            })
+            .collect()
+    }
+}
+
 /// One line of a pack's inventory, parsed (on a worker) and digested.
-enum Line {
+enum Line<'a> {
     Empty,
     System(Box<str>, Sys),
     Identity(Box<str>, Ident),
-    Entitlement(Box<(EntRecord, EntDigest)>),
+    Entitlement(Box<(EntRecord<'a>, EntDigest)>),
 }
 
-fn parse_line(line: &[u8]) -> Result<Line, String> {
+fn parse_line(line: &[u8]) -> Result<Line<'_>, String> {
     if line.is_empty() {
         return Ok(Line::Empty);
     }
     if line.starts_with(b"{\"entitlement\":") {
-        let r: BTreeMap<String, EntRecord> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
-        return r
-            .into_values()
-            .next()
-            .map(|r| {
-                let d = Ent::digest_of_record(&r);
-                Line::Entitlement(Box::new((r, d)))
-            })
-            .ok_or_else(|| "an empty record".to_owned());
+        let r: EntLine<'_> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+        let d = Ent::digest_of_record(&r.entitlement);
+        return Ok(Line::Entitlement(Box::new((r.entitlement, d))));
     }
     let doc: Map<String, Json> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
     let (key, record) = doc.iter().next().ok_or_else(|| "an empty record".to_owned())?;
@@ -318,22 +381,39 @@ fn parse_line(line: &[u8]) -> Result<Line, String> {
 }
 
 /// One entitlement line of a pack's `baseline/inventory.jsonl.gz`, as far as classification
-/// reads it (observations and other fields are passed over).
+/// reads it (observations and other fields are passed over). Text borrows from the line
+/// unless it holds an escape.
 #[derive(serde::Deserialize)]
-struct EntRecord {
-    id: String,
-    identity: String,
-    system: String,
-    permission: String,
+struct EntRecord<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    identity: Cow<'a, str>,
+    #[serde(borrow)]
+    system: Cow<'a, str>,
+    #[serde(borrow)]
+    permission: Cow<'a, str>,
     #[serde(default)]
     privileged: bool,
-    #[serde(default)]
-    functions: Vec<String>,
-    granted_at: Option<String>,
-    justification: Option<String>,
-    ticket: Option<String>,
-    expires_at: Option<String>,
-    source: Option<String>,
+    #[serde(default, borrow)]
+    functions: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    granted_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    justification: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ticket: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    expires_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+}
+
+/// An entitlement line: `{"entitlement": {…}}`.
+#[derive(serde::Deserialize)]
+struct EntLine<'a> {
+    #[serde(borrow)]
+    entitlement: EntRecord<'a>,
 }
 
 /// The hasher of the entitlement digests: seeded once per process (digests are only
@@ -399,19 +479,19 @@ impl Ent {
         Ent {
             identity: share(&r.identity),
             system: share(&r.system),
-            permission: r.permission.as_str().into(),
+            permission: (*r.permission).into(),
             privileged: r.privileged,
-            functions: r.functions.iter().map(|f| f.as_str().into()).collect(),
+            functions: r.functions.iter().map(|f| (**f).into()).collect(),
             digest: digest.0,
         }
     }
 
     /// The digest of a pack's entitlement line.
     fn digest_of_record(r: &EntRecord) -> EntDigest {
-        let functions: Vec<&str> = r.functions.iter().map(String::as_str).collect();
+        let functions: Vec<&str> = r.functions.iter().map(|f| &**f).collect();
         // A date the pack wrote always reads back; one that did not would digest as absent
         // and show as a change, never hide one.
-        let date = |d: &Option<String>| d.as_deref().and_then(crate::node::parse_date);
+        let date = |d: &Option<Cow<'_, str>>| d.as_deref().and_then(crate::node::parse_date);
         EntDigest(entitlement_digest(
             &r.identity,
             &r.system,
@@ -552,35 +632,18 @@ impl State {
     fn add_entitlement(&mut self, r: &EntRecord, digest: EntDigest) {
         let names = &mut self.names;
         let ent = Ent::of_record(r, digest, |n| share(names, n));
-        self.entitlements.insert(r.id.as_str().into(), ent);
+        self.entitlements.insert((*r.id).into(), ent);
     }
 
-    /// Reads the JSON Lines of [`write::json_lines`] as they come, a batch of lines at a
-    /// time parsed in parallel (a million records are never all text in memory); `Err`
-    /// names the first line that is not one of its records.
-    pub fn from_json_lines(mut input: impl std::io::BufRead) -> Result<Self, String> {
-        use rayon::prelude::*;
-        const BATCH: usize = 16_384;
+    /// Reads the JSON Lines of [`write::json_lines`] as they come: while one batch of lines
+    /// is parsed and digested in parallel, the next is read (a million records are never
+    /// all text in memory); `Err` names the first line that is not one of its records.
+    pub fn from_json_lines(mut input: impl std::io::BufRead + Send) -> Result<Self, String> {
         let mut s = State::default();
-        let mut first = 0usize;
-        loop {
-            let mut lines: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
-            while lines.len() < BATCH {
-                match read_line(&mut input, first + lines.len() + 1)? {
-                    Some(line) => lines.push(line),
-                    None => break,
-                }
-            }
-            if lines.is_empty() {
-                break;
-            }
-            let parsed: Vec<Result<Line, String>> = lines
-                .par_iter()
-                .enumerate()
-                .map(|(i, line)| parse_line(line).map_err(|e| format!("line {}: {e}", first + i + 1)))
-                .collect();
-            first += lines.len();
-            drop(lines);
+        let mut next = Batch::read(&mut input, 0)?;
+        while !next.is_empty() {
+            let batch = next;
+            let (read, parsed) = rayon::join(|| Batch::read(&mut input, batch.after()), || batch.parse());
             for line in parsed {
                 match line? {
                     Line::Empty => {}
@@ -596,6 +659,7 @@ impl State {
                     }
                 }
             }
+            next = read?;
         }
         s.seal();
         Ok(s)
