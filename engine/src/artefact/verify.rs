@@ -32,6 +32,19 @@ pub struct Verified {
 /// keeps the bytes of the files under `keep`. `Err` names every missing, modified or extra
 /// file, or says why the manifest cannot be read or is of an older format.
 pub fn pack(dir: &Path, flag: &str, keep: &str) -> Result<Verified, Problems> {
+    pack_reading(dir, flag, keep, |_| ()).map(|(verified, ())| verified)
+}
+
+/// [`pack`], and `read` run on the kept files as soon as their own bytes are verified,
+/// while the rest of the pack is hashed on another thread (the files kept are small; the
+/// others can be a gigabyte). What `read` gives is returned only when the whole pack
+/// verifies.
+pub fn pack_reading<T: Send>(
+    dir: &Path,
+    flag: &str,
+    keep: &str,
+    read: impl FnOnce(&BTreeMap<String, Vec<u8>>) -> T + Send,
+) -> Result<(Verified, T), Problems> {
     let manifest_path = dir.join("manifest.json");
     if !dir.is_dir() {
         return Err(one(Problem::error(
@@ -54,6 +67,7 @@ pub fn pack(dir: &Path, flag: &str, keep: &str) -> Result<Verified, Problems> {
     })?;
     let mut kept = BTreeMap::new();
     let mut names = BTreeSet::new();
+    let mut others = Vec::new();
     for (rel, sha, loc) in &listed {
         names.insert(rel.clone());
         let Some(path) = inside(dir, rel) else {
@@ -63,27 +77,43 @@ pub fn pack(dir: &Path, flag: &str, keep: &str) -> Result<Verified, Problems> {
             ));
             continue;
         };
-        // Files kept are read whole; the others (an OSCAL document of a million findings is
-        // close to a gigabyte) are hashed as they are read.
-        let read = if rel.starts_with(keep) {
-            std::fs::read(&path).map(|b| (sha256_hex(&b), Some(b)))
-        } else {
-            hash_file(&path).map(|h| (h, None))
-        };
-        match read {
-            Err(_) => sink.push(tampered(
-                loc,
-                format!("`{rel}` is missing from the pack at `{}`", dir.display()),
-            )),
-            Ok((h, _)) if h != *sha => sink.push(tampered(
-                loc,
-                format!("`{rel}` was modified: its SHA-256 is not the one the manifest lists"),
-            )),
-            Ok((_, Some(b))) => {
+        if !rel.starts_with(keep) {
+            others.push((rel, sha, loc, path));
+            continue;
+        }
+        // Files kept are read whole and verified first.
+        match std::fs::read(&path) {
+            Err(_) => sink.push(missing(loc, rel, dir)),
+            Ok(b) if sha256_hex(&b) != *sha => sink.push(modified(loc, rel)),
+            Ok(b) => {
                 kept.insert(rel.clone(), b);
             }
-            Ok((_, None)) => {}
         }
+    }
+    // The others (an OSCAL document of a million findings is close to a gigabyte) are
+    // hashed as they are read, beside `read`; it runs only on kept files that verified.
+    let read_kept = !sink.has_errors();
+    let (hashed, value) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| {
+            others
+                .iter()
+                .filter_map(|(rel, sha, loc, path)| match hash_file(path) {
+                    Err(_) => Some(missing(loc, rel, dir)),
+                    Ok(h) if h != **sha => Some(modified(loc, rel)),
+                    Ok(_) => None,
+                })
+                .collect::<Vec<_>>()
+        });
+        let value = read_kept.then(|| read(&kept));
+        (hashing.join(), value)
+    });
+    match hashed {
+        Ok(problems) => sink.0.extend(problems),
+        Err(_) => sink.push(Problem::error(
+            Code::Io,
+            Some(manifest.loc.clone()),
+            format!("hashing the files of `{}` failed", dir.display()),
+        )),
     }
     let mut found = Vec::new();
     walk(dir, dir, &mut found);
@@ -96,15 +126,29 @@ pub fn pack(dir: &Path, flag: &str, keep: &str) -> Result<Verified, Problems> {
         }
     }
     sink.sort();
-    if sink.has_errors() {
-        return Err(sink);
+    match value {
+        Some(value) if !sink.has_errors() => Ok((
+            Verified {
+                dir: dir.to_path_buf(),
+                manifest,
+                manifest_sha256,
+                kept,
+            },
+            value,
+        )),
+        _ => Err(sink),
     }
-    Ok(Verified {
-        dir: dir.to_path_buf(),
-        manifest,
-        manifest_sha256,
-        kept,
-    })
+}
+
+fn missing(loc: &Loc, rel: &str, dir: &Path) -> Problem {
+    tampered(loc, format!("`{rel}` is missing from the pack at `{}`", dir.display()))
+}
+
+fn modified(loc: &Loc, rel: &str) -> Problem {
+    tampered(
+        loc,
+        format!("`{rel}` was modified: its SHA-256 is not the one the manifest lists"),
+    )
 }
 
 /// Lowercase hex SHA-256 of the file at `path`, read in pieces.

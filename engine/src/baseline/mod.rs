@@ -233,7 +233,10 @@ pub fn load_with_findings(dir: &Path, flag: &str) -> Result<Baseline, Problems> 
 }
 
 fn read(dir: &Path, flag: &str, with_findings: bool) -> Result<Baseline, Problems> {
-    let verified = artefact::verify::pack(dir, flag, "baseline/")?;
+    // The baseline files are parsed once their own bytes verify, while the rest of the pack
+    // is still being hashed; a pack that does not verify is refused all the same.
+    let (verified, parsed) =
+        artefact::verify::pack_reading(dir, flag, "baseline/", |kept| parse_kept(kept, with_findings))?;
     let manifest = &verified.manifest;
     let at = |key: &str| match &manifest.value {
         Value::Map(m) => m.iter().find(|(k, _, _)| k == key).map(|(_, n, _)| n),
@@ -262,26 +265,7 @@ fn read(dir: &Path, flag: &str, with_findings: bool) -> Result<Baseline, Problem
             }
         }
     }
-    let file = |name: &str| -> Result<&[u8], Problems> {
-        verified
-            .kept
-            .get(name)
-            .map(Vec::as_slice)
-            .ok_or_else(|| bad(format!("the pack has no `{name}`")))
-    };
-    // The pack matches its manifest, so what inflates here is what `evidence` wrote.
-    let unzip = |name: &str| file(name).map(|b| std::io::BufReader::new(GzDecoder::new(b)));
-    let state = State::from_json_lines(unzip(INVENTORY)?).map_err(|e| bad(format!("`{INVENTORY}`: {e}")))?;
-    let findings = if with_findings {
-        read_findings(unzip(FINDINGS)?).map_err(|e| bad(format!("`{FINDINGS}`: {e}")))?
-    } else {
-        Vec::new()
-    };
-    let decisions = if verified.kept.contains_key(DECISIONS) {
-        read_decisions(file(DECISIONS)?).map_err(|e| bad(format!("`{DECISIONS}`: {e}")))?
-    } else {
-        BTreeMap::new()
-    };
+    let (state, findings, decisions) = parsed.map_err(bad)?;
     Ok(Baseline {
         pack: dir.display().to_string(),
         campaign: text("campaign"),
@@ -292,6 +276,33 @@ fn read(dir: &Path, flag: &str, with_findings: bool) -> Result<Baseline, Problem
         findings,
         decisions,
     })
+}
+
+/// What the baseline files of a verified pack hold.
+type Parsed = (State, Vec<BaseFinding>, BTreeMap<(Track, String), BaseDecision>);
+
+/// The state, the findings (when asked for) and the decisions of a pack's baseline files;
+/// `Err` says which file is not what `evidence` writes.
+fn parse_kept(kept: &BTreeMap<String, Vec<u8>>, with_findings: bool) -> Result<Parsed, String> {
+    let file = |name: &str| -> Result<&[u8], String> {
+        kept.get(name)
+            .map(Vec::as_slice)
+            .ok_or_else(|| format!("the pack has no `{name}`"))
+    };
+    // The pack matches its manifest, so what inflates here is what `evidence` wrote.
+    let unzip = |name: &str| file(name).map(|b| std::io::BufReader::new(GzDecoder::new(b)));
+    let state = State::from_json_lines(unzip(INVENTORY)?).map_err(|e| format!("`{INVENTORY}`: {e}"))?;
+    let findings = if with_findings {
+        read_findings(unzip(FINDINGS)?).map_err(|e| format!("`{FINDINGS}`: {e}"))?
+    } else {
+        Vec::new()
+    };
+    let decisions = if kept.contains_key(DECISIONS) {
+        read_decisions(file(DECISIONS)?).map_err(|e| format!("`{DECISIONS}`: {e}"))?
+    } else {
+        BTreeMap::new()
+    };
+    Ok((state, findings, decisions))
 }
 
 fn track_of(name: &str) -> Option<Track> {
