@@ -108,27 +108,38 @@ pub fn run(args: &DriftArgs) -> Result<ExitCode, Failure> {
     let base_as_of = args.base_as_of.unwrap_or(head_as_of);
     let mut policies = None;
     let dir = args.policies.as_deref();
-    // One side at a time: the base is reduced to its state and findings (and its inventory
-    // dropped) before the head is read.
-    // One side at a time: the base is reduced to its state and findings (and its inventory
-    // dropped) before the head is read. An inventory head is compared with the base as it
-    // streams, so only what differs is held of it.
-    let base = snapshot(&args.base, "--base", base_as_of, dir, &mut policies)?;
     let report = if is_pack(&args.head) {
+        let base = snapshot(&args.base, "--base", base_as_of, dir, &mut policies)?;
         let head = snapshot(&args.head, "--head", head_as_of, dir, &mut policies)?;
         drift::compare(base, head)
     } else {
-        let (model, pack) = match &mut policies {
-            Some(loaded) => loaded,
-            None => policies.insert(load::pack(dir)?),
+        // An inventory head is compared with the base as it streams, so only what differs
+        // is held of it. A base pack is read on a thread of its own while the head is
+        // indexed, as `check --since` reads its baseline; a base inventory is reduced to
+        // its state and findings (and dropped) before the head is read, so two inventories
+        // are never held at once.
+        let (base, load::Indexed { model, pack, index }) = if is_pack(&args.base) {
+            let (base, indexed) = std::thread::scope(|s| {
+                let base = s.spawn(|| baseline::load_with_findings(&args.base, "--base"));
+                (base.join(), load::pack_and_index(&args.head, dir))
+            });
+            let base = base.map_err(|_| Failure::Error("reading the base pack failed".to_owned()))??;
+            (Snapshot::of_pack(base), indexed?)
+        } else {
+            let base = snapshot(&args.base, "--base", base_as_of, dir, &mut policies)?;
+            let (model, pack) = match policies {
+                Some(loaded) => loaded,
+                None => load::pack(dir)?,
+            };
+            let index = load::index(&args.head)?;
+            (base, load::Indexed { model, pack, index })
         };
-        let idx = load::index(&args.head)?;
         let opts = eval::Options {
             as_of: head_as_of,
             tracks: Track::ALL.to_vec(),
         };
         let (report, warnings) =
-            drift::compare_streamed(base, &args.head.display().to_string(), &idx, pack, model, &opts)?;
+            drift::compare_streamed(base, &args.head.display().to_string(), &index, &pack, &model, &opts)?;
         if !warnings.0.is_empty() {
             diagnostics::eprint(&warnings);
         }
