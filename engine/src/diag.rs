@@ -169,6 +169,13 @@ codes! {
     /// Accounts were imported but no `hr-csv` source lists people, so none is correlated
     /// and none can be reported as uncorrelated (a note).
     NoPeople = "DT904", "no-people";
+    /// An SAP extract names a user or role that its other tables do not hold (a role
+    /// assigned to a user missing from USR02, a role or composite child with no
+    /// authorization in AGR_1251): a warning saying what follows for the row.
+    SapReference = "DT905", "sap-reference";
+    /// Reference users (USR02 `USTYP` L) in an SAP extract are not identities (a note
+    /// with their count).
+    SapReferenceUsers = "DT906", "sap-reference-users";
     /// A pack given as a baseline differs from its manifest: a listed file is missing or
     /// modified, or a file was added.
     PackTampered = "DT1001", "pack-tampered";

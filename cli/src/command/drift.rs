@@ -84,7 +84,7 @@ fn snapshot(
         Some(loaded) => loaded,
         None => policies.insert(load::pack(dir)?),
     };
-    let idx = load::index(path)?;
+    let idx = load::index(path, Some(as_of))?;
     let opts = eval::Options {
         as_of,
         tracks: Track::ALL.to_vec(),
@@ -122,7 +122,7 @@ pub fn run(args: &DriftArgs) -> Result<ExitCode, Failure> {
             Some(loaded) => loaded,
             None => policies.insert(load::pack(dir)?),
         };
-        let idx = load::index(&args.head)?;
+        let idx = load::index(&args.head, Some(head_as_of))?;
         let opts = eval::Options {
             as_of: head_as_of,
             tracks: Track::ALL.to_vec(),
