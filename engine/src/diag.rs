@@ -96,6 +96,8 @@ codes! {
     UnknownAttribute = "DT208", "unknown-attribute";
     /// The Cedar schema itself is invalid.
     Schema = "DT209", "schema";
+    /// A ruleset risk names too few functions for its type (none, or one for `sod`).
+    EmptyRisk = "DT210", "empty-risk";
     /// Cedar reported an error while evaluating a policy: the run fails closed.
     EvaluationError = "DT301", "evaluation-error";
     /// The Cedar entities for an identity could not be built.
