@@ -984,3 +984,65 @@ fn sap_import_takes_the_review_date() {
     assert!(!now.contains("E100:sap-p01:Z_GL_POSTING") && earlier.contains("E100:sap-p01:Z_GL_POSTING"));
     assert!(!now.contains("E100:sap-p01:Z_BASIS_USER_ADMIN") && later.contains("E100:sap-p01:Z_BASIS_USER_ADMIN"));
 }
+
+#[test]
+fn sap_tables_as_workbooks_give_what_their_csv_gives() {
+    use rust_xlsxwriter::Workbook;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("xlsx");
+    std::fs::create_dir(&dir).unwrap();
+    let fixture = root().join(SAP);
+    for table in ["USR02", "AGR_USERS", "AGR_AGRS", "AGR_1251"] {
+        let text = std::fs::read_to_string(fixture.join("csv").join(format!("{table}.csv"))).unwrap();
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, line) in (0u32..).zip(text.lines()) {
+            for (c, cell) in (0u16..).zip(line.split(',')) {
+                if !cell.is_empty() {
+                    sheet.write_string(r, c, cell).unwrap();
+                }
+            }
+        }
+        book.save(dir.join(format!("{table}.xlsx"))).unwrap();
+    }
+    std::fs::copy(fixture.join("hr.csv"), tmp.path().join("hr.csv")).unwrap();
+    let sources = std::fs::read_to_string(fixture.join("sources-csv.yaml"))
+        .unwrap()
+        .replace("path: csv", "path: xlsx");
+    std::fs::write(tmp.path().join("sources.yaml"), sources).unwrap();
+    let (identities, entitlements) = imported_as_of(tmp.path().join("sources.yaml").to_str().unwrap());
+    let (want_identities, want_entitlements) = imported_as_of(&format!("{SAP}/sources-csv.yaml"));
+    let ids = |records: &[Json]| -> Vec<String> {
+        records
+            .iter()
+            .map(|r| format!("{} {} {}", r["id"], r["status"], r["last_seen"]))
+            .collect()
+    };
+    assert_eq!(ids(&identities), ids(&want_identities));
+    assert_eq!(ids(&entitlements), ids(&want_entitlements));
+    assert_eq!(entitlements.len(), 9);
+}
+
+/// [`imported`] as of 2026-10-01.
+fn imported_as_of(sources: &str) -> (Vec<Json>, Vec<Json>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("inventory");
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "import",
+        "--sources",
+        sources,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--as-of",
+        "2026-10-01",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let read = |section: &str| -> Vec<Json> {
+        let text = std::fs::read_to_string(out.join(format!("{section}.json"))).unwrap();
+        let doc: Json = serde_json::from_str(&text).unwrap();
+        doc[section].as_array().unwrap().clone()
+    };
+    (read("identities"), read("entitlements"))
+}
