@@ -940,7 +940,7 @@ fn sap_extract_as_csv_or_se16n_text_gives_the_same_findings_and_nhis_are_orphane
     let (code, txt, stderr) = check(&format!("{SAP}/sources-txt.yaml"));
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(fired(&csv), fired(&txt));
-    assert_eq!(csv["summary"]["entitlements"], 9, "held assignments only");
+    assert_eq!(csv["summary"]["entitlements"], 10, "held assignments only");
     // System, communication and service users have no owner: orphaned NHIs, on SOX too
     // (the system is in scope).
     for user in ["BATCH_FI", "RFC_BANK", "WEB_SHOP"] {
@@ -1020,7 +1020,7 @@ fn sap_tables_as_workbooks_give_what_their_csv_gives() {
     };
     assert_eq!(ids(&identities), ids(&want_identities));
     assert_eq!(ids(&entitlements), ids(&want_entitlements));
-    assert_eq!(entitlements.len(), 9);
+    assert_eq!(entitlements.len(), 10);
 }
 
 /// [`imported`] as of 2026-10-01.

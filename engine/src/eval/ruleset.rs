@@ -50,6 +50,9 @@ pub fn evaluate(inv: &Inventory, rulesets: &[Ruleset]) -> Vec<Hit> {
         if !active {
             continue;
         }
+        // A locked or expired SAP user's assignments count for nobody, even when the user
+        // is correlated to an active person.
+        let ents: Vec<&Entitlement> = ents.into_iter().filter(|e| !book.is_inactive(&e.loc)).collect();
         let roles: Vec<&str> = ents.iter().map(|e| &*e.permission).collect();
         let mut cache: BTreeMap<&str, Option<Held>> = BTreeMap::new();
         for risk in rulesets.iter().flat_map(|r| r.risks.iter()) {
@@ -158,7 +161,7 @@ mod tests {
                 "SOX-P2P-01 E100 sap-p01: VENDOR-MAINT [FK01–FK03, XK01] by [Z_AP_VENDOR_MAINT]; PAYMENT-RUN [F110] by [Z_AP_PAYMENT_RUN] <= E100:sap-p01:Z_AP_PAYMENT_RUN, E100:sap-p01:Z_AP_VENDOR_MAINT",
                 "SOX-P2P-01 E101 sap-p01: VENDOR-MAINT [FK01–FK03, XK01] by [Z_C_PROCURE_TO_PAY → Z_AP_VENDOR_MAINT]; PAYMENT-RUN [F110] by [Z_C_PROCURE_TO_PAY → Z_AP_PAYMENT_RUN] <= E101:sap-p01:Z_C_PROCURE_TO_PAY",
             ],
-            "not MBROWN (locked) nor KLEE (expired); not JSMITH's expired GL role (no R2R risk) \
+            "not MBROWN (locked in SAP, though active in HR as E102) nor KLEE (expired); not JSMITH's expired GL role (no R2R risk) \
              nor the deleted SE16N value (no BASIS-02)"
         );
         assert_eq!(got, hits("sources-txt.yaml"), "SE16N text gives the same hits");

@@ -4,7 +4,7 @@
 //! says what the role holds. It is not part of the Cedar entities: the rules that read it
 //! evaluate it in Rust.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The SAP transaction-start object and its field: a transaction is a value of `S_TCODE`,
 /// field `TCD`.
@@ -34,6 +34,7 @@ impl Authorizations {
     pub fn absorb(&mut self, other: Authorizations) {
         for (system, book) in other.systems {
             let mine = self.systems.entry(system).or_default();
+            mine.inactive.extend(book.inactive);
             for (name, role) in book.roles {
                 let r = mine.roles.entry(name).or_default();
                 r.children.extend(role.children);
@@ -50,6 +51,10 @@ impl Authorizations {
 pub struct RoleBook {
     /// Role name → role.
     pub roles: BTreeMap<String, Role>,
+    /// The assignment rows (file, line) of users locked or past their validity at the
+    /// review date: their entitlements hold nothing for rulesets, even once the user is
+    /// correlated to an active person.
+    pub inactive: BTreeSet<(String, u32)>,
 }
 
 impl RoleBook {
@@ -70,6 +75,11 @@ impl RoleBook {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// True when `loc` (an entitlement's) is an assignment of a locked or expired user.
+    pub fn is_inactive(&self, loc: &crate::source::Loc) -> bool {
+        self.inactive.contains(&(loc.file().to_owned(), loc.line))
     }
 
     /// True when the book knows `name` as a role with authorizations or children.

@@ -66,7 +66,7 @@ pub fn read(spec: &Spec, imp: &mut Import, sink: &mut Problems) {
     read.authorizations(rows("AGR_1251"), &mut book, sink);
     read.composites(rows("AGR_AGRS"), &mut book, sink);
     let (mut accounts, reference) = read.users(&system, rows("USR02"), sink);
-    read.assignments(&system, rows("AGR_USERS"), &book, &reference, &mut accounts, sink);
+    read.assignments(&system, rows("AGR_USERS"), &mut book, &reference, &mut accounts, sink);
     imp.accounts.extend(accounts.into_sorted());
     let mut one = crate::inventory::authz::Authorizations::default();
     one.systems.insert(system, book);
@@ -376,7 +376,7 @@ impl Reader<'_> {
         &self,
         system: &str,
         rows: &[Node],
-        book: &RoleBook,
+        book: &mut RoleBook,
         reference: &BTreeSet<String>,
         accounts: &mut Accounts,
         sink: &mut Problems,
@@ -412,6 +412,9 @@ impl Reader<'_> {
                     )
                     .with_help("the assignment is an entitlement all the same, but no ruleset function can be found in it; check the AGR_1251 extract covers every role"),
                 );
+            }
+            if acc.status == Some(Status::Disabled) {
+                book.inactive.insert((row.loc.file().to_owned(), row.loc.line));
             }
             let children = book.role(&role).map(|r| r.children.as_slice()).unwrap_or_default();
             let source = if children.is_empty() {
@@ -507,7 +510,21 @@ mod tests {
         let csv = load("sources-csv.yaml");
         let txt = load("sources-txt.yaml");
         assert_eq!(records(&csv), records(&txt));
-        assert_eq!(csv.authorizations, txt.authorizations);
+        // The same roles; the same assignment rows marked inactive (in each its own file).
+        let books = |inv: &Inventory| {
+            inv.authorizations
+                .systems
+                .iter()
+                .map(|(s, b)| {
+                    (
+                        s.clone(),
+                        b.roles.clone(),
+                        b.inactive.iter().map(|(_, l)| *l).collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(books(&csv), books(&txt));
         assert!(!csv.authorizations.is_empty());
     }
 
@@ -515,11 +532,11 @@ mod tests {
     fn users_roles_and_authorizations_of_the_extract() {
         let inv = load("sources-csv.yaml");
         let who = |id: &str| inv.identity(id).unwrap_or_else(|| panic!("no identity `{id}`"));
-        // Dialog users are people, correlated to HR by login (then HR's status applies);
-        // MBROWN and KLEE are in no HR feed, so their SAP status stands.
+        // Dialog users are people, correlated to HR by login (then HR's status applies:
+        // MBROWN is locked but active in HR); KLEE is in no HR feed, so her SAP status
+        // stands.
         assert_eq!(who("E100").kind, IdentityKind::Human);
-        assert_eq!(who("E100").status, Status::Active);
-        assert_eq!(who("sap-p01:MBROWN").status, Status::Disabled, "locked (UFLAG 64)");
+        assert_eq!(who("E102").status, Status::Active);
         assert_eq!(who("sap-p01:KLEE").status, Status::Disabled, "valid to 2026-06-30");
         assert_eq!(who("sap-p01:KLEE").kind, IdentityKind::Human);
         assert_eq!(who("E100").last_seen, crate::node::parse_date("2026-09-15"));
@@ -554,9 +571,10 @@ mod tests {
                 ("E100", "Z_AP_VENDOR_MAINT"),
                 ("E101", "Z_C_PROCURE_TO_PAY"),
                 ("E101", "Z_LEGACY_ROLE"),
+                ("E102", "Z_AP_PAYMENT_RUN"),
+                ("E102", "Z_AP_VENDOR_MAINT"),
                 ("sap-p01:BATCH_FI", "Z_BASIS_USER_ADMIN"),
                 ("sap-p01:KLEE", "Z_AP_PAYMENT_RUN"),
-                ("sap-p01:MBROWN", "Z_AP_VENDOR_MAINT"),
                 ("sap-p01:RFC_BANK", "Z_AP_PAYMENT_RUN"),
                 ("sap-p01:WEB_SHOP", "Z_AP_DISPLAY"),
             ]
@@ -576,6 +594,24 @@ mod tests {
             .authorizations
             .system("sap-p01")
             .unwrap_or_else(|| panic!("no book"));
+        // The locked user's and the expired user's assignments are marked, whoever holds
+        // them now.
+        let inactive: Vec<u32> = book.inactive.iter().map(|(_, line)| *line).collect();
+        assert_eq!(inactive, [7, 8, 15], "MBROWN's two rows and KLEE's");
+        let locked = inv
+            .entitlements
+            .iter()
+            .filter(|e| book.is_inactive(&e.loc))
+            .map(|e| e.id.as_str())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            locked,
+            [
+                "E102:sap-p01:Z_AP_PAYMENT_RUN",
+                "E102:sap-p01:Z_AP_VENDOR_MAINT",
+                "sap-p01:KLEE:sap-p01:Z_AP_PAYMENT_RUN"
+            ]
+        );
         assert_eq!(
             book.singles("Z_C_PROCURE_TO_PAY"),
             ["Z_AP_PAYMENT_RUN", "Z_AP_VENDOR_MAINT", "Z_C_PROCURE_TO_PAY"]
