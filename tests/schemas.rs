@@ -130,6 +130,7 @@ fn schema_files_are_current() {
             "inventory.schema.json",
             "policy-rules.schema.json",
             "policy-tests.schema.json",
+            "ruleset.schema.json",
             "sources.schema.json",
         ]),
         "schema file names are referenced by users' modelines: keep them"
@@ -185,6 +186,26 @@ fn sources_schema_matches_the_loader() {
         assert_eq!(errors(&v, &doc), Vec::<String>::new(), "{file}");
     }
     assert!(!errors(&v, &yaml("sources: [{type: hr-cvs, path: a.csv}]")).is_empty());
+}
+
+#[test]
+fn ruleset_schema_matches_the_loader() {
+    use dualtrack_engine::policy::ruleset::{RiskType, FILE_FIELDS, FUNCTION_FIELDS, LINE_FIELDS, RISK_FIELDS};
+    let s = schema_of("ruleset.schema.json");
+    assert_eq!(keys(&s, &s), set(FILE_FIELDS));
+    assert_eq!(keys(&s, def(&s, "Function")), set(FUNCTION_FIELDS));
+    assert_eq!(keys(&s, def(&s, "Line")), set(LINE_FIELDS));
+    assert_eq!(keys(&s, def(&s, "Risk")), set(RISK_FIELDS));
+    assert_eq!(choices(&s, def(&s, "RiskType")), names(RiskType::CHOICES));
+    let v = validator("ruleset.schema.json");
+    let good = "functions:\n  - {id: VENDOR-MAINT, actions: [XK01], permissions: [{object: F_LFA1_APP, field: ACTVT, values: [\"01\"]}]}\n  - {id: PAY, actions: [F110]}\nrisks:\n  - {id: P2P-01, type: sod, functions: [VENDOR-MAINT, PAY], severity: critical, tracks: [sox]}\n";
+    assert_eq!(errors(&v, &yaml(good)), Vec::<String>::new());
+    assert!(!errors(&v, &yaml("risks: [{id: X, type: conflict, functions: [A]}]")).is_empty());
+    assert!(!errors(
+        &v,
+        &yaml("functions: [{id: F, permissions: [{object: O, field: F, values: []}]}]")
+    )
+    .is_empty());
 }
 
 #[test]

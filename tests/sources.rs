@@ -930,3 +930,119 @@ fn a_workbook_that_inflates_past_the_bound_is_refused_before_it_is_parsed() {
         "{stderr}"
     );
 }
+
+const SAP: &str = "tests/fixtures/sources/sap";
+
+#[test]
+fn sap_extract_as_csv_or_se16n_text_gives_the_same_findings_and_nhis_are_orphaned() {
+    let (code, csv, stderr) = check(&format!("{SAP}/sources-csv.yaml"));
+    assert_eq!(code, 1, "{stderr}");
+    let (code, txt, stderr) = check(&format!("{SAP}/sources-txt.yaml"));
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(fired(&csv), fired(&txt));
+    assert_eq!(csv["summary"]["entitlements"], 10, "held assignments only");
+    // System, communication and service users have no owner: orphaned NHIs, on SOX too
+    // (the system is in scope).
+    for user in ["BATCH_FI", "RFC_BANK", "WEB_SHOP"] {
+        let id = format!("sap-p01:{user}");
+        assert!(has(&csv, "SOC-ORPH-001", &id), "{id}");
+    }
+    // The note on the skipped reference user and the warning on the unknown user.
+    assert!(stderr.contains("DT906") && stderr.contains("DT905"), "{stderr}");
+}
+
+#[test]
+fn sap_import_takes_the_review_date() {
+    let run = |as_of: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("inventory");
+        let (code, _, stderr) = parts(&dualtrack(&[
+            "import",
+            "--sources",
+            &format!("{SAP}/sources-csv.yaml"),
+            "--out",
+            out.to_str().unwrap(),
+            "--format",
+            "json",
+            "--as-of",
+            as_of,
+        ]));
+        assert_eq!(code, 0, "{stderr}");
+        let text = std::fs::read_to_string(out.join("entitlements.json")).unwrap();
+        let doc: Json = serde_json::from_str(&text).unwrap();
+        doc["entitlements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect::<BTreeSet<String>>()
+    };
+    // JSMITH's GL role ran to 2025-12-31 and his admin role starts 2027-01-01.
+    let now = run("2026-10-01");
+    let earlier = run("2025-06-01");
+    let later = run("2027-02-01");
+    assert!(!now.contains("E100:sap-p01:Z_GL_POSTING") && earlier.contains("E100:sap-p01:Z_GL_POSTING"));
+    assert!(!now.contains("E100:sap-p01:Z_BASIS_USER_ADMIN") && later.contains("E100:sap-p01:Z_BASIS_USER_ADMIN"));
+}
+
+#[test]
+fn sap_tables_as_workbooks_give_what_their_csv_gives() {
+    use rust_xlsxwriter::Workbook;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("xlsx");
+    std::fs::create_dir(&dir).unwrap();
+    let fixture = root().join(SAP);
+    for table in ["USR02", "AGR_USERS", "AGR_AGRS", "AGR_1251"] {
+        let text = std::fs::read_to_string(fixture.join("csv").join(format!("{table}.csv"))).unwrap();
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for (r, line) in (0u32..).zip(text.lines()) {
+            for (c, cell) in (0u16..).zip(line.split(',')) {
+                if !cell.is_empty() {
+                    sheet.write_string(r, c, cell).unwrap();
+                }
+            }
+        }
+        book.save(dir.join(format!("{table}.xlsx"))).unwrap();
+    }
+    std::fs::copy(fixture.join("hr.csv"), tmp.path().join("hr.csv")).unwrap();
+    let sources = std::fs::read_to_string(fixture.join("sources-csv.yaml"))
+        .unwrap()
+        .replace("path: csv", "path: xlsx");
+    std::fs::write(tmp.path().join("sources.yaml"), sources).unwrap();
+    let (identities, entitlements) = imported_as_of(tmp.path().join("sources.yaml").to_str().unwrap());
+    let (want_identities, want_entitlements) = imported_as_of(&format!("{SAP}/sources-csv.yaml"));
+    let ids = |records: &[Json]| -> Vec<String> {
+        records
+            .iter()
+            .map(|r| format!("{} {} {}", r["id"], r["status"], r["last_seen"]))
+            .collect()
+    };
+    assert_eq!(ids(&identities), ids(&want_identities));
+    assert_eq!(ids(&entitlements), ids(&want_entitlements));
+    assert_eq!(entitlements.len(), 10);
+}
+
+/// [`imported`] as of 2026-10-01.
+fn imported_as_of(sources: &str) -> (Vec<Json>, Vec<Json>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("inventory");
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "import",
+        "--sources",
+        sources,
+        "--out",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--as-of",
+        "2026-10-01",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let read = |section: &str| -> Vec<Json> {
+        let text = std::fs::read_to_string(out.join(format!("{section}.json"))).unwrap();
+        let doc: Json = serde_json::from_str(&text).unwrap();
+        doc[section].as_array().unwrap().clone()
+    };
+    (read("identities"), read("entitlements"))
+}

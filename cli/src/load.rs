@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
+
 use dualtrack_engine::artefact::{sha256_hex, Input};
 use dualtrack_engine::decisions::Decisions;
 use dualtrack_engine::exceptions::Exceptions;
@@ -30,16 +32,18 @@ fn print_warnings(inv: &Inventory) {
     }
 }
 
-/// Loads the inventory `path` names, whole, and prints its warnings.
-pub fn inventory(path: &Path) -> Result<Inventory, Problems> {
-    let (inv, _) = open::load(path)?;
+/// Loads the inventory `path` names, whole, as of the review date `as_of` (today when
+/// `None`), and prints its warnings.
+pub fn inventory(path: &Path, as_of: Option<DateTime<Utc>>) -> Result<Inventory, Problems> {
+    let (inv, _) = open::load_as_of(path, as_of)?;
     print_warnings(&inv);
     Ok(inv)
 }
 
-/// Opens the inventory `path` names for streamed evaluation, and prints its warnings.
-pub fn index(path: &Path) -> Result<inventory::Indexed, Problems> {
-    let idx = open::index(path)?;
+/// Opens the inventory `path` names for streamed evaluation as of `as_of`, and prints its
+/// warnings.
+pub fn index(path: &Path, as_of: Option<DateTime<Utc>>) -> Result<inventory::Indexed, Problems> {
+    let idx = open::index_as_of(path, as_of)?;
     print_warnings(&idx.inventory);
     Ok(idx)
 }
@@ -57,7 +61,11 @@ pub struct Loaded {
 /// Loads model, pack and inventory, collecting every problem from all three and from
 /// checking the inventory against the pack; prints the inventory's warnings when there
 /// is no error.
-pub fn pack_and_inventory(inventory_path: &Path, policies: Option<&Path>) -> Result<Loaded, Problems> {
+pub fn pack_and_inventory(
+    inventory_path: &Path,
+    policies: Option<&Path>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Loaded, Problems> {
     let mut problems = Problems::default();
     let (model, pack) = match pack(policies) {
         Ok((m, p)) => (Some(m), Some(p)),
@@ -66,7 +74,7 @@ pub fn pack_and_inventory(inventory_path: &Path, policies: Option<&Path>) -> Res
             (None, None)
         }
     };
-    let inv = match open::load(inventory_path) {
+    let inv = match open::load_as_of(inventory_path, as_of) {
         Ok((inv, _)) => Some(inv),
         Err(mut e) => {
             problems.0.append(&mut e.0);
@@ -101,10 +109,14 @@ pub struct Indexed {
 
 /// Loads model and pack and indexes the inventory, collecting every problem found before
 /// evaluation; prints the inventory's warnings when there is no error.
-pub fn pack_and_index(inventory_path: &Path, policies: Option<&Path>) -> Result<Indexed, Problems> {
+pub fn pack_and_index(
+    inventory_path: &Path,
+    policies: Option<&Path>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Indexed, Problems> {
     let mut problems = Problems::default();
     let pack = pack(policies).map_err(|mut e| problems.0.append(&mut e.0)).ok();
-    let idx = open::index(inventory_path)
+    let idx = open::index_as_of(inventory_path, as_of)
         .map_err(|mut e| problems.0.append(&mut e.0))
         .ok();
     match (pack, idx) {
@@ -153,9 +165,14 @@ pub struct Whole {
 
 /// Loads the pack, the whole inventory (checked against the pack; its warnings printed)
 /// and the exceptions, stopping at the first of them that does not load.
-pub fn whole(policies: Option<&Path>, inventory: &Path, exceptions: Option<&Path>) -> Result<Whole, Problems> {
+pub fn whole(
+    policies: Option<&Path>,
+    inventory: &Path,
+    exceptions: Option<&Path>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Whole, Problems> {
     let (model, pack) = pack(policies)?;
-    let (inv, read) = open::load(inventory)?;
+    let (inv, read) = open::load_as_of(inventory, as_of)?;
     let crosscheck = eval::crosscheck(&inv, &pack);
     if crosscheck.has_errors() {
         return Err(crosscheck);

@@ -96,6 +96,8 @@ codes! {
     UnknownAttribute = "DT208", "unknown-attribute";
     /// The Cedar schema itself is invalid.
     Schema = "DT209", "schema";
+    /// A ruleset risk names too few functions for its type (none, or one for `sod`).
+    EmptyRisk = "DT210", "empty-risk";
     /// Cedar reported an error while evaluating a policy: the run fails closed.
     EvaluationError = "DT301", "evaluation-error";
     /// The Cedar entities for an identity could not be built.
@@ -169,6 +171,13 @@ codes! {
     /// Accounts were imported but no `hr-csv` source lists people, so none is correlated
     /// and none can be reported as uncorrelated (a note).
     NoPeople = "DT904", "no-people";
+    /// An SAP extract names a user or role that its other tables do not hold (a role
+    /// assigned to a user missing from USR02, a role or composite child with no
+    /// authorization in AGR_1251): a warning saying what follows for the row.
+    SapReference = "DT905", "sap-reference";
+    /// Reference users (USR02 `USTYP` L) in an SAP extract are not identities (a note
+    /// with their count).
+    SapReferenceUsers = "DT906", "sap-reference-users";
     /// A pack given as a baseline differs from its manifest: a listed file is missing or
     /// modified, or a file was added.
     PackTampered = "DT1001", "pack-tampered";

@@ -110,7 +110,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
                 .map(|p| dualtrack_engine::baseline::load(p, "--since"))
                 .transpose()
         });
-        let indexed = load::pack_and_index(&args.inventory, args.policies.as_deref());
+        let indexed = load::pack_and_index(&args.inventory, args.policies.as_deref(), args.as_of);
         (indexed, baseline.join())
     });
     let load::Indexed {

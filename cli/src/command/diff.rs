@@ -184,7 +184,7 @@ fn findings_diff(
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: args.track.tracks(),
     };
-    let idx = load::index(inventory_path)?;
+    let idx = load::index(inventory_path, Some(opts.as_of))?;
     // Each identity is evaluated twice: with the base policies, then with the head's.
     let mut progress = Progress::new(2 * idx.inventory.identities.len(), args.progress);
     let base = match evaluate(base_dir, &idx, &opts, &mut progress) {

@@ -84,7 +84,7 @@ fn snapshot(
         Some(loaded) => loaded,
         None => policies.insert(load::pack(dir)?),
     };
-    let idx = load::index(path)?;
+    let idx = load::index(path, Some(as_of))?;
     let opts = eval::Options {
         as_of,
         tracks: Track::ALL.to_vec(),
@@ -121,7 +121,7 @@ pub fn run(args: &DriftArgs) -> Result<ExitCode, Failure> {
         let (base, load::Indexed { model, pack, index }) = if is_pack(&args.base) {
             let (base, indexed) = std::thread::scope(|s| {
                 let base = s.spawn(|| baseline::load_with_findings(&args.base, "--base"));
-                (base.join(), load::pack_and_index(&args.head, dir))
+                (base.join(), load::pack_and_index(&args.head, dir, Some(head_as_of)))
             });
             let base = base.map_err(|_| Failure::Error("reading the base pack failed".to_owned()))??;
             (Snapshot::of_pack(base), indexed?)
@@ -131,7 +131,7 @@ pub fn run(args: &DriftArgs) -> Result<ExitCode, Failure> {
                 Some(loaded) => loaded,
                 None => load::pack(dir)?,
             };
-            let index = load::index(&args.head)?;
+            let index = load::index(&args.head, Some(head_as_of))?;
             (base, load::Indexed { model, pack, index })
         };
         let opts = eval::Options {

@@ -73,7 +73,12 @@ fn build(args: &EvidenceArgs) -> Result<Vec<File>, Problems> {
         inv,
         read,
         exceptions,
-    } = load::whole(args.policies.as_deref(), &args.inventory, args.exceptions.as_deref())?;
+    } = load::whole(
+        args.policies.as_deref(),
+        &args.inventory,
+        args.exceptions.as_deref(),
+        args.as_of,
+    )?;
     let opts = eval::Options {
         as_of: args.as_of.unwrap_or_else(Utc::now),
         tracks: Track::ALL.to_vec(),

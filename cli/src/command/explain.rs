@@ -50,7 +50,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
         print!("{}", text::explain(rule, &pack.controls));
         return Ok(ExitCode::from(EXIT_CLEAN));
     };
-    let loaded = load::pack_and_inventory(inventory, args.policies.as_deref())?;
+    let loaded = load::pack_and_inventory(inventory, args.policies.as_deref(), args.as_of)?;
     if let Some(rule) = loaded.pack.rule(&args.id) {
         print!("{}", text::explain(rule, &loaded.pack.controls));
         return Ok(ExitCode::from(EXIT_CLEAN));

@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use dualtrack_engine::inventory::write;
 
+use crate::args::parse_as_of;
 use crate::exit::{Failure, EXIT_CLEAN};
 use crate::load;
 
@@ -35,11 +37,15 @@ pub struct ImportArgs {
     /// File format of the written inventory.
     #[arg(long, value_enum, default_value = "yaml")]
     pub format: Format,
+    /// Review date, `YYYY-MM-DD` or RFC 3339 (default: now): which SAP role assignments
+    /// are held and which users have expired.
+    #[arg(long, value_name = "DATE", value_parser = parse_as_of)]
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 /// Runs `import`.
 pub fn run(args: &ImportArgs) -> Result<ExitCode, Failure> {
-    let inv = load::inventory(&args.sources)?;
+    let inv = load::inventory(&args.sources, args.as_of)?;
     let format = match args.format {
         Format::Yaml => write::Format::Yaml,
         Format::Json => write::Format::Json,

@@ -15,6 +15,7 @@ mod emit;
 mod memo;
 pub mod plain;
 pub mod prefilter;
+pub mod ruleset;
 pub mod stream;
 
 use std::collections::{BTreeMap, HashMap};

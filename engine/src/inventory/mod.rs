@@ -1,6 +1,7 @@
 //! The entitlement inventory: systems, identities (people and non-human identities) and
 //! entitlements, each record keeping the file and line it came from.
 
+pub mod authz;
 mod decode;
 mod direct;
 mod index;
@@ -200,6 +201,9 @@ pub struct Inventory {
     pub strings: Interner,
     /// Warnings found while loading (the inventory is usable; they are worth a look).
     pub warnings: crate::diag::Problems,
+    /// Role authorizations of the systems an ERP source was imported from (SAP), by
+    /// system; empty for a native inventory.
+    pub authorizations: authz::Authorizations,
 }
 
 impl Inventory {

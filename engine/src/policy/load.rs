@@ -32,6 +32,9 @@ pub struct Pack {
     pub functions: FunctionCatalog,
     /// Every file the pack was read from.
     pub sources: Vec<Arc<Source>>,
+    /// The SAP rulesets (`*.ruleset.yaml`), in file name order. Read and checked only:
+    /// their risks do not compile to rules yet.
+    pub rulesets: Vec<super::ruleset::Ruleset>,
 }
 
 impl Pack {
@@ -191,6 +194,7 @@ pub fn load_lenient(files: Vec<Arc<Source>>, model: &Model) -> (Option<Pack>, Pr
     let mut rule_files: Vec<(Arc<Source>, Node)> = Vec::new();
     let mut sod_files: Vec<(Arc<Source>, Node)> = Vec::new();
     let mut cedar_files = Vec::new();
+    let mut rulesets = Vec::new();
 
     for src in &files {
         if src.name().ends_with(".cedar") {
@@ -204,6 +208,11 @@ pub fn load_lenient(files: Vec<Arc<Source>>, model: &Model) -> (Option<Pack>, Pr
                 continue;
             }
         };
+        // A ruleset is told by its name: it has `functions:` as a function catalog has.
+        if super::ruleset::is_ruleset(src.name()) {
+            rulesets.push(super::ruleset::parse(&root, &mut sink));
+            continue;
+        }
         let kind = match &root.value {
             Value::Map(entries) => KINDS.iter().copied().find(|k| entries.iter().any(|(e, _, _)| e == k)),
             _ => None,
@@ -267,6 +276,7 @@ pub fn load_lenient(files: Vec<Arc<Source>>, model: &Model) -> (Option<Pack>, Pr
         rules.extend(cedar_rules::load_file(src, &mut sink));
     }
     check_rules(&mut rules, &controls, model, &mut sink);
+    super::ruleset::check(&rulesets, Some(&controls), &mut sink);
     sink.sort();
     rules.sort_by(|a, b| (a.track, &a.id).cmp(&(b.track, &b.id)));
     let pack = Pack {
@@ -274,6 +284,7 @@ pub fn load_lenient(files: Vec<Arc<Source>>, model: &Model) -> (Option<Pack>, Pr
         controls,
         functions,
         sources: files,
+        rulesets,
     };
     (Some(pack), sink)
 }

@@ -7,6 +7,7 @@ mod cedar_rules;
 pub mod depth;
 pub mod est;
 mod load;
+pub mod ruleset;
 mod sod;
 pub mod text;
 mod yaml_rules;

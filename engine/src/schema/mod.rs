@@ -18,6 +18,7 @@ mod findings;
 mod inventory;
 mod policytest;
 mod rules;
+mod ruleset;
 mod sources;
 
 use schemars::generate::SchemaSettings;
@@ -31,6 +32,7 @@ pub use findings::Report;
 pub use inventory::{Entitlement, Identity, IdentityKind, Inventory, Status, System};
 pub use policytest::TestFile;
 pub use rules::{Comparison, Condition, Literal, Rule, RulesFile, Test};
+pub use ruleset::RulesetFile;
 pub use sources::SourcesFile;
 
 /// Where the schemas say they live; only an identifier, nothing is fetched from it.
@@ -64,6 +66,7 @@ pub fn all() -> Vec<SchemaFile> {
         file::<Campaign>("campaign.schema.json", "dualtrack review campaign"),
         file::<Report>("findings.schema.json", "dualtrack findings report"),
         file::<SourcesFile>("sources.schema.json", "dualtrack sources file"),
+        file::<RulesetFile>("ruleset.schema.json", "dualtrack SAP ruleset"),
     ];
     files.sort_by_key(|f| f.name);
     files

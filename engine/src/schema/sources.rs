@@ -42,7 +42,7 @@ pub struct Source {
     #[serde(rename = "type")]
     pub kind: SourceType,
     /// The export file (or a directory of `.json` files for `scim`, `entra`, `okta` and
-    /// `baton`), relative to the sources file.
+    /// `baton`; the directory of table files for `sap`), relative to the sources file.
     pub path: String,
     /// The system its records are on: an id, or `{id, name}`. Default: derived from the
     /// export (`aws:<account id>` for AWS, `scim` for SCIM).
@@ -69,7 +69,8 @@ pub struct Source {
     /// CSV exports: the field separator (one character, or `tab`); detected from the
     /// header when not given.
     pub delimiter: Option<String>,
-    /// `hr-csv` given as an XLSX workbook (`path` ends in `.xlsx`): the worksheet to read
+    /// `hr-csv` given as an XLSX workbook (`path` ends in `.xlsx`), or `sap` tables saved
+    /// as workbooks: the worksheet to read
     /// (default: the first).
     pub sheet: Option<String>,
 }
@@ -98,6 +99,10 @@ pub enum SourceType {
     /// (ConductorOne Baton): accounts with the user or secret trait, and grants as
     /// entitlements. A file or a directory.
     Baton,
+    /// An SAP ECC or S/4HANA extract: a directory holding tables `USR02`, `AGR_USERS`,
+    /// `AGR_1251` and optionally `AGR_AGRS`, each as `.csv`, `.txt` (SE16N's
+    /// tab-separated download) or `.xlsx`, with technical field names as columns.
+    Sap,
 }
 
 /// A system id, or its id and name.

@@ -61,6 +61,8 @@ pub enum Kind {
     Okta,
     /// The JSON the ConductorOne `baton` CLI prints for resources and grants.
     Baton,
+    /// An SAP extract: a directory of `USR02`, `AGR_USERS`, `AGR_1251` and `AGR_AGRS`.
+    Sap,
 }
 
 crate::names!(Kind {
@@ -71,6 +73,7 @@ crate::names!(Kind {
     Entra = "entra",
     Okta = "okta",
     Baton = "baton",
+    Sap = "sap",
 });
 
 /// A correlation key: which account and person attribute must agree.

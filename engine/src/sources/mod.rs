@@ -13,6 +13,7 @@ mod correlate;
 mod entra;
 mod hr;
 mod okta;
+mod sap;
 mod scim;
 mod util;
 
@@ -122,6 +123,11 @@ pub(crate) struct Import {
     pub accounts: Accounts,
     /// Export files read, for the evidence manifest.
     pub files: Vec<String>,
+    /// Role authorizations read from ERP exports (SAP), by system.
+    pub authorizations: crate::inventory::authz::Authorizations,
+    /// The review date, for exports that say when access starts and ends (SAP role
+    /// assignments, user validity); `None`: today.
+    pub as_of: Option<DateTime<Utc>>,
 }
 
 impl Import {
@@ -208,17 +214,28 @@ impl Imported {
             read.push(path.display().to_string());
         }
         read.append(&mut imp.files);
+        inv.authorizations.absorb(std::mem::take(&mut imp.authorizations));
         correlate::run(&cfg, imp, inv, sink);
     }
 }
 
-/// Reads the sources file `src` (parsed as `root`) and imports every export it lists;
-/// `src` is added to `read`. `None` when the file itself is invalid (reported).
-pub fn import(src: &Arc<Source>, root: &Node, sink: &mut Problems, read: &mut Vec<String>) -> Option<Imported> {
+/// Reads the sources file `src` (parsed as `root`) and imports every export it lists, as
+/// of the review date `as_of` (today when `None`; it decides which SAP role assignments
+/// are held); `src` is added to `read`. `None` when the file itself is invalid (reported).
+pub fn import(
+    src: &Arc<Source>,
+    root: &Node,
+    as_of: Option<DateTime<Utc>>,
+    sink: &mut Problems,
+    read: &mut Vec<String>,
+) -> Option<Imported> {
     read.push(src.name().to_owned());
     let base = Path::new(src.name()).parent().unwrap_or_else(|| Path::new(""));
     let cfg = config::parse(root, base, sink)?;
-    let mut imp = Import::default();
+    let mut imp = Import {
+        as_of,
+        ..Import::default()
+    };
     for spec in &cfg.specs {
         match spec.kind {
             Kind::HrCsv => hr::read(spec, &mut imp, sink),
@@ -228,6 +245,7 @@ pub fn import(src: &Arc<Source>, root: &Node, sink: &mut Problems, read: &mut Ve
             Kind::Entra => entra::read(spec, &mut imp, sink),
             Kind::Okta => okta::read(spec, &mut imp, sink),
             Kind::Baton => baton::read(spec, &mut imp, sink),
+            Kind::Sap => sap::read(spec, &mut imp, sink),
         }
     }
     Some(Imported { cfg, imp })
