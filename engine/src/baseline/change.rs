@@ -207,8 +207,8 @@ pub fn entitlement_delta(
 }
 
 fn records<T>(
-    base: &std::collections::HashMap<Box<str>, T>,
-    head: &std::collections::HashMap<Box<str>, T>,
+    base: &hashbrown::HashMap<Box<str>, T>,
+    head: &hashbrown::HashMap<Box<str>, T>,
     changed: impl Fn(&T, &T) -> Vec<&'static str>,
 ) -> Vec<RecordDelta> {
     let ids: BTreeSet<&str> = base.keys().chain(head.keys()).map(|k| &**k).collect();

@@ -10,7 +10,7 @@
 //! record gives the same digests either way.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{BuildHasher, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
@@ -126,22 +126,71 @@ impl Entitlements {
             .map(|&i| i as usize)
     }
 
-    /// Adds `ent` under `id`, replacing an entitlement of the same id.
+    /// Adds `ent` under `id`, replacing an entitlement of the same id (one hash and one
+    /// probe either way).
     pub fn insert(&mut self, id: Box<str>, ent: Ent) {
-        if let Some(row) = self.position(&id).and_then(|i| self.rows.get_mut(i)) {
-            row.1 = ent;
-            return;
-        }
-        let Ok(i) = u32::try_from(self.rows.len()) else {
-            // Past four billion entitlements the input limits have long refused the file.
-            return;
-        };
         let hash = self.hasher.hash_one(&*id);
-        self.rows.push((id, ent));
+        let (rows, hasher) = (&mut self.rows, &self.hasher);
+        let entry = self.at.entry(
+            hash,
+            |&i| rows.get(i as usize).is_some_and(|(k, _)| *k == id),
+            |&j| rows.get(j as usize).map_or(0, |(k, _)| hasher.hash_one(&**k)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => {
+                if let Some(row) = rows.get_mut(*found.get() as usize) {
+                    row.1 = ent;
+                }
+            }
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                // Past four billion entitlements the input limits have long refused the file.
+                if let Ok(i) = u32::try_from(rows.len()) {
+                    rows.push((id, ent));
+                    slot.insert(i);
+                }
+            }
+        }
+    }
+
+    /// Makes room for `more` entitlements, so a state of known size is built without
+    /// growing (and copying) its list and table on the way.
+    pub fn reserve(&mut self, more: usize) {
+        self.rows.reserve(more);
         let (rows, hasher) = (&self.rows, &self.hasher);
-        self.at.insert_unique(hash, i, |&j| {
+        self.at.reserve(more, |&j| {
             rows.get(j as usize).map_or(0, |(k, _)| hasher.hash_one(&**k))
         });
+    }
+
+    /// The entitlements `rows`, indexed where they lie (no second copy of the list): a
+    /// later row of an id already seen replaces the earlier one.
+    fn from_rows(rows: Vec<(Box<str>, Ent)>) -> Self {
+        let hasher = hashbrown::DefaultHashBuilder::default();
+        let mut at = HashTable::with_capacity(rows.len());
+        let mut repeated = false;
+        for (i, (id, _)) in rows.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            let entry = at.entry(
+                hasher.hash_one(&**id),
+                |&j: &u32| rows.get(j as usize).is_some_and(|(k, _)| k == id),
+                |&j: &u32| rows.get(j as usize).map_or(0, |(k, _)| hasher.hash_one(&**k)),
+            );
+            match entry {
+                hashbrown::hash_table::Entry::Occupied(_) => repeated = true,
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(i);
+                }
+            }
+        }
+        if !repeated {
+            return Entitlements { rows, at, hasher };
+        }
+        // An id given twice (validation reports it): the rows again, one by one.
+        let mut e = Entitlements::default();
+        for (id, ent) in rows {
+            e.insert(id, ent);
+        }
+        e
     }
 
     /// Frees the spare capacity once every entitlement is in.
@@ -191,21 +240,15 @@ impl Entitlements {
     pub fn values(&self) -> impl Iterator<Item = &Ent> {
         self.rows.iter().map(|(_, e)| e)
     }
-
-    fn extend(&mut self, other: Entitlements) {
-        for (id, ent) in other.rows {
-            self.insert(id, ent);
-        }
-    }
 }
 
 /// A snapshot reduced for comparison, keyed by id.
 #[derive(Debug, Default)]
 pub struct State {
     /// Systems by id.
-    pub systems: HashMap<Box<str>, Sys>,
+    pub systems: hashbrown::HashMap<Box<str>, Sys>,
     /// Identities by id.
-    pub identities: HashMap<Box<str>, Ident>,
+    pub identities: hashbrown::HashMap<Box<str>, Ident>,
     /// Entitlements by id.
     pub entitlements: Entitlements,
     /// Identity and system ids shared by the entitlements (one allocation each).
@@ -585,14 +628,10 @@ impl Sys {
 impl State {
     /// The state of a loaded inventory.
     pub fn of(inv: &Inventory) -> Self {
-        let mut s = State::of_holders(inv);
-        s.absorb(State::of_entitlements(&inv.entitlements));
-        s.seal();
-        s
+        State::with_rows(inv, State::rows_of(&inv.entitlements))
     }
 
-    /// The systems and identities of `inv`, without entitlements: a streamed run adds
-    /// those identity by identity ([`State::of_entitlements`], [`State::absorb`]).
+    /// The systems and identities of `inv`, without entitlements.
     pub fn of_holders(inv: &Inventory) -> Self {
         let mut s = State::default();
         for x in &inv.systems {
@@ -604,29 +643,28 @@ impl State {
         s
     }
 
-    /// The state of `ents` alone, such as one identity's entitlements.
-    pub fn of_entitlements<'a>(ents: impl IntoIterator<Item = &'a Entitlement>) -> Self {
-        let mut s = State::default();
-        for e in ents {
-            let names = &mut s.names;
-            let ent = Ent::of_shared(e, |n| share(names, n));
-            s.entitlements.insert(e.id.as_str().into(), ent);
-        }
+    /// One identity's entitlements as rows for [`State::with_rows`], digested while
+    /// evaluation has them: collecting rows and indexing them once is cheaper than
+    /// absorbing a state per identity.
+    pub fn rows_of<'a>(ents: impl IntoIterator<Item = &'a Entitlement>) -> Vec<(Box<str>, Ent)> {
+        let mut names = hashbrown::HashSet::new();
+        ents.into_iter()
+            .map(|e| (e.id.as_str().into(), Ent::of_shared(e, |n| share(&mut names, n))))
+            .collect()
+    }
+
+    /// The systems and identities of `inv` with the entitlement `rows` of
+    /// [`State::rows_of`], sealed.
+    pub fn with_rows(inv: &Inventory, rows: Vec<(Box<str>, Ent)>) -> Self {
+        let mut s = State::of_holders(inv);
+        s.entitlements = Entitlements::from_rows(rows);
+        s.seal();
         s
     }
 
-    /// Readies the entitlements for lookups (call once every part is absorbed).
+    /// Frees the spare room of the entitlements once all are in.
     pub fn seal(&mut self) {
         self.entitlements.seal();
-    }
-
-    /// Moves every record of `other` into this state; a record of the same id replaces
-    /// this state's (entitlements once [`State::seal`]ed).
-    pub fn absorb(&mut self, other: State) {
-        self.systems.extend(other.systems);
-        self.identities.extend(other.identities);
-        self.entitlements.extend(other.entitlements);
-        self.names.extend(other.names);
     }
 
     fn add_entitlement(&mut self, r: &EntRecord, digest: EntDigest) {

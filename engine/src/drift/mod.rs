@@ -104,9 +104,8 @@ impl Snapshot {
                 Ok(())
             },
         )?;
-        let mut state = State::of_holders(&idx.inventory);
-        state.absorb(digest.kept.into_inner().unwrap_or_else(PoisonError::into_inner));
-        state.seal();
+        let rows = digest.kept.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let state = State::with_rows(&idx.inventory, rows);
         let side = Side {
             path: path.to_owned(),
             kind: Kind::Inventory,
@@ -121,21 +120,21 @@ impl Snapshot {
 /// changes no finding. Evaluation merges the digests; `finish` keeps them for the caller.
 #[derive(Default)]
 struct Digest {
-    kept: Mutex<State>,
+    kept: Mutex<Vec<(Box<str>, Ent)>>,
 }
 
 impl Overlay for Digest {
-    type Seen = State;
+    type Seen = Vec<(Box<str>, Ent)>;
 
-    fn identity(&self, _: &Inventory, _: &Options, ents: &[&Entitlement], _: &mut Vec<Finding>) -> State {
-        State::of_entitlements(ents.iter().copied())
+    fn identity(&self, _: &Inventory, _: &Options, ents: &[&Entitlement], _: &mut Vec<Finding>) -> Self::Seen {
+        State::rows_of(ents.iter().copied())
     }
 
-    fn merge(into: &mut State, other: State) {
-        into.absorb(other);
+    fn merge(into: &mut Self::Seen, other: Self::Seen) {
+        into.extend(other);
     }
 
-    fn finish(&self, _: &Inventory, _: &Options, seen: State) -> (Vec<Vec<Finding>>, Problems) {
+    fn finish(&self, _: &Inventory, _: &Options, seen: Self::Seen) -> (Vec<Vec<Finding>>, Problems) {
         *self.kept.lock().unwrap_or_else(PoisonError::into_inner) = seen;
         (Vec::new(), Problems::default())
     }
