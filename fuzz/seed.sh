@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 ROOT=..
 C=corpus
 mkdir -p "$C"/{inventory_yaml,inventory_json,inventory_csv,rules_yaml,cedar,exceptions,campaign,decisions,policytest} \
-  "$C"/{source_hr_csv,source_hr_xlsx,source_aws_credential_report,source_aws_authorization_details,source_scim,source_entra,source_entra_csv,source_okta,source_baton,decisions_xlsx}
+  "$C"/{source_hr_csv,source_hr_xlsx,source_aws_credential_report,source_aws_authorization_details,source_scim,source_entra,source_entra_csv,source_okta,source_baton,decisions_xlsx,source_sap}
 
 # seed TARGET NAME FILE...: FILEs joined by 0x1e (one file: copied as is).
 seed() {
@@ -23,6 +23,16 @@ seed() {
     if [ $first -eq 0 ]; then printf '\x1e' >>"$out"; fi
     first=0
     cat "$f" >>"$out"
+  done
+}
+
+# seed_cat FILE...: FILEs joined by 0x1e, to stdout.
+seed_cat() {
+  local first=1
+  for f in "$@"; do
+    if [ $first -eq 0 ]; then printf '\x1e'; fi
+    first=0
+    cat "$f"
   done
 }
 
@@ -38,6 +48,11 @@ for f in "$S"/acme/scim/*.json "$S"/rfc7643/*.json; do seed source_scim "$(flat 
 for f in "$S"/entra/graph/*.json "$S"/graph-ps51/graph/*.json; do seed source_entra "$(flat "$f")" "$f"; done
 for f in "$S"/entra-csv/*.csv; do seed source_entra_csv "$(flat "$f")" "$f"; done
 for f in "$S"/okta/export/*.json; do seed source_okta "$(flat "$f")" "$f"; done
+# SAP: the four tables joined by 0x1e (USR02, AGR_USERS, AGR_1251, AGR_AGRS); the SE16N
+# text form starts with a tab so the target writes it as .txt.
+P="$S/sap"
+seed source_sap csv "$P/csv/USR02.csv" "$P/csv/AGR_USERS.csv" "$P/csv/AGR_1251.csv" "$P/csv/AGR_AGRS.csv"
+{ printf '\t'; seed_cat "$P/txt/USR02.txt" "$P/txt/AGR_USERS.txt" "$P/txt/AGR_1251.txt" "$P/txt/AGR_AGRS.txt"; } >"$C/source_sap/txt"
 for f in "$S"/baton/export/*.json; do seed source_baton "$(flat "$f")" "$f"; done
 # AI agents come through the same importers (tests/fixtures/sources/agents).
 for f in "$S"/agents/entra/*.json; do seed source_entra "$(flat "$f")" "$f"; done

@@ -166,6 +166,46 @@ pub fn check_source(kind: &str, ext: &str, extra: &str, data: &[u8]) {
     }
 }
 
+/// The SAP tables of a `sap` source, cut from the input at [`SEPARATOR`] bytes in the
+/// order `USR02`, `AGR_USERS`, `AGR_1251`, `AGR_AGRS` (a missing part leaves its table
+/// out), written as CSV (or as SE16N tab-separated text, after a first byte that is a tab)
+/// in a directory a sources file names: imported as `check` opens it, evaluated once,
+/// and the test ruleset of `tests/fixtures/sources/sap` evaluated over it.
+pub fn check_sap(data: &[u8]) {
+    static RULESETS: OnceLock<Vec<policy::ruleset::Ruleset>> = OnceLock::new();
+    let rulesets = RULESETS.get_or_init(|| {
+        let mut files = policy::builtin_files();
+        files.push(dualtrack_engine::source::Source::new(
+            "sap.ruleset.yaml",
+            include_str!("../../tests/fixtures/sources/sap/sap.ruleset.yaml"),
+        ));
+        policy::load(files, &ctx().model).map(|p| p.rulesets).unwrap_or_default()
+    });
+    let d = dir("source-sap");
+    let tables = d.join("tables");
+    let _ = std::fs::remove_dir_all(&tables);
+    let _ = std::fs::create_dir_all(&tables);
+    let (ext, data) = match data.split_first() {
+        Some((b'\t', text)) => ("txt", text),
+        _ => ("csv", data),
+    };
+    for (name, part) in ["USR02", "AGR_USERS", "AGR_1251", "AGR_AGRS"]
+        .iter()
+        .zip(data.splitn(4, |b| *b == SEPARATOR))
+    {
+        write(&tables, &format!("{name}.{ext}"), part);
+    }
+    let sources = "sources:\n  - type: sap\n    path: tables\n    system: {id: erp, name: ERP}\n    sox_in_scope: true\n";
+    let path = write(&d, "sources.yaml", sources.as_bytes());
+    let c = ctx();
+    if let Ok((inv, _)) = open::load_as_of(&path, Some(c.opts.as_of)) {
+        let _ = eval::ruleset::evaluate(&inv, rulesets);
+        if !eval::crosscheck(&inv, &c.pack).has_errors() {
+            let _ = eval::evaluate(&inv, &c.pack, &c.model, &c.opts);
+        }
+    }
+}
+
 /// A pack directory holding the built-in control and function catalogs and `name` with the
 /// input; returns the directory.
 pub fn pack_with(name: &str, data: &[u8]) -> PathBuf {
