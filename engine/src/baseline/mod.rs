@@ -6,6 +6,7 @@
 pub mod change;
 pub mod state;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -309,32 +310,48 @@ fn track_of(name: &str) -> Option<Track> {
     Track::CHOICES.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
-fn read_findings(mut input: impl std::io::BufRead) -> Result<Vec<BaseFinding>, String> {
+fn read_findings(input: impl std::io::BufRead + Send) -> Result<Vec<BaseFinding>, String> {
     let mut out = Vec::new();
-    for n in 0.. {
-        let Some(line) = state::read_line(&mut input, n + 1)? else {
-            break;
-        };
-        if line.is_empty() {
-            continue;
-        }
-        let v: serde_json::Value = serde_json::from_slice(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
-        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
-        out.push(BaseFinding {
-            id: s("id"),
-            track: track_of(&s("track")).ok_or_else(|| format!("line {}: no track", n + 1))?,
-            rule: s("rule"),
-            severity: s("severity"),
-            status: s("status"),
-            identity: s("identity"),
-            entitlements: v
-                .get("entitlements")
-                .and_then(|x| x.as_array())
-                .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default(),
-        });
-    }
+    state::each_line(input, finding_line, |found| {
+        out.extend(found);
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// One line of `baseline/findings.jsonl.gz` (`None` for an empty one).
+fn finding_line(line: &[u8]) -> Result<Option<BaseFinding>, String> {
+    /// The line as written, its text borrowed where it has no escape.
+    #[derive(serde::Deserialize)]
+    struct Line<'a> {
+        #[serde(borrow, default)]
+        id: Cow<'a, str>,
+        #[serde(borrow)]
+        track: Cow<'a, str>,
+        #[serde(borrow, default)]
+        rule: Cow<'a, str>,
+        #[serde(borrow, default)]
+        severity: Cow<'a, str>,
+        #[serde(borrow, default)]
+        status: Cow<'a, str>,
+        #[serde(borrow, default)]
+        identity: Cow<'a, str>,
+        #[serde(borrow, default)]
+        entitlements: Vec<Cow<'a, str>>,
+    }
+    if line.is_empty() {
+        return Ok(None);
+    }
+    let l: Line<'_> = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    Ok(Some(BaseFinding {
+        id: l.id.into_owned(),
+        track: track_of(&l.track).ok_or_else(|| "no track".to_owned())?,
+        rule: l.rule.into_owned(),
+        severity: l.severity.into_owned(),
+        status: l.status.into_owned(),
+        identity: l.identity.into_owned(),
+        entitlements: l.entitlements.into_iter().map(Cow::into_owned).collect(),
+    }))
 }
 
 fn read_decisions(bytes: &[u8]) -> Result<BTreeMap<(Track, String), BaseDecision>, String> {

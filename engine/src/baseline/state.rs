@@ -303,30 +303,6 @@ fn text<'a>(m: &'a Map<String, Json>, key: &str) -> &'a str {
     m.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
-/// The next line of a pack's JSON Lines file (without its newline), `None` at the end. A
-/// line longer than a record may be ([`crate::limits::MAX_RECORD_BYTES`]) is refused
-/// before it is read whole: the pack is hashed, not signed, so its bytes can be made to
-/// hurt.
-pub(crate) fn read_line(input: &mut impl std::io::BufRead, number: usize) -> Result<Option<Vec<u8>>, String> {
-    use std::io::{BufRead, Read};
-    let max = crate::limits::MAX_RECORD_BYTES;
-    let mut line = Vec::new();
-    let n = input
-        .by_ref()
-        .take(max as u64 + 1)
-        .read_until(b'\n', &mut line)
-        .map_err(|e| format!("line {number}: {e}"))?;
-    if n == 0 {
-        return Ok(None);
-    }
-    if line.last() == Some(&b'\n') {
-        line.pop();
-    } else if line.len() > max {
-        return Err(format!("line {number} is longer than {} MiB", max >> 20));
-    }
-    Ok(Some(line))
-}
-
 /// Up to [`Batch::LINES`] lines of a JSON Lines file, in one buffer.
 struct Batch {
     text: Vec<u8>,
@@ -341,7 +317,7 @@ impl Batch {
 
     /// The next lines of `input`, the first of them line `first + 1`. A line longer than a
     /// record may be ([`crate::limits::MAX_RECORD_BYTES`]) is refused before it is read
-    /// whole, as [`read_line`] does.
+    /// whole: the pack is hashed, not signed, so its bytes can be made to hurt.
     fn read(input: &mut impl std::io::BufRead, first: usize) -> Result<Self, String> {
         use std::io::{BufRead, Read};
         let max = crate::limits::MAX_RECORD_BYTES;
@@ -381,18 +357,38 @@ impl Batch {
         self.first + self.lines.len()
     }
 
-    /// Every line parsed and digested, in parallel, in order.
-    fn parse(&self) -> Vec<Result<Line<'_>, String>> {
+    /// `parse` of every line, in parallel, in order; an error names its line.
+    fn parse<'a, T: Send>(&'a self, parse: &(impl Fn(&'a [u8]) -> Result<T, String> + Sync)) -> Vec<Result<T, String>> {
         use rayon::prelude::*;
         self.lines
             .par_iter()
             .enumerate()
             .map(|(i, span)| {
-                parse_line(self.text.get(span.clone()).unwrap_or_default())
+                parse(self.text.get(span.clone()).unwrap_or_default())
                     .map_err(|e| format!("line {}: {e}", self.first + i + 1))
             })
             .collect()
     }
+}
+
+/// Reads a JSON Lines file as it comes: while one batch of lines is parsed in parallel
+/// with `parse`, the next is read (a million records are never all text in memory); `use_line`
+/// takes each parsed line in file order. Stops at the first error, which names its line.
+pub(crate) fn each_line<T: Send>(
+    mut input: impl std::io::BufRead + Send,
+    parse: impl Fn(&[u8]) -> Result<T, String> + Sync,
+    mut use_line: impl FnMut(T) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut next = Batch::read(&mut input, 0)?;
+    while !next.is_empty() {
+        let batch = next;
+        let (read, parsed) = rayon::join(|| Batch::read(&mut input, batch.after()), || batch.parse(&parse));
+        for line in parsed {
+            use_line(line?)?;
+        }
+        next = read?;
+    }
+    Ok(())
 }
 
 /// One line of a pack's inventory, parsed (on a worker) and digested.
@@ -673,15 +669,15 @@ impl State {
         self.entitlements.insert((*r.id).into(), ent);
     }
 
-    /// Reads the JSON Lines of [`write::json_lines`] as they come: while one batch of lines
-    /// is parsed and digested in parallel, the next is read (a million records are never
-    /// all text in memory); `Err` names the first line that is not one of its records.
+    /// Reads the JSON Lines of [`write::json_lines`] as they come, as [`each_line`] does
+    /// (its lines are parsed borrowing from the batch, so the loop is written out here);
+    /// `Err` names the first line that is not one of its records.
     pub fn from_json_lines(mut input: impl std::io::BufRead + Send) -> Result<Self, String> {
         let mut s = State::default();
         let mut next = Batch::read(&mut input, 0)?;
         while !next.is_empty() {
             let batch = next;
-            let (read, parsed) = rayon::join(|| Batch::read(&mut input, batch.after()), || batch.parse());
+            let (read, parsed) = rayon::join(|| Batch::read(&mut input, batch.after()), || batch.parse(&parse_line));
             for line in parsed {
                 match line? {
                     Line::Empty => {}
