@@ -1178,3 +1178,57 @@ fn sap_risks_stream_as_they_are_held_and_take_exceptions() {
     assert_eq!(finding(&r, "SOX-SAP-P2P-01", "E101")["status"], "excepted");
     assert_eq!(finding(&r, "SOC-SAP-P2P-01", "E101")["status"], "open");
 }
+
+#[test]
+fn sap_risks_are_described_in_sarif_markdown_and_explain() {
+    let run = |args: &[&str]| {
+        let (code, stdout, stderr) = parts(&dualtrack(args));
+        assert!(code == 0 || code == 1, "{stderr}");
+        stdout
+    };
+    let sources = format!("{SAP}/sources-csv.yaml");
+    let common = ["check", "--inventory", &sources, "--as-of", "2026-10-01", "--format"];
+    let sarif: Json = serde_json::from_str(&run(&[&common[..], &["sarif"]].concat())).unwrap();
+    let run0 = &sarif["runs"][0];
+    let result = run0["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "SOX-SAP-P2P-01")
+        .unwrap();
+    let index = result["ruleIndex"].as_u64().unwrap() as usize;
+    let rule = &run0["tool"]["driver"]["rules"][index];
+    assert_eq!(rule["id"], "SOX-SAP-P2P-01");
+    assert_eq!(rule["properties"]["track"], "sox");
+    assert_eq!(rule["properties"]["category"], "conflicting");
+    let markdown = run(&[&common[..], &["markdown"]].concat());
+    assert!(
+        markdown.contains("| `SOX-SAP-P2P-01` | sox | critical | One person can set up a supplier"),
+        "{markdown}"
+    );
+    let explained = run(&["explain", "SOX-SAP-P2P-01"]);
+    assert!(
+        explained.contains("SAP-PAYMENT-RUN — Execute the automatic payment run"),
+        "{explained}"
+    );
+    assert!(explained.contains("F_REGU_BUK FBTCH: 21"), "{explained}");
+    assert!(explained.contains("not compiled to Cedar"), "{explained}");
+    // An exception on the other track than the risk rule's is refused.
+    let tmp = tempfile::tempdir().unwrap();
+    let exceptions = tmp.path().join("exceptions.yaml");
+    std::fs::write(
+        &exceptions,
+        "exceptions:\n  - id: EX-1\n    rule: SOX-SAP-P2P-01\n    track: soc\n    identity: E101\n    \
+         compensating_control: c\n    expires: 2027-03-31\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        &sources,
+        "--exceptions",
+        exceptions.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("is a sox rule"), "{stderr}");
+}
