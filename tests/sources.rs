@@ -1232,3 +1232,54 @@ fn sap_risks_are_described_in_sarif_markdown_and_explain() {
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("is a sox rule"), "{stderr}");
 }
+
+#[test]
+fn sap_risk_changes_show_in_diff() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, head) = (tmp.path().join("base"), tmp.path().join("head"));
+    crate::common::copy_tree(&root().join("policies"), &base);
+    crate::common::copy_tree(&root().join("policies"), &head);
+    let ruleset = head.join("sap.ruleset.yaml");
+    let text = std::fs::read_to_string(&ruleset).unwrap();
+    let p2p = "    functions: [SAP-VENDOR-MASTER, SAP-PAYMENT-RUN]\n    severity: critical\n";
+    assert!(text.contains(p2p));
+    std::fs::write(&ruleset, text.replace(p2p, &p2p.replace("critical", "high"))).unwrap();
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "diff",
+        "--base",
+        base.to_str().unwrap(),
+        "--head",
+        head.to_str().unwrap(),
+        "--inventory",
+        &format!("{SAP}/sources-csv.yaml"),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let d: Json = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["added"], serde_json::json!([]));
+    assert_eq!(d["removed"], serde_json::json!([]));
+    let changed: BTreeSet<String> = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["after"]["rule"], c["after"]["identity"], c["after"]["severity"]
+            )
+        })
+        .collect();
+    let want: BTreeSet<String> = [
+        r#""SOC-SAP-P2P-01" "E100" "high""#,
+        r#""SOC-SAP-P2P-01" "E101" "high""#,
+        r#""SOX-SAP-P2P-01" "E100" "high""#,
+        r#""SOX-SAP-P2P-01" "E101" "high""#,
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(changed, want);
+}
