@@ -334,3 +334,34 @@ fn decisions_add_a_log_per_track_and_match_check() {
     assert_eq!(from_pack, from_check);
     assert!(from_check.len() > 25);
 }
+
+#[test]
+fn sap_risk_findings_go_to_their_track_of_the_pack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("pack");
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "evidence",
+        "--inventory",
+        "tests/fixtures/sources/sap/sources-csv.yaml",
+        "--as-of",
+        "2026-10-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let files = tree(&out);
+    let text = |name: &str| String::from_utf8(files[name].clone()).unwrap();
+    let (soc, sox) = (text("soc/findings.csv"), text("sox/findings.csv"));
+    assert!(
+        soc.contains("SOC-SAP-P2P-01") && !soc.contains("SOX-SAP-P2P-01"),
+        "{soc}"
+    );
+    assert!(
+        sox.contains("SOX-SAP-P2P-01") && !sox.contains("SOC-SAP-P2P-01"),
+        "{sox}"
+    );
+    // The narrative lists the risks among the criteria, as the track's own.
+    let narrative = text("sox/narrative.md");
+    assert!(narrative.contains("| `SOX-SAP-P2P-01` |"), "{narrative}");
+    assert!(!narrative.contains("| `SOC-SAP-P2P-01` |"), "{narrative}");
+}

@@ -709,3 +709,15 @@ fn mutated_rule_files_never_panic() {
         }
     });
 }
+
+#[test]
+fn sap_risk_findings_are_the_same_held_and_streamed() {
+    for form in ["csv", "txt"] {
+        let path = common::root().join(format!("tests/fixtures/sources/sap/sources-{form}.yaml"));
+        let held = held(&path).unwrap_or_else(|p| panic!("{form}: {p:?}"));
+        for rule in ["\"SOC-SAP-P2P-01\"", "\"SOX-SAP-P2P-01\"", "\"SOX-SAP-CA-01\""] {
+            assert!(held.contains(rule), "{form}: no {rule}");
+        }
+        agree(&path).unwrap_or_else(|e| panic!("{form}: {e}"));
+    }
+}

@@ -200,6 +200,16 @@ fn ruleset_schema_matches_the_loader() {
     let v = validator("ruleset.schema.json");
     let good = "functions:\n  - {id: VENDOR-MAINT, actions: [XK01], permissions: [{object: F_LFA1_APP, field: ACTVT, values: [\"01\"]}]}\n  - {id: PAY, actions: [F110]}\nrisks:\n  - {id: P2P-01, type: sod, functions: [VENDOR-MAINT, PAY], severity: critical, tracks: [sox]}\n";
     assert_eq!(errors(&v, &yaml(good)), Vec::<String>::new());
+    for file in [
+        "policies/sap.ruleset.yaml",
+        "tests/fixtures/sources/sap/sap.ruleset.yaml",
+    ] {
+        assert_eq!(
+            errors(&v, &yaml_file(&root().join(file))),
+            Vec::<String>::new(),
+            "{file}"
+        );
+    }
     assert!(!errors(&v, &yaml("risks: [{id: X, type: conflict, functions: [A]}]")).is_empty());
     assert!(!errors(
         &v,

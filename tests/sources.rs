@@ -1046,3 +1046,240 @@ fn imported_as_of(sources: &str) -> (Vec<Json>, Vec<Json>) {
     };
     (read("identities"), read("entitlements"))
 }
+
+/// `check --format json` stdout on a sources file as of 2026-10-01, with `more` arguments.
+fn check_stdout(sources: &str, more: &[&str]) -> String {
+    let mut args = vec![
+        "check",
+        "--inventory",
+        sources,
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(more);
+    let (code, stdout, stderr) = parts(&dualtrack(&args));
+    assert_eq!(code, 1, "{stderr}");
+    stdout
+}
+
+/// The findings of the starter ruleset's risks (rules `SOC-SAP-…`, `SOX-SAP-…`).
+fn risk_findings(report: &Json) -> Vec<Json> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().contains("-SAP-"))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn sap_risks_are_findings_on_each_track_naming_transactions_and_roles() {
+    let (_, r, stderr) = check(&format!("{SAP}/sources-csv.yaml"));
+    let mut got: Vec<String> = risk_findings(&r)
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {} {}",
+                f["rule"].as_str().unwrap(),
+                f["identity"].as_str().unwrap(),
+                f["category"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["entitlements"]
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            // The system user BATCH_FI maintains users (SU* covers SU01), on both tracks.
+            r#"SOC-SAP-CA-01 sap-p01:BATCH_FI excessive high ["sap-p01:BATCH_FI:sap-p01:Z_BASIS_USER_ADMIN"]"#,
+            // JSMITH (E100) holds vendor master and the payment run through two roles,
+            // ADAVIS (E101) through one composite role. Not MBROWN (locked) nor KLEE
+            // (expired), though each holds one of the roles.
+            r#"SOC-SAP-P2P-01 E100 conflicting critical ["E100:sap-p01:Z_AP_PAYMENT_RUN","E100:sap-p01:Z_AP_VENDOR_MAINT"]"#,
+            r#"SOC-SAP-P2P-01 E101 conflicting critical ["E101:sap-p01:Z_C_PROCURE_TO_PAY"]"#,
+            r#"SOX-SAP-CA-01 sap-p01:BATCH_FI excessive high ["sap-p01:BATCH_FI:sap-p01:Z_BASIS_USER_ADMIN"]"#,
+            r#"SOX-SAP-P2P-01 E100 conflicting critical ["E100:sap-p01:Z_AP_PAYMENT_RUN","E100:sap-p01:Z_AP_VENDOR_MAINT"]"#,
+            r#"SOX-SAP-P2P-01 E101 conflicting critical ["E101:sap-p01:Z_C_PROCURE_TO_PAY"]"#,
+        ],
+        "{stderr}"
+    );
+    let adavis = finding(&r, "SOX-SAP-P2P-01", "E101");
+    assert_eq!(
+        adavis["message"],
+        "`E101` holds conflicting functions on `sap-p01`: SAP-VENDOR-MASTER (FK01–FK03, XK01 via \
+         Z_C_PROCURE_TO_PAY → Z_AP_VENDOR_MAINT) and SAP-PAYMENT-RUN (F110 via Z_C_PROCURE_TO_PAY → Z_AP_PAYMENT_RUN)"
+    );
+    let functions = &adavis["evidence"]["functions"];
+    assert_eq!(
+        functions["SAP-PAYMENT-RUN"]["transactions"],
+        serde_json::json!(["F110"])
+    );
+    assert_eq!(
+        functions["SAP-VENDOR-MASTER"]["roles"],
+        serde_json::json!(["Z_C_PROCURE_TO_PAY → Z_AP_VENDOR_MAINT"])
+    );
+    let controls = adavis["controls"].as_array().unwrap();
+    assert!(controls.contains(&Json::from("SOX-ITGC-APD-03")) && controls.contains(&Json::from("AC-5")));
+    // Located on the role assignment (the AGR_USERS row) that grants it.
+    assert_eq!(adavis["location"]["file"], format!("{SAP}/csv/AGR_USERS.csv"));
+    assert_eq!(adavis["location"]["line"], 6);
+    // The system user's critical action also cites the NHI controls.
+    let batch = finding(&r, "SOX-SAP-CA-01", "sap-p01:BATCH_FI");
+    let controls = batch["controls"].as_array().unwrap();
+    assert!(controls.contains(&Json::from("SOX-ITGC-APD-05")) && controls.contains(&Json::from("NHI5:2025")));
+}
+
+#[test]
+fn sap_check_json_is_the_same_bytes_from_csv_or_se16n_text() {
+    let csv = check_stdout(&format!("{SAP}/sources-csv.yaml"), &[]);
+    let txt = check_stdout(&format!("{SAP}/sources-txt.yaml"), &[]);
+    // Only the names of the files read differ.
+    let mut renamed = csv.replace("sources-csv.yaml", "sources-txt.yaml");
+    for table in ["USR02", "AGR_USERS", "AGR_AGRS", "AGR_1251"] {
+        renamed = renamed.replace(&format!("sap/csv/{table}.csv"), &format!("sap/txt/{table}.txt"));
+    }
+    assert!(renamed != csv, "the locations name the tables");
+    assert!(renamed == txt, "csv and txt give different findings");
+    let report: Json = serde_json::from_str(&txt).unwrap();
+    insta::assert_json_snapshot!("sap_risk_findings", risk_findings(&report));
+}
+
+#[test]
+fn sap_risks_stream_as_they_are_held_and_take_exceptions() {
+    // The SOX track alone gives the SOX half of both tracks' findings.
+    let both: Json = serde_json::from_str(&check_stdout(&format!("{SAP}/sources-csv.yaml"), &[])).unwrap();
+    let sox: Json =
+        serde_json::from_str(&check_stdout(&format!("{SAP}/sources-csv.yaml"), &["--track", "sox"])).unwrap();
+    let sox_half: Vec<Json> = risk_findings(&both)
+        .into_iter()
+        .filter(|f| f["track"] == "sox")
+        .collect();
+    assert_eq!(risk_findings(&sox), sox_half);
+    // An exception on the SOX rule covers it and leaves the SOC finding open.
+    let tmp = tempfile::tempdir().unwrap();
+    let exceptions = tmp.path().join("exceptions.yaml");
+    std::fs::write(
+        &exceptions,
+        "exceptions:\n  - id: EX-1\n    rule: SOX-SAP-P2P-01\n    track: sox\n    identity: E101\n    \
+         compensating_control: monthly review of vendor changes against payments\n    approved_by: E100\n    \
+         approved_at: 2026-09-01\n    expires: 2027-03-31\n",
+    )
+    .unwrap();
+    let out = check_stdout(
+        &format!("{SAP}/sources-csv.yaml"),
+        &["--exceptions", exceptions.to_str().unwrap()],
+    );
+    let r: Json = serde_json::from_str(&out).unwrap();
+    assert_eq!(finding(&r, "SOX-SAP-P2P-01", "E101")["status"], "excepted");
+    assert_eq!(finding(&r, "SOC-SAP-P2P-01", "E101")["status"], "open");
+}
+
+#[test]
+fn sap_risks_are_described_in_sarif_markdown_and_explain() {
+    let run = |args: &[&str]| {
+        let (code, stdout, stderr) = parts(&dualtrack(args));
+        assert!(code == 0 || code == 1, "{stderr}");
+        stdout
+    };
+    let sources = format!("{SAP}/sources-csv.yaml");
+    let common = ["check", "--inventory", &sources, "--as-of", "2026-10-01", "--format"];
+    let sarif: Json = serde_json::from_str(&run(&[&common[..], &["sarif"]].concat())).unwrap();
+    let run0 = &sarif["runs"][0];
+    let result = run0["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "SOX-SAP-P2P-01")
+        .unwrap();
+    let index = result["ruleIndex"].as_u64().unwrap() as usize;
+    let rule = &run0["tool"]["driver"]["rules"][index];
+    assert_eq!(rule["id"], "SOX-SAP-P2P-01");
+    assert_eq!(rule["properties"]["track"], "sox");
+    assert_eq!(rule["properties"]["category"], "conflicting");
+    let markdown = run(&[&common[..], &["markdown"]].concat());
+    assert!(
+        markdown.contains("| `SOX-SAP-P2P-01` | sox | critical | One person can set up a supplier"),
+        "{markdown}"
+    );
+    let explained = run(&["explain", "SOX-SAP-P2P-01"]);
+    assert!(
+        explained.contains("SAP-PAYMENT-RUN — Execute the automatic payment run"),
+        "{explained}"
+    );
+    assert!(explained.contains("F_REGU_BUK FBTCH: 21"), "{explained}");
+    assert!(explained.contains("not compiled to Cedar"), "{explained}");
+    // An exception on the other track than the risk rule's is refused.
+    let tmp = tempfile::tempdir().unwrap();
+    let exceptions = tmp.path().join("exceptions.yaml");
+    std::fs::write(
+        &exceptions,
+        "exceptions:\n  - id: EX-1\n    rule: SOX-SAP-P2P-01\n    track: soc\n    identity: E101\n    \
+         compensating_control: c\n    expires: 2027-03-31\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        &sources,
+        "--exceptions",
+        exceptions.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("is a sox rule"), "{stderr}");
+}
+
+#[test]
+fn sap_risk_changes_show_in_diff() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (base, head) = (tmp.path().join("base"), tmp.path().join("head"));
+    crate::common::copy_tree(&root().join("policies"), &base);
+    crate::common::copy_tree(&root().join("policies"), &head);
+    let ruleset = head.join("sap.ruleset.yaml");
+    let text = std::fs::read_to_string(&ruleset).unwrap();
+    let p2p = "    functions: [SAP-VENDOR-MASTER, SAP-PAYMENT-RUN]\n    severity: critical\n";
+    assert!(text.contains(p2p));
+    std::fs::write(&ruleset, text.replace(p2p, &p2p.replace("critical", "high"))).unwrap();
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "diff",
+        "--base",
+        base.to_str().unwrap(),
+        "--head",
+        head.to_str().unwrap(),
+        "--inventory",
+        &format!("{SAP}/sources-csv.yaml"),
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{stderr}");
+    let d: Json = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["added"], serde_json::json!([]));
+    assert_eq!(d["removed"], serde_json::json!([]));
+    let changed: BTreeSet<String> = d["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["after"]["rule"], c["after"]["identity"], c["after"]["severity"]
+            )
+        })
+        .collect();
+    let want: BTreeSet<String> = [
+        r#""SOC-SAP-P2P-01" "E100" "high""#,
+        r#""SOC-SAP-P2P-01" "E101" "high""#,
+        r#""SOX-SAP-P2P-01" "E100" "high""#,
+        r#""SOX-SAP-P2P-01" "E101" "high""#,
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(changed, want);
+}

@@ -39,6 +39,10 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     }
     let Some(inventory) = &args.inventory else {
         let (_, pack) = load::pack(args.policies.as_deref())?;
+        if let Some(risk) = pack.risk_of(&args.id) {
+            print!("{}", text::explain_risk(&args.id, risk, &pack.rulesets, &pack.controls));
+            return Ok(ExitCode::from(EXIT_CLEAN));
+        }
         let Some(rule) = pack.rule(&args.id) else {
             let hint = did_you_mean(&args.id, pack.rules.iter().map(|r| r.id.as_str()))
                 .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"));
@@ -53,6 +57,13 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     let loaded = load::pack_and_inventory(inventory, args.policies.as_deref(), args.as_of)?;
     if let Some(rule) = loaded.pack.rule(&args.id) {
         print!("{}", text::explain(rule, &loaded.pack.controls));
+        return Ok(ExitCode::from(EXIT_CLEAN));
+    }
+    if let Some(risk) = loaded.pack.risk_of(&args.id) {
+        print!(
+            "{}",
+            text::explain_risk(&args.id, risk, &loaded.pack.rulesets, &loaded.pack.controls)
+        );
         return Ok(ExitCode::from(EXIT_CLEAN));
     }
     let opts = eval::Options {
@@ -83,6 +94,13 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
     out.push('\n');
     if let Some(rule) = loaded.pack.rule(&finding.rule) {
         out.push_str(&text::explain(rule, &loaded.pack.controls));
+    } else if let Some(risk) = loaded.pack.risk_of(&finding.rule) {
+        out.push_str(&text::explain_risk(
+            &finding.rule,
+            risk,
+            &loaded.pack.rulesets,
+            &loaded.pack.controls,
+        ));
     }
     print!("{out}");
     Ok(ExitCode::from(EXIT_CLEAN))

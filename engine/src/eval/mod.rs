@@ -332,6 +332,14 @@ fn one_identity(
     ents: &[&Entitlement],
 ) -> Outcome {
     let mut out = Outcome::default();
+    out.findings.extend(ruleset::findings(
+        inv,
+        &pack.rulesets,
+        &pack.controls,
+        &opts.tracks,
+        identity,
+        ents,
+    ));
     let view = derive::view(
         inv,
         &plan.system_facts,

@@ -49,6 +49,14 @@ pub fn evaluate(inv: &Inventory, pack: &Pack, model: &Model, opts: &Options) -> 
             .get(identity.id.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
+        report.findings.extend(super::ruleset::findings(
+            inv,
+            &pack.rulesets,
+            &pack.controls,
+            &opts.tracks,
+            identity,
+            ents,
+        ));
         let view = derive::view(
             inv,
             &system_table,

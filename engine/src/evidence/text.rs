@@ -236,6 +236,28 @@ pub fn narrative(src: &Sources<'_>, ctx: &TrackView<'_>) -> String {
             cell(&rule.controls.join(", "))
         );
     }
+    // Ruleset risks are evaluated natively against the SAP role book, so they are listed
+    // only when the inventory has one.
+    if !src.inventory.authorizations.is_empty() {
+        for (id, risk) in src
+            .pack
+            .risk_rules()
+            .iter()
+            .filter(|(_, t)| *t == ctx.track)
+            .filter_map(|(id, _)| src.pack.risk_of(id).map(|r| (id, r)))
+        {
+            let controls: Vec<&str> = risk.controls.iter().map(|c| c.value.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                code(id),
+                cell(&risk.description),
+                risk.category().as_str(),
+                risk.severity.as_str(),
+                cell(&controls.join(", "))
+            );
+        }
+    }
 
     let _ = writeln!(out, "\n## Results\n");
     let mut per_rule: BTreeMap<&str, (usize, usize)> = BTreeMap::new();

@@ -160,10 +160,22 @@ impl Exceptions {
     /// exception that can never apply must not pass for one that does.
     pub fn check(&self, pack: &Pack, identity_exists: impl Fn(&str) -> bool) -> Problems {
         let mut sink = Problems::default();
-        let ids: Vec<&str> = pack.rules.iter().map(|r| r.id.as_str()).collect();
+        let risks = pack.risk_rules();
+        let ids: Vec<&str> = pack
+            .rules
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(risks.iter().map(|(id, _)| id.as_str()))
+            .collect();
+        // A ruleset risk's rule is on the track its id names.
+        let track_of = |id: &str| {
+            pack.rule(id)
+                .map(|rule| rule.track)
+                .or_else(|| risks.iter().find(|(r, _)| r == id).map(|(_, t)| *t))
+        };
         for x in &self.list {
             for r in &x.rules {
-                match pack.rule(&r.value) {
+                match track_of(&r.value) {
                     None => sink.push(
                         Problem::error(
                             Code::UnknownRule,
@@ -173,7 +185,7 @@ impl Exceptions {
                         .with_label("not a rule of the pack")
                         .with_help(suggest(&r.value, &ids)),
                     ),
-                    Some(rule) if rule.track != x.track => sink.push(
+                    Some(track) if track != x.track => sink.push(
                         Problem::error(
                             Code::ExceptionTrack,
                             Some(r.loc.clone()),
@@ -182,7 +194,7 @@ impl Exceptions {
                                 x.id,
                                 x.track.as_str(),
                                 r.value,
-                                rule.track.as_str()
+                                track.as_str()
                             ),
                         )
                         .with_label("other track")

@@ -32,8 +32,8 @@ pub struct Pack {
     pub functions: FunctionCatalog,
     /// Every file the pack was read from.
     pub sources: Vec<Arc<Source>>,
-    /// The SAP rulesets (`*.ruleset.yaml`), in file name order. Read and checked only:
-    /// their risks do not compile to rules yet.
+    /// The SAP rulesets (`*.ruleset.yaml`), in file name order. Their risks are evaluated
+    /// natively ([`crate::eval::ruleset`]); they do not compile to Cedar rules yet.
     pub rulesets: Vec<super::ruleset::Ruleset>,
 }
 
@@ -41,6 +41,36 @@ impl Pack {
     /// The rule with `id`.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The rule ids the rulesets' risks can be reported under, with their track, sorted:
+    /// `<TRACK>-<risk id>` for each of the risk's tracks, and `SOX-<risk id>` for every
+    /// critical action (a non-human identity holding one is reported on SOX).
+    pub fn risk_rules(&self) -> Vec<(String, super::Track)> {
+        let mut out = Vec::new();
+        for risk in self.rulesets.iter().flat_map(|r| r.risks.iter()) {
+            for track in super::Track::ALL {
+                let nhi_sox = track == super::Track::Sox && risk.kind == super::ruleset::RiskType::CriticalAction;
+                if risk.tracks.contains(&track) || nhi_sox {
+                    out.push((
+                        format!("{}-{}", track.as_str().to_ascii_uppercase(), risk.id.value),
+                        track,
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The risk a ruleset rule id (`SOC-<risk id>` or `SOX-<risk id>`) reports.
+    pub fn risk_of(&self, rule: &str) -> Option<&super::ruleset::Risk> {
+        let id = rule.strip_prefix("SOC-").or_else(|| rule.strip_prefix("SOX-"))?;
+        self.rulesets
+            .iter()
+            .flat_map(|r| r.risks.iter())
+            .find(|r| r.id.value == id)
     }
 
     /// The conflicting function pairs of the SoD matrix, read from the rules it compiled

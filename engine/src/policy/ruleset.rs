@@ -100,6 +100,17 @@ pub struct Risk {
     pub loc: Loc,
 }
 
+impl Risk {
+    /// The category of its findings: `conflicting` for segregation of duties, `excessive`
+    /// for a critical action.
+    pub fn category(&self) -> super::Category {
+        match self.kind {
+            RiskType::Sod => super::Category::Conflicting,
+            RiskType::CriticalAction => super::Category::Excessive,
+        }
+    }
+}
+
 /// One ruleset file.
 #[derive(Debug, Clone, Default)]
 pub struct Ruleset {

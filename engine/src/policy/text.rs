@@ -60,3 +60,61 @@ pub fn explain(rule: &Rule, controls: &ControlCatalog) -> String {
     let _ = writeln!(out, "\nCedar\n{}", cedar(rule));
     out
 }
+
+/// A ruleset risk's documentation, reported as rule `id`: type, severity, process, the
+/// functions with their transactions and authorization values, the controls, and a note
+/// that it is evaluated natively (there is no Cedar to show).
+pub fn explain_risk(
+    id: &str,
+    risk: &super::ruleset::Risk,
+    rulesets: &[super::ruleset::Ruleset],
+    controls: &ControlCatalog,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{id} — SAP ruleset risk `{}`", risk.id.value);
+    let _ = writeln!(
+        out,
+        "{}, category {}, severity {}, process {}",
+        risk.kind.as_str(),
+        risk.category().as_str(),
+        risk.severity.as_str(),
+        risk.process
+    );
+    let _ = writeln!(out, "written at {}", risk.loc);
+    if !risk.description.is_empty() {
+        let _ = writeln!(out, "\nWhat it checks\n  {}", risk.description);
+    }
+    let _ = writeln!(out, "\nFunctions (one user holding all of them on one system)");
+    for f in &risk.functions {
+        let def = rulesets
+            .iter()
+            .flat_map(|r| r.functions.iter())
+            .find(|d| d.id.value == f.value);
+        let _ = writeln!(
+            out,
+            "  {}{}",
+            f.value,
+            def.map_or_else(String::new, |d| format!(" — {}", d.name))
+        );
+        if let Some(d) = def {
+            if !d.actions.is_empty() {
+                let _ = writeln!(out, "    transactions: {}", d.actions.join(", "));
+            }
+            for l in &d.permissions {
+                let _ = writeln!(out, "    {} {}: {}", l.object, l.field, l.values.join(", "));
+            }
+        }
+    }
+    let _ = writeln!(out, "\nControls");
+    for c in &risk.controls {
+        let text = controls
+            .get(&c.value)
+            .map_or_else(String::new, |k| format!(" — {}: {}", k.framework, k.title));
+        let _ = writeln!(out, "  {}{text}", c.value);
+    }
+    let _ = writeln!(
+        out,
+        "\nEvaluated natively against the SAP role book (not compiled to Cedar)."
+    );
+    out
+}

@@ -174,7 +174,11 @@ impl MarkdownSummary {
         let _ = writeln!(out, "| rule | track | severity | title | findings | open |");
         let _ = writeln!(out, "|---|---|---|---|---:|---:|");
         for ((id, track), (severity, total, open)) in &self.by_rule {
-            let title = pack.rule(id).map_or("", |r| r.title.as_str());
+            let title = pack
+                .rule(id)
+                .map(|r| r.title.as_str())
+                .or_else(|| pack.risk_of(id).map(|r| r.description.as_str()))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {total} | {open} |",

@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use serde_json::{json, Map, Value as Json};
 
 use crate::finding::{Finding, FindingStatus, Report, Tally};
+use crate::policy::ruleset::Risk;
 use crate::policy::{text, Category, ControlCatalog, Pack, Rule, Severity};
 
 /// The published SARIF 2.1.0 JSON schema.
@@ -180,6 +181,39 @@ fn descriptor(rule: &Rule, controls: &ControlCatalog) -> Json {
             "track": rule.track.as_str(),
             "category": rule.category.as_str(),
             "severity": rule.severity.as_str(),
+        },
+    })
+}
+
+/// The descriptor of ruleset risk `risk` reported as rule `id`.
+fn risk_descriptor(id: &str, risk: &Risk) -> Json {
+    let controls: Vec<&str> = risk.controls.iter().map(|c| c.value.as_str()).collect();
+    let functions: Vec<&str> = risk.functions.iter().map(|f| f.value.as_str()).collect();
+    let track = if id.starts_with("SOX-") { "sox" } else { "soc" };
+    json!({
+        "id": id,
+        "name": friendly_name(id),
+        "shortDescription": { "text": risk.description },
+        "fullDescription": { "text": risk.description },
+        "help": {
+            "text": format!(
+                "SAP ruleset risk `{}` ({}, {}): one user holding {}. {} Controls: {}.",
+                risk.id.value,
+                risk.kind.as_str(),
+                risk.process,
+                functions.join(" and "),
+                risk.description,
+                controls.join(", ")
+            ),
+        },
+        "defaultConfiguration": { "level": level(risk.severity) },
+        "properties": {
+            "tags": [track, risk.category().as_str(), risk.process.as_str()],
+            "security-severity": security_severity(risk.severity),
+            "precision": precision(risk.category()),
+            "track": track,
+            "category": risk.category().as_str(),
+            "severity": risk.severity.as_str(),
         },
     })
 }
@@ -387,8 +421,23 @@ impl std::io::Write for Counter {
 fn log_of(tally: &Tally, pack: &Pack, findings: &[&Finding], total: usize, max_results: usize) -> Json {
     let mut rules: Vec<&Rule> = pack.rules.iter().filter(|r| tally.tracks.contains(&r.track)).collect();
     rules.sort_by(|a, b| a.id.cmp(&b.id));
-    let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
-    let descriptors: Vec<Json> = rules.iter().map(|r| descriptor(r, &pack.controls)).collect();
+    let mut index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let mut descriptors: Vec<Json> = rules.iter().map(|r| descriptor(r, &pack.controls)).collect();
+    // Ruleset risks are no Cedar rules; those with results in this log are described
+    // after the rules, in id order.
+    let mut risks: Vec<&str> = findings
+        .iter()
+        .map(|f| &*f.rule)
+        .filter(|id| !index.contains_key(id))
+        .collect();
+    risks.sort_unstable();
+    risks.dedup();
+    for id in risks {
+        if let Some(risk) = pack.risk_of(id) {
+            index.insert(id, descriptors.len());
+            descriptors.push(risk_descriptor(id, risk));
+        }
+    }
     let results: Vec<Json> = findings
         .iter()
         .map(|f| result(f, index.get(&*f.rule).copied()))
