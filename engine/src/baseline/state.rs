@@ -669,7 +669,7 @@ impl State {
         self.entitlements.insert((*r.id).into(), ent);
     }
 
-    /// Reads the JSON Lines of [`write::json_lines`] as they come, as [`each_line`] does
+    /// Reads the JSON Lines of [`write::json_lines`] as they come, as `each_line` does
     /// (its lines are parsed borrowing from the batch, so the loop is written out here);
     /// `Err` names the first line that is not one of its records.
     pub fn from_json_lines(mut input: impl std::io::BufRead + Send) -> Result<Self, String> {
