@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::common::{dualtrack, dualtrack_in, parts, root};
+use crate::common::{check_json as check, dualtrack, dualtrack_in, fired, parts, root};
 
 const SOURCES: &str = "tests/fixtures/sources/agents/sources.yaml";
 const AGENTS: &str = "tests/fixtures/agents/inventory.yaml";
@@ -23,33 +23,11 @@ const VENDOR: &str = "entra:object:4ea646f7-38a3-4d3b-bb16-aea9f336d3d5";
 const BLUEPRINT: &str = "entra:app:631a96bc-a705-4eda-9f99-fdaf9f54f6a2";
 const AGENT_USER: &str = "entra:invoice-triage-agent@acme.example";
 
-/// `check --format json` on `inventory` as of 2026-10-01: exit code, report, stderr.
-fn check(inventory: &str) -> (i32, Json, String) {
-    let (code, stdout, stderr) = parts(&dualtrack(&[
-        "check",
-        "--inventory",
-        inventory,
-        "--as-of",
-        "2026-10-01",
-        "--format",
-        "json",
-    ]));
-    (code, serde_json::from_str(&stdout).unwrap_or(Json::Null), stderr)
-}
-
 /// (rule, identity) of every finding of an agent rule.
 fn agent_findings(report: &Json) -> BTreeSet<(String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"].as_str().unwrap().contains("-AGENT-"))
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["identity"].as_str().unwrap().to_owned(),
-            )
-        })
+    fired(report)
+        .into_iter()
+        .filter(|(rule, _)| rule.contains("-AGENT-"))
         .collect()
 }
 

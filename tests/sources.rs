@@ -8,41 +8,11 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::common::{dualtrack, dualtrack_in, parts, root};
+use crate::common::{check_json as check, dualtrack, dualtrack_in, fired, parts, root};
 
 const ACME: &str = "tests/fixtures/sources/acme";
 const ROLE: &str = "arn:aws:iam::111122223333:role/";
 const USER: &str = "arn:aws:iam::111122223333:user/";
-
-/// `check --format json` on `inventory` (relative to the repository root) as of 2026-10-01.
-fn check(inventory: &str) -> (i32, Json, String) {
-    let (code, stdout, stderr) = parts(&dualtrack(&[
-        "check",
-        "--inventory",
-        inventory,
-        "--as-of",
-        "2026-10-01",
-        "--format",
-        "json",
-    ]));
-    let json = serde_json::from_str(&stdout).unwrap_or(Json::Null);
-    (code, json, stderr)
-}
-
-/// (rule, identity) of every finding.
-fn fired(report: &Json) -> BTreeSet<(String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["identity"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
 
 fn has(report: &Json, rule: &str, identity: &str) -> bool {
     fired(report).contains(&(rule.to_owned(), identity.to_owned()))

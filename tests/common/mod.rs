@@ -61,3 +61,34 @@ pub fn render(problems: &dualtrack_engine::Problems) -> String {
     }
     out
 }
+
+/// `check --format json` on `inventory` (relative to the repository root) as of
+/// 2026-10-01: exit code, report (`null` when stdout is not JSON), stderr.
+pub fn check_json(inventory: &str) -> (i32, serde_json::Value, String) {
+    let (code, stdout, stderr) = parts(&dualtrack(&[
+        "check",
+        "--inventory",
+        inventory,
+        "--as-of",
+        "2026-10-01",
+        "--format",
+        "json",
+    ]));
+    let json = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::Null);
+    (code, json, stderr)
+}
+
+/// (rule, identity) of every finding of a JSON report.
+pub fn fired(report: &serde_json::Value) -> std::collections::BTreeSet<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["identity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
