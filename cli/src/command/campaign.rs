@@ -99,6 +99,8 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         .as_deref()
         .map(|p| dualtrack_engine::baseline::load(p, "--since"))
         .transpose()?;
+    // One review date for loading (an SAP source reads assignments held then) and evaluation.
+    let as_of = args.as_of.unwrap_or_else(Utc::now);
     let Whole {
         model,
         pack,
@@ -109,10 +111,10 @@ fn build(args: &PlanArgs) -> Result<Vec<File>, Problems> {
         args.policies.as_deref(),
         &args.inventory,
         args.exceptions.as_deref(),
-        args.as_of,
+        Some(as_of),
     )?;
     let opts = eval::Options {
-        as_of: args.as_of.unwrap_or_else(Utc::now),
+        as_of,
         tracks: Track::ALL.to_vec(),
     };
     let mut report = eval::evaluate(&inv, &pack, &model, &opts)?;

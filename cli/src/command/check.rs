@@ -103,6 +103,8 @@ enum Encoded {
 pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
     // The baseline pack is verified and read on a thread of its own while the inventory is
     // indexed: both take seconds at a million entitlements, and neither needs the other.
+    // One review date for loading (an SAP source reads assignments held then) and evaluation.
+    let as_of = args.as_of.unwrap_or_else(Utc::now);
     let (indexed, baseline) = std::thread::scope(|s| {
         let baseline = s.spawn(|| {
             args.since
@@ -110,7 +112,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
                 .map(|p| dualtrack_engine::baseline::load(p, "--since"))
                 .transpose()
         });
-        let indexed = load::pack_and_index(&args.inventory, args.policies.as_deref(), args.as_of);
+        let indexed = load::pack_and_index(&args.inventory, args.policies.as_deref(), Some(as_of));
         (indexed, baseline.join())
     });
     let load::Indexed {
@@ -122,7 +124,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Failure> {
     let exceptions = load::exceptions(args.exceptions.as_deref(), &pack, &idx.inventory)?;
     let decisions = load::decisions(args.campaign.as_deref(), args.decisions.as_deref())?;
     let opts = eval::Options {
-        as_of: args.as_of.unwrap_or_else(Utc::now),
+        as_of,
         tracks: args.track.tracks(),
     };
     // JSON and CSV are written as evaluation goes (spilling to a temporary file, so a large

@@ -67,6 +67,8 @@ pub fn run(args: &EvidenceArgs) -> Result<ExitCode, Failure> {
 }
 
 fn build(args: &EvidenceArgs) -> Result<Vec<File>, Problems> {
+    // One review date for loading (an SAP source reads assignments held then) and evaluation.
+    let as_of = args.as_of.unwrap_or_else(Utc::now);
     let Whole {
         model,
         pack,
@@ -77,10 +79,10 @@ fn build(args: &EvidenceArgs) -> Result<Vec<File>, Problems> {
         args.policies.as_deref(),
         &args.inventory,
         args.exceptions.as_deref(),
-        args.as_of,
+        Some(as_of),
     )?;
     let opts = eval::Options {
-        as_of: args.as_of.unwrap_or_else(Utc::now),
+        as_of,
         tracks: Track::ALL.to_vec(),
     };
     let decisions = load::decisions(args.campaign.as_deref(), args.decisions.as_deref())?;

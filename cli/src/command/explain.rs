@@ -54,7 +54,9 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
         print!("{}", text::explain(rule, &pack.controls));
         return Ok(ExitCode::from(EXIT_CLEAN));
     };
-    let loaded = load::pack_and_inventory(inventory, args.policies.as_deref(), args.as_of)?;
+    // One review date for loading (an SAP source reads assignments held then) and evaluation.
+    let as_of = args.as_of.unwrap_or_else(Utc::now);
+    let loaded = load::pack_and_inventory(inventory, args.policies.as_deref(), Some(as_of))?;
     if let Some(rule) = loaded.pack.rule(&args.id) {
         print!("{}", text::explain(rule, &loaded.pack.controls));
         return Ok(ExitCode::from(EXIT_CLEAN));
@@ -67,7 +69,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::from(EXIT_CLEAN));
     }
     let opts = eval::Options {
-        as_of: args.as_of.unwrap_or_else(Utc::now),
+        as_of,
         tracks: Track::ALL.to_vec(),
     };
     let report = eval::evaluate(&loaded.inventory, &loaded.pack, &loaded.model, &opts)?;
